@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vcache: videos kept in kernel memory, served without copies.
+ *
+ * The device /dev/vcache holds named videos. A file descriptor of the device
+ * starts unbound; VCACHE_IOC_CREATE or VCACHE_IOC_OPEN binds it to exactly one
+ * video, once. From then on read(2), pread(2), readv(2), write(2), pwrite(2),
+ * lseek(2) and mmap(2) on that descriptor address the bytes of that video, at
+ * byte offset 0 and up.
+ *
+ * Life of a VOD video:
+ *   LOADING  created by VCACHE_IOC_CREATE; bytes arrive by write(2)/pwrite(2)
+ *            at any offset below the capacity, or through a writable shared
+ *            mapping followed by VCACHE_IOC_COMMIT. The size is the highest
+ *            byte written (or committed) plus one; unwritten holes read as
+ *            zeros. A video still LOADING when its last descriptor and
+ *            mapping go away was abandoned (its loader died or gave up): it
+ *            is deleted then, so no half-built video stays in the cache.
+ *   SEALED   after VCACHE_IOC_SEAL: immutable. Writes fail with EPERM,
+ *            writable mappings are refused, and the video may be evicted
+ *            when the cache needs memory and no descriptor or mapping uses it.
+ *
+ * A video stays in the cache, with no descriptor open, until it is deleted
+ * (VCACHE_IOC_DELETE) or evicted. Deleting only removes the name: descriptors
+ * and mappings that already use the video keep working, and its memory is
+ * freed when the last of them goes away.
+ *
+ * Access control: the device node's mode decides who may open it (0600 by
+ * default; see udev/99-vcache.rules for a "vcache" group). A descriptor opened
+ * O_RDONLY may OPEN, read, map read-only and query. CREATE, write, COMMIT,
+ * SEAL and DELETE need a descriptor opened for writing, and fail with EBADF
+ * otherwise (as write(2) does).
+ *
+ * Errors common to every ioctl:
+ *   EFAULT  the argument pointer is not readable/writable.
+ *   EINVAL  unknown flags, non-zero reserved or padding fields, a bad name.
+ *   EBADFD  the call needs a bound descriptor and this one is not bound.
+ *   ENOTTY  unknown ioctl number.
+ * read(2), write(2), lseek(2) and mmap(2) on an unbound descriptor fail with
+ * EBADFD too.
+ */
+#ifndef _UAPI_LINUX_VCACHE_H
+#define _UAPI_LINUX_VCACHE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/*
+ * Names: 1 to VCACHE_NAME_MAX - 1 bytes of valid UTF-8 followed by a NUL; no
+ * '/', no control characters (U+0000-U+001F, U+007F-U+009F), not "." or
+ * "..". Every byte after the terminating NUL must be zero (EINVAL otherwise),
+ * so that the field can be extended later.
+ */
+#define VCACHE_NAME_MAX		64
+
+/* Video states, as reported in vcache_info.state. */
+#define VCACHE_STATE_LOADING	1	/* being written; not yet sealed */
+#define VCACHE_STATE_SEALED	2	/* immutable */
+
+/**
+ * struct vcache_create - argument of VCACHE_IOC_CREATE
+ * @name:     name of the new video (see VCACHE_NAME_MAX).
+ * @capacity: most bytes the video will hold, > 0. Memory is not reserved up
+ *            front: pages are allocated as data arrives and charged to the
+ *            writer's memory cgroup. A capacity larger than the cache's
+ *            memory limit fails with EFBIG.
+ * @fps_num:  frame rate as the exact rational fps_num / fps_den, e.g. 25/1,
+ *            30000/1001 (29.97) or 60000/1001 (59.94). Both must be non-zero
+ *            and the rate between 1 and 1000 frames a second.
+ * @fps_den:  see @fps_num.
+ * @flags:    must be 0.
+ * @__pad:    must be 0.
+ * @reserved: must be 0.
+ *
+ * Binds the descriptor to the new video. Errors: EEXIST (the name is taken),
+ * EBUSY (the descriptor is already bound), EBADF (descriptor not writable),
+ * ENOMEM.
+ */
+struct vcache_create {
+	char name[VCACHE_NAME_MAX];
+	__u64 capacity;
+	__u32 fps_num;
+	__u32 fps_den;
+	__u32 flags;
+	__u32 __pad;
+	__u64 reserved[4];
+};
+
+/**
+ * struct vcache_open - argument of VCACHE_IOC_OPEN
+ * @name:     name of an existing video.
+ * @flags:    must be 0.
+ * @__pad:    must be 0.
+ * @reserved: must be 0.
+ *
+ * Binds the descriptor to the video. Errors: ENOENT (no such video), EBUSY
+ * (the descriptor is already bound).
+ */
+struct vcache_open {
+	char name[VCACHE_NAME_MAX];
+	__u32 flags;
+	__u32 __pad;
+	__u64 reserved[3];
+};
+
+/**
+ * struct vcache_commit - argument of VCACHE_IOC_COMMIT
+ * @size:     the video's new size.
+ * @flags:    must be 0.
+ * @__pad:    must be 0.
+ * @reserved: must be 0.
+ *
+ * A loader that wrote into a writable mapping (rather than with write(2))
+ * tells the kernel that bytes [0, @size) now hold data. The size is absolute
+ * so that repeating a COMMIT is harmless; a size below the current one
+ * changes nothing (sizes never shrink). Errors: EPERM (sealed), EFBIG
+ * (@size > capacity), EBADF (descriptor not writable).
+ */
+struct vcache_commit {
+	__u64 size;
+	__u32 flags;
+	__u32 __pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct vcache_delete - argument of VCACHE_IOC_DELETE
+ * @name:     name of the video to remove from the cache.
+ * @flags:    must be 0.
+ * @__pad:    must be 0.
+ * @reserved: must be 0.
+ *
+ * Any descriptor opened for writing may delete any video by name, bound or
+ * not. Users of the video keep it until they close and unmap it. Errors:
+ * ENOENT, EBADF (descriptor not writable).
+ */
+struct vcache_delete {
+	char name[VCACHE_NAME_MAX];
+	__u32 flags;
+	__u32 __pad;
+	__u64 reserved[3];
+};
+
+/* vcache_info.flags */
+#define VCACHE_INFO_DELETED	(1U << 0)	/* no longer reachable by name */
+
+/**
+ * struct vcache_info - result of VCACHE_IOC_INFO (every field is written)
+ * @name:           the video's name, NUL-padded.
+ * @size:           bytes held: highest byte written or committed, plus one.
+ * @capacity:       the capacity given at creation.
+ * @id:             a number unique to this video since the module was loaded
+ *                  (a video deleted and created again under the same name
+ *                  gets a new id); usable in HTTP entity tags.
+ * @state:          VCACHE_STATE_*.
+ * @flags:          VCACHE_INFO_*.
+ * @fps_num:        frame rate numerator, as created.
+ * @fps_den:        frame rate denominator, as created.
+ * @open_count:     descriptors bound to the video.
+ * @map_count:      mappings (VMAs) of the video.
+ * @index_entries:  entries in the video's keyframe index.
+ * @bytes_served:   bytes handed out by read(2) and its variants. Bytes
+ *                  read through mappings are not counted: the kernel does
+ *                  not see them.
+ * @mem_bytes:      memory the video holds (data pages and bookkeeping).
+ * @create_time_ns: CLOCK_REALTIME of creation, in nanoseconds.
+ * @seal_time_ns:   CLOCK_REALTIME of the seal, 0 while loading.
+ * @access_time_ns: CLOCK_REALTIME of the last read or page fault (OPEN and
+ *                  INFO do not count), which orders eviction.
+ * @reserved:       written as 0.
+ */
+struct vcache_info {
+	char name[VCACHE_NAME_MAX];
+	__u64 size;
+	__u64 capacity;
+	__u64 id;
+	__u32 state;
+	__u32 flags;
+	__u32 fps_num;
+	__u32 fps_den;
+	__u32 open_count;
+	__u32 map_count;
+	__u64 index_entries;
+	__u64 bytes_served;
+	__u64 mem_bytes;
+	__u64 create_time_ns;
+	__u64 seal_time_ns;
+	__u64 access_time_ns;
+	__u64 reserved[8];
+};
+
+/**
+ * struct vcache_stats - result of VCACHE_IOC_STATS (every field is written)
+ * @mem_used:     bytes of memory the cache holds now, in pages, including
+ *                deleted videos that are still in use.
+ * @mem_limit:    the cache's memory limit in bytes (module parameter
+ *                max_mb; 0 there means a quarter of RAM).
+ * @videos:       videos reachable by name.
+ * @__pad:        written as 0.
+ * @evictions:    videos evicted to make room since the module was loaded.
+ * @bytes_served: bytes handed out by read(2) and its variants, all videos.
+ * @reserved:     written as 0.
+ *
+ * Works on any descriptor, bound or not.
+ */
+struct vcache_stats {
+	__u64 mem_used;
+	__u64 mem_limit;
+	__u32 videos;
+	__u32 __pad;
+	__u64 evictions;
+	__u64 bytes_served;
+	__u64 reserved[8];
+};
+
+#define VCACHE_IOC_MAGIC	0xBA
+
+/* Create a video and bind the descriptor to it. */
+#define VCACHE_IOC_CREATE	_IOW(VCACHE_IOC_MAGIC, 0x01, struct vcache_create)
+/* Bind the descriptor to an existing video. */
+#define VCACHE_IOC_OPEN		_IOW(VCACHE_IOC_MAGIC, 0x02, struct vcache_open)
+/*
+ * Make the bound video immutable. The argument must be 0. Errors: EBUSY while
+ * a writable mapping of the video exists (unmap it first), EBADF (descriptor
+ * not writable). Sealing a sealed video succeeds and changes nothing.
+ */
+#define VCACHE_IOC_SEAL		_IO(VCACHE_IOC_MAGIC, 0x03)
+/* Describe the bound video. */
+#define VCACHE_IOC_INFO		_IOR(VCACHE_IOC_MAGIC, 0x04, struct vcache_info)
+/* Remove a video's name from the cache. */
+#define VCACHE_IOC_DELETE	_IOW(VCACHE_IOC_MAGIC, 0x05, struct vcache_delete)
+/* Grow the size of the bound video after writing through a mapping. */
+#define VCACHE_IOC_COMMIT	_IOW(VCACHE_IOC_MAGIC, 0x06, struct vcache_commit)
+/* Cache-wide counters. */
+#define VCACHE_IOC_STATS	_IOR(VCACHE_IOC_MAGIC, 0x07, struct vcache_stats)
+
+/*
+ * read(2) and its variants: a read at or past the size returns 0. Offsets
+ * must be >= 0 (EINVAL).
+ *
+ * write(2) and its variants: only while LOADING (EPERM once sealed). A write
+ * starting at or past the capacity fails with EFBIG; one that crosses it is
+ * cut short at the capacity. ENOSPC when the cache's memory limit is reached
+ * and evicting unused sealed videos (least recently used first) did not free
+ * enough. O_APPEND writes at the current size.
+ *
+ * lseek(2): SEEK_SET, SEEK_CUR, and SEEK_END (relative to the size). Offsets
+ * up to the capacity are allowed; others fail with EINVAL.
+ *
+ * mmap(2): MAP_SHARED only (MAP_PRIVATE fails with EINVAL); the file offset
+ * is the byte offset in the video and must be page-aligned.
+ *   - A sealed video maps read-only: PROT_WRITE fails with EPERM and
+ *     mprotect(2) cannot add it later (EACCES). The mapping may cover the
+ *     size rounded up to a page; a larger range fails with EINVAL.
+ *   - A loading video maps up to its capacity (rounded up to a page), larger
+ *     ranges fail with EINVAL. A descriptor opened for writing may map it
+ *     writable: pages are allocated as they are touched (SIGBUS if the
+ *     memory limit is reached). A read-only mapping of a loading video gets
+ *     SIGBUS when it touches a page past the size that no one has written.
+ *   - A mapping keeps the video's memory alive after DELETE, eviction or
+ *     close(2) of the descriptor; videos in use are never evicted.
+ */
+
+#endif /* _UAPI_LINUX_VCACHE_H */

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl interface: one handler per command, all arguments validated in
+ * full before anything changes.
+ */
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+#include <vcache/name.h>
+#include "vcache.h"
+
+static bool vcache_zeroed(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static bool vcache_name_ok(const char *name)
+{
+	return vcache_name_check(name, VCACHE_NAME_MAX) != 0;
+}
+
+static bool vcache_fps_ok(u32 num, u32 den)
+{
+	/* 1 to 1000 frames a second: num / den in [1, 1000]. */
+	return den && num >= den && num <= 1000ULL * den;
+}
+
+/* Binds @file to @v, consuming the caller's reference to @v. */
+static int vcache_bind(struct file *file, struct vcache_video *v)
+{
+	struct vcache_file *vf = file->private_data;
+
+	atomic_inc(&v->opens);
+	/* Pairs with vcache_file_video(). */
+	smp_store_release(&vf->video, v);
+	return 0;
+}
+
+static long vcache_ioc_create(struct file *file, void __user *argp)
+{
+	struct vcache_file *vf = file->private_data;
+	struct vcache_create req;
+	struct vcache_video *v;
+	int err;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	if (!vcache_name_ok(req.name) || !req.capacity ||
+	    !vcache_fps_ok(req.fps_num, req.fps_den))
+		return -EINVAL;
+
+	mutex_lock(&vf->bind_lock);
+	if (vf->video) {
+		err = -EBUSY;
+		goto out;
+	}
+	v = vcache_video_alloc(&req);
+	if (IS_ERR(v)) {
+		err = PTR_ERR(v);
+		goto out;
+	}
+	err = vcache_registry_add(v);
+	if (err) {
+		vcache_video_put(v);
+		goto out;
+	}
+	err = vcache_bind(file, v);
+out:
+	mutex_unlock(&vf->bind_lock);
+	return err;
+}
+
+static long vcache_ioc_open(struct file *file, void __user *argp)
+{
+	struct vcache_file *vf = file->private_data;
+	struct vcache_open req;
+	struct vcache_video *v;
+	int err;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)) ||
+	    !vcache_name_ok(req.name))
+		return -EINVAL;
+
+	mutex_lock(&vf->bind_lock);
+	if (vf->video) {
+		err = -EBUSY;
+		goto out;
+	}
+	v = vcache_registry_lookup(req.name);
+	err = v ? vcache_bind(file, v) : -ENOENT;
+out:
+	mutex_unlock(&vf->bind_lock);
+	return err;
+}
+
+static long vcache_ioc_seal(struct file *file, unsigned long arg)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	int err = 0;
+
+	if (arg)
+		return -EINVAL;
+	if (!v)
+		return -EBADFD;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	mutex_lock(&v->lock);
+	if (v->state == VCACHE_STATE_LOADING) {
+		/* A writable mapping could change the data after the seal. */
+		if (atomic_read(&v->wmaps)) {
+			err = -EBUSY;
+		} else {
+			WRITE_ONCE(v->state, VCACHE_STATE_SEALED);
+			WRITE_ONCE(v->seal_time, ktime_get_real_ns());
+		}
+	}
+	mutex_unlock(&v->lock);
+	return err;
+}
+
+static long vcache_ioc_info(struct file *file, void __user *argp)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	struct vcache_info info;
+
+	if (!v)
+		return -EBADFD;
+	vcache_video_info(v, &info);
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long vcache_ioc_delete(struct file *file, void __user *argp)
+{
+	struct vcache_delete req;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)) ||
+	    !vcache_name_ok(req.name))
+		return -EINVAL;
+	return vcache_registry_delete(req.name);
+}
+
+static long vcache_ioc_commit(struct file *file, void __user *argp)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	struct vcache_commit req;
+	int err = 0;
+
+	if (!v)
+		return -EBADFD;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	mutex_lock(&v->lock);
+	if (v->state != VCACHE_STATE_LOADING)
+		err = -EPERM;
+	else if (req.size > v->capacity)
+		err = -EFBIG;
+	else if (req.size > v->size)
+		vcache_set_size(v, req.size);
+	mutex_unlock(&v->lock);
+	return err;
+}
+
+static long vcache_ioc_stats(void __user *argp)
+{
+	struct vcache_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.mem_used = (u64)vcache_mem_used() << PAGE_SHIFT;
+	st.mem_limit = (u64)vcache_mem_limit() << PAGE_SHIFT;
+	st.videos = vcache_registry_count();
+	st.evictions = vcache_registry_evictions();
+	st.bytes_served = vcache_bytes_served();
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VCACHE_IOC_CREATE:
+		return vcache_ioc_create(file, argp);
+	case VCACHE_IOC_OPEN:
+		return vcache_ioc_open(file, argp);
+	case VCACHE_IOC_SEAL:
+		return vcache_ioc_seal(file, arg);
+	case VCACHE_IOC_INFO:
+		return vcache_ioc_info(file, argp);
+	case VCACHE_IOC_DELETE:
+		return vcache_ioc_delete(file, argp);
+	case VCACHE_IOC_COMMIT:
+		return vcache_ioc_commit(file, argp);
+	case VCACHE_IOC_STATS:
+		return vcache_ioc_stats(argp);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache: videos kept in kernel memory, served without copies.
+ *
+ * The character device /dev/vcache; see include/uapi/linux/vcache.h for the
+ * interface and README.md for the design.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include "vcache.h"
+
+static unsigned int max_mb;
+
+static int vcache_max_mb_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int mb;
+	int err;
+
+	err = kstrtouint(val, 0, &mb);
+	if (err)
+		return err;
+	err = vcache_mem_set_limit(mb);
+	if (err)
+		return err;
+	*(unsigned int *)kp->arg = mb;
+	return 0;
+}
+
+static const struct kernel_param_ops vcache_max_mb_ops = {
+	.set = vcache_max_mb_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_mb, &vcache_max_mb_ops, &max_mb, 0644);
+MODULE_PARM_DESC(max_mb, "Memory limit for cached videos in MiB; 0 (default): a quarter of RAM. Writable at run time");
+
+static int vcache_open(struct inode *inode, struct file *file)
+{
+	struct vcache_file *vf;
+
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+	if (!vf)
+		return -ENOMEM;
+	mutex_init(&vf->bind_lock);
+	file->private_data = vf;
+	return 0;
+}
+
+static int vcache_release(struct inode *inode, struct file *file)
+{
+	struct vcache_file *vf = file->private_data;
+
+	if (vf->video) {
+		atomic_dec(&vf->video->opens);
+		vcache_video_unuse(vf->video);
+		vcache_video_put(vf->video);
+	}
+	mutex_destroy(&vf->bind_lock);
+	kfree(vf);
+	return 0;
+}
+
+static const struct file_operations vcache_fops = {
+	.owner = THIS_MODULE,
+	.open = vcache_open,
+	.release = vcache_release,
+	.read_iter = vcache_read_iter,
+	.write_iter = vcache_write_iter,
+	.llseek = vcache_llseek,
+	.mmap = vcache_mmap,
+	.unlocked_ioctl = vcache_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice vcache_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vcache",
+	.fops = &vcache_fops,
+	.mode = 0600,
+};
+
+static int __init vcache_init(void)
+{
+	int err;
+
+	/* Covers the default; a max_mb given at load was checked when set. */
+	err = vcache_mem_set_limit(max_mb);
+	if (err)
+		return err;
+	return misc_register(&vcache_misc);
+}
+
+static void __exit vcache_exit(void)
+{
+	misc_deregister(&vcache_misc);
+	vcache_registry_clear();
+}
+
+module_init(vcache_init);
+module_exit(vcache_exit);
+
+MODULE_DESCRIPTION("In-kernel video cache with zero-copy access");
+MODULE_LICENSE("GPL");

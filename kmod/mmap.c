@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Zero-copy access: the video's own pages mapped into userspace.
+ *
+ * Mappings are VM_MIXEDMAP with struct pages, so every PTE holds a page
+ * reference and the pages outlive the video if need be. A fault maps a whole
+ * run of present pages at once with vm_insert_pages(), so reading a 20 MiB
+ * chunk costs a handful of faults rather than one per page.
+ */
+#include <linux/mm.h>
+#include "compat.h"
+#include "vcache.h"
+
+/* Most pages one fault maps: one page table's worth. */
+#define VCACHE_FAULT_BATCH	512UL
+
+static bool vcache_vma_may_write(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_MAYWRITE;
+}
+
+static void vcache_vm_open(struct vm_area_struct *vma)
+{
+	struct vcache_video *v = vma->vm_private_data;
+
+	vcache_video_get(v);
+	atomic_inc(&v->maps);
+	if (vcache_vma_may_write(vma))
+		atomic_inc(&v->wmaps);
+}
+
+static void vcache_vm_close(struct vm_area_struct *vma)
+{
+	struct vcache_video *v = vma->vm_private_data;
+
+	if (vcache_vma_may_write(vma))
+		atomic_dec(&v->wmaps);
+	atomic_dec(&v->maps);
+	vcache_video_unuse(v);
+	vcache_video_put(v);
+}
+
+static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vcache_video *v = vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long idx = vmf->pgoff, n, left;
+	bool may_write = vcache_vma_may_write(vma);
+	struct page *page;
+	int err;
+
+	if (idx >= v->nr_pages)
+		return VM_FAULT_SIGBUS;
+	page = vcache_video_page(v, idx, false);
+	if (!page) {
+		u64 size = vcache_size(v);
+
+		/* Readers get holes below the size filled, never new data. */
+		if (!may_write && idx >= DIV_ROUND_UP_ULL(size, PAGE_SIZE))
+			return VM_FAULT_SIGBUS;
+		page = vcache_video_page(v, idx, true);
+		if (IS_ERR(page))
+			return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM :
+							  VM_FAULT_SIGBUS;
+	}
+
+	/* Extend to the run of present pages after this one. */
+	left = min((vma->vm_end - addr) >> PAGE_SHIFT, VCACHE_FAULT_BATCH);
+	left = min(left, v->nr_pages - idx);
+	for (n = 1; n < left; n++)
+		if (!vcache_video_page(v, idx + n, false))
+			break;
+	err = vm_insert_pages(vma, addr, &v->pages[idx], &n);
+	/* -EBUSY: a racing fault mapped the first page already. */
+	if (err && err != -EBUSY)
+		return vmf_error(err);
+	vcache_touch(v);
+	return VM_FAULT_NOPAGE;
+}
+
+static const struct vm_operations_struct vcache_vm_ops = {
+	.open = vcache_vm_open,
+	.close = vcache_vm_close,
+	.fault = vcache_vm_fault,
+};
+
+int vcache_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	unsigned long limit;
+	int err = 0;
+
+	if (!v)
+		return -EBADFD;
+	/* A read-only fd's MAP_SHARED loses VM_SHARED but keeps VM_MAYSHARE. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+
+	mutex_lock(&v->lock);
+	if (v->state == VCACHE_STATE_SEALED) {
+		if (vma->vm_flags & VM_WRITE) {
+			err = -EPERM;
+			goto out;
+		}
+		limit = DIV_ROUND_UP_ULL(v->size, PAGE_SIZE);
+		vm_flags_clear(vma, VM_MAYWRITE);
+	} else {
+		limit = v->nr_pages;
+		if (!(file->f_mode & FMODE_WRITE))
+			vm_flags_clear(vma, VM_MAYWRITE);
+	}
+	/* vm_pgoff can be near ULONG_MAX: compare without adding to it. */
+	if (vma->vm_pgoff >= limit || vma_pages(vma) > limit - vma->vm_pgoff) {
+		err = -EINVAL;
+		goto out;
+	}
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &vcache_vm_ops;
+	vma->vm_private_data = v;
+	vcache_vm_open(vma);
+	vcache_touch(v);
+out:
+	mutex_unlock(&v->lock);
+	return err;
+}

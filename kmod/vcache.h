@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vcache internals shared by the module's files.
+ */
+#ifndef _VCACHE_INTERNAL_H
+#define _VCACHE_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <uapi/linux/vcache.h>
+
+/*
+ * One cached video. Its lifetime is a kref: the registry holds one reference
+ * while the video has a name, every bound descriptor and every mapping holds
+ * one. The last put frees the pages, so data stays valid for users after
+ * DELETE or eviction.
+ */
+struct vcache_video {
+	struct kref ref;
+	struct hlist_node hnode;	/* registry hash, RCU readers */
+	struct list_head lnode;		/* registry list, registry lock */
+	struct rcu_head rcu;
+	char name[VCACHE_NAME_MAX];
+	u32 hash;
+	u64 id;
+
+	u64 capacity;
+	unsigned long nr_pages;		/* capacity in pages */
+	/*
+	 * Data pages by page index. A slot goes from NULL to a page once
+	 * (cmpxchg) and never changes again while the video lives, so readers
+	 * use a page without taking a reference: the video's own reference
+	 * keeps it.
+	 */
+	struct page **pages;
+	u32 fps_num;
+	u32 fps_den;
+
+	/* Serialises writers against SEAL and COMMIT; readers never take it. */
+	struct mutex lock;
+	u64 size;			/* smp_store_release after the data */
+	u32 state;			/* VCACHE_STATE_*, changed under lock */
+	bool unlinked;			/* registry lock */
+
+	atomic_t opens;
+	atomic_t maps;
+	atomic_t wmaps;			/* mappings that may write */
+	atomic_long_t mem_pages;	/* pages charged to the cache limit */
+	atomic64_t bytes_served;
+	u64 create_time;
+	u64 seal_time;
+	u64 access_time;		/* WRITE_ONCE, approximate LRU clock */
+};
+
+/* Per-descriptor state: the video it is bound to, set once. */
+struct vcache_file {
+	struct mutex bind_lock;		/* serialises CREATE/OPEN on this fd */
+	struct vcache_video *video;	/* NULL until bound, then constant */
+};
+
+static inline struct vcache_video *vcache_file_video(struct file *file)
+{
+	struct vcache_file *vf = file->private_data;
+
+	/* Pairs with vcache_bind(): a bound video is seen fully set up. */
+	return smp_load_acquire(&vf->video);
+}
+
+/* The video's size; the bytes below it are visible to the caller. */
+static inline u64 vcache_size(struct vcache_video *v)
+{
+	/* Pairs with vcache_set_size(). */
+	return smp_load_acquire(&v->size);
+}
+
+/* Grows the size after the bytes below it were written; v->lock held. */
+static inline void vcache_set_size(struct vcache_video *v, u64 size)
+{
+	/* Pairs with vcache_size(): data first, then the size covering it. */
+	smp_store_release(&v->size, size);
+}
+
+static inline void vcache_touch(struct vcache_video *v)
+{
+	WRITE_ONCE(v->access_time, ktime_get_real_ns());
+}
+
+/* mem.c: the global page budget */
+int vcache_mem_set_limit(unsigned int max_mb);
+int vcache_mem_charge(unsigned long nr_pages);
+void vcache_mem_uncharge(unsigned long nr_pages);
+unsigned long vcache_mem_used(void);
+unsigned long vcache_mem_limit(void);
+
+/* video.c */
+struct vcache_video *vcache_video_alloc(const struct vcache_create *req);
+void vcache_video_put(struct vcache_video *v);
+struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
+			       bool alloc);
+void vcache_video_info(struct vcache_video *v, struct vcache_info *info);
+void vcache_video_unuse(struct vcache_video *v);
+
+static inline void vcache_video_get(struct vcache_video *v)
+{
+	kref_get(&v->ref);
+}
+
+/* registry.c: names to videos */
+int vcache_registry_add(struct vcache_video *v);
+struct vcache_video *vcache_registry_lookup(const char *name);
+int vcache_registry_delete(const char *name);
+void vcache_registry_unlink(struct vcache_video *v);
+bool vcache_registry_evict_one(void);
+void vcache_registry_clear(void);
+u32 vcache_registry_count(void);
+u64 vcache_registry_evictions(void);
+u64 vcache_bytes_served(void);
+void vcache_count_served(struct vcache_video *v, size_t bytes);
+
+/* io.c */
+ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from);
+loff_t vcache_llseek(struct file *file, loff_t offset, int whence);
+
+/* mmap.c */
+int vcache_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* ioctl.c */
+long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+#endif /* _VCACHE_INTERNAL_H */

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A video's storage: a capacity-sized array of page pointers whose pages are
+ * allocated on first write, charged both to the cache's budget and to the
+ * writer's memory cgroup.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "vcache.h"
+
+static atomic64_t vcache_next_id = ATOMIC64_INIT(0);
+static DEFINE_PER_CPU(u64, vcache_served);
+
+/* Pages of bookkeeping a video of nr_pages costs: struct and page array. */
+static unsigned long vcache_meta_pages(unsigned long nr_pages)
+{
+	return DIV_ROUND_UP(sizeof(struct vcache_video) +
+			    nr_pages * sizeof(struct page *), PAGE_SIZE);
+}
+
+struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
+{
+	struct vcache_video *v;
+	unsigned long nr_pages, meta;
+	int err;
+
+	/* The limit is far below what the page array size could overflow. */
+	if (req->capacity > (u64)vcache_mem_limit() << PAGE_SHIFT)
+		return ERR_PTR(-EFBIG);
+	nr_pages = DIV_ROUND_UP_ULL(req->capacity, PAGE_SIZE);
+	meta = vcache_meta_pages(nr_pages);
+	err = vcache_mem_charge(meta);
+	if (err)
+		return ERR_PTR(err);
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		goto nomem;
+	v->pages = kvcalloc(nr_pages, sizeof(*v->pages), GFP_KERNEL_ACCOUNT);
+	if (!v->pages) {
+		kfree(v);
+		goto nomem;
+	}
+	kref_init(&v->ref);
+	INIT_HLIST_NODE(&v->hnode);
+	INIT_LIST_HEAD(&v->lnode);
+	strscpy(v->name, req->name, sizeof(v->name));
+	v->id = atomic64_inc_return(&vcache_next_id);
+	v->capacity = req->capacity;
+	v->nr_pages = nr_pages;
+	v->fps_num = req->fps_num;
+	v->fps_den = req->fps_den;
+	mutex_init(&v->lock);
+	v->state = VCACHE_STATE_LOADING;
+	atomic_long_set(&v->mem_pages, meta);
+	v->create_time = ktime_get_real_ns();
+	v->access_time = v->create_time;
+	return v;
+
+nomem:
+	vcache_mem_uncharge(meta);
+	return ERR_PTR(-ENOMEM);
+}
+
+static void vcache_video_release(struct kref *ref)
+{
+	struct vcache_video *v = container_of(ref, struct vcache_video, ref);
+	unsigned long i;
+
+	for (i = 0; i < v->nr_pages; i++)
+		if (v->pages[i])
+			put_page(v->pages[i]);
+	kvfree(v->pages);
+	vcache_mem_uncharge(atomic_long_read(&v->mem_pages));
+	mutex_destroy(&v->lock);
+	/* Registry lookups may still be reading the name under RCU. */
+	kfree_rcu(v, rcu);
+}
+
+void vcache_video_put(struct vcache_video *v)
+{
+	kref_put(&v->ref, vcache_video_release);
+}
+
+/*
+ * The page at @idx, or NULL if none was written there and @alloc is false.
+ * Allocation takes no video lock, so that a page fault on a writable mapping
+ * can fill a hole while a write(2) from that same mapping holds v->lock.
+ */
+struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
+			       bool alloc)
+{
+	struct page *page, *old;
+	int err;
+
+	/* Pairs with the cmpxchg_release below: the page arrives zeroed. */
+	page = smp_load_acquire(&v->pages[idx]);
+	if (page || !alloc)
+		return page;
+
+	err = vcache_mem_charge(1);
+	if (err)
+		return ERR_PTR(err);
+	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	if (!page) {
+		vcache_mem_uncharge(1);
+		return ERR_PTR(-ENOMEM);
+	}
+	old = cmpxchg_release(&v->pages[idx], NULL, page);
+	if (old) {
+		__free_page(page);
+		vcache_mem_uncharge(1);
+		return old;
+	}
+	atomic_long_inc(&v->mem_pages);
+	return page;
+}
+
+/*
+ * Called when a descriptor or mapping lets go of @v. A video still loading
+ * when its last user goes away was abandoned by its loader (killed, or gave
+ * up): it never became whole, so it leaves the cache instead of lingering
+ * half-built under its name.
+ */
+void vcache_video_unuse(struct vcache_video *v)
+{
+	if (atomic_read(&v->opens) || atomic_read(&v->maps) ||
+	    READ_ONCE(v->state) != VCACHE_STATE_LOADING)
+		return;
+	vcache_registry_unlink(v);
+}
+
+void vcache_count_served(struct vcache_video *v, size_t bytes)
+{
+	atomic64_add(bytes, &v->bytes_served);
+	this_cpu_add(vcache_served, bytes);
+}
+
+u64 vcache_bytes_served(void)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(vcache_served, cpu);
+	return sum;
+}
+
+void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	strscpy_pad(info->name, v->name, sizeof(info->name));
+	info->size = vcache_size(v);
+	info->capacity = v->capacity;
+	info->id = v->id;
+	info->state = READ_ONCE(v->state);
+	if (READ_ONCE(v->unlinked))
+		info->flags |= VCACHE_INFO_DELETED;
+	info->fps_num = v->fps_num;
+	info->fps_den = v->fps_den;
+	info->open_count = atomic_read(&v->opens);
+	info->map_count = atomic_read(&v->maps);
+	info->bytes_served = atomic64_read(&v->bytes_served);
+	info->mem_bytes = (u64)atomic_long_read(&v->mem_pages) << PAGE_SHIFT;
+	info->create_time_ns = v->create_time;
+	info->seal_time_ns = READ_ONCE(v->seal_time);
+	info->access_time_ns = READ_ONCE(v->access_time);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the vcache selftests. */
+#ifndef VCACHE_UTIL_H
+#define VCACHE_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/vcache.h>
+
+#define VCACHE_DEV	"/dev/vcache"
+#define MAX_MB_PARAM	"/sys/module/vcache/parameters/max_mb"
+
+/* ioctl result as 0 or -errno, so tests can compare in one expression. */
+static inline int vc_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int vc_create(int fd, const char *name, uint64_t capacity)
+{
+	struct vcache_create c;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.name, name, strnlen(name, sizeof(c.name)));
+	c.capacity = capacity;
+	c.fps_num = 25;
+	c.fps_den = 1;
+	return vc_ioctl(fd, VCACHE_IOC_CREATE, &c);
+}
+
+static inline int vc_open_name(int fd, const char *name)
+{
+	struct vcache_open o;
+
+	memset(&o, 0, sizeof(o));
+	memcpy(o.name, name, strnlen(name, sizeof(o.name)));
+	return vc_ioctl(fd, VCACHE_IOC_OPEN, &o);
+}
+
+static inline int vc_delete(int fd, const char *name)
+{
+	struct vcache_delete d;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.name, name, strnlen(name, sizeof(d.name)));
+	return vc_ioctl(fd, VCACHE_IOC_DELETE, &d);
+}
+
+static inline int vc_seal(int fd)
+{
+	return ioctl(fd, VCACHE_IOC_SEAL, 0) ? -errno : 0;
+}
+
+static inline struct vcache_info vc_info(int fd)
+{
+	struct vcache_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	if (ioctl(fd, VCACHE_IOC_INFO, &info))
+		info.state = 0;
+	return info;
+}
+
+static inline struct vcache_stats vc_stats(void)
+{
+	struct vcache_stats st;
+	int fd = open(VCACHE_DEV, O_RDONLY);
+
+	memset(&st, 0xff, sizeof(st));
+	if (fd >= 0) {
+		ioctl(fd, VCACHE_IOC_STATS, &st);
+		close(fd);
+	}
+	return st;
+}
+
+/* Deterministic bytes: the video's content is a function of the offset. */
+static inline uint8_t vc_byte(uint64_t seed, uint64_t off)
+{
+	uint64_t x = (off + seed) * 0x9e3779b97f4a7c15ULL;
+
+	return (uint8_t)(x >> 56);
+}
+
+static inline void vc_fill(uint8_t *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = vc_byte(seed, off + i);
+}
+
+/* Index of the first byte that differs from the pattern, or -1. */
+static inline long vc_verify(const uint8_t *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != vc_byte(seed, off + i))
+			return (long)i;
+	return -1;
+}
+
+/* Writes len pattern bytes at 0 in odd-sized pieces; returns 0 or -errno. */
+static inline int vc_write_pattern(int fd, uint64_t len, uint64_t seed)
+{
+	static uint8_t buf[70001];
+	uint64_t off = 0;
+
+	while (off < len) {
+		size_t n = len - off < sizeof(buf) ? len - off : sizeof(buf);
+		ssize_t w;
+
+		vc_fill(buf, n, seed, off);
+		w = pwrite(fd, buf, n, off);
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		off += w;
+	}
+	return 0;
+}
+
+/*
+ * A name unique to this process and tag, in one of 16 rotating buffers:
+ * copy it if it must outlive 15 more calls.
+ */
+static inline const char *vc_name(const char *tag)
+{
+	static char names[16][VCACHE_NAME_MAX];
+	static unsigned int next;
+	char *name = names[__atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % 16];
+
+	snprintf(name, VCACHE_NAME_MAX, "t%d-%s", getpid(), tag);
+	return name;
+}
+
+static inline unsigned int vc_get_max_mb(void)
+{
+	unsigned int mb = 0;
+	FILE *f = fopen(MAX_MB_PARAM, "r");
+
+	if (f) {
+		if (fscanf(f, "%u", &mb) != 1)
+			mb = 0;
+		fclose(f);
+	}
+	return mb;
+}
+
+static inline int vc_set_max_mb(unsigned int mb)
+{
+	FILE *f = fopen(MAX_MB_PARAM, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "%u\n", mb);
+	err = fclose(f) ? -errno : 0;
+	return err;
+}
+
+#endif /* VCACHE_UTIL_H */
