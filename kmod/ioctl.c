@@ -20,8 +20,12 @@ static bool vcache_name_ok(const char *name)
 
 static bool vcache_fps_ok(u32 num, u32 den)
 {
-	/* 1 to 1000 frames a second: num / den in [1, 1000]. */
-	return den && num >= den && num <= 1000ULL * den;
+	/*
+	 * 1 to 1000 frames a second, num and den at most 10^6 so that the
+	 * timecode arithmetic cannot overflow.
+	 */
+	return den && num >= den && num <= 1000ULL * den &&
+	       num <= 1000000 && den <= 1000000;
 }
 
 /* Binds @file to @v, consuming the caller's reference to @v. */
@@ -115,8 +119,9 @@ static long vcache_ioc_seal(struct file *file, unsigned long arg)
 		if (atomic_read(&v->wmaps)) {
 			err = -EBUSY;
 		} else {
-			WRITE_ONCE(v->state, VCACHE_STATE_SEALED);
 			WRITE_ONCE(v->seal_time, ktime_get_real_ns());
+			/* Pairs with vcache_state(): the index is final. */
+			smp_store_release(&v->state, VCACHE_STATE_SEALED);
 		}
 	}
 	mutex_unlock(&v->lock);
@@ -173,6 +178,47 @@ static long vcache_ioc_commit(struct file *file, void __user *argp)
 	return err;
 }
 
+static long vcache_ioc_index_append(struct file *file, void __user *argp)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	struct vcache_index_append req;
+
+	if (!v)
+		return -EBADFD;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	return vcache_index_append(v, &req);
+}
+
+static long vcache_ioc_lookup(struct file *file, void __user *argp)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	struct vcache_lookup req;
+	int err;
+
+	if (!v)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~VCACHE_LOOKUP_DROP_FRAME) || req.__pad || req.__pad2 ||
+	    !vcache_zeroed(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	/* Outputs start from zero: nothing stale or uninitialised goes back. */
+	req.frame = 0;
+	req.key_pts = 0;
+	req.key_offset = 0;
+	req.key_frame = 0;
+	memset(&req.key_tc, 0, sizeof(req.key_tc));
+	err = vcache_index_lookup(v, &req);
+	if (err)
+		return err;
+	return copy_to_user(argp, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static long vcache_ioc_stats(void __user *argp)
 {
 	struct vcache_stats st;
@@ -205,6 +251,10 @@ long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vcache_ioc_commit(file, argp);
 	case VCACHE_IOC_STATS:
 		return vcache_ioc_stats(argp);
+	case VCACHE_IOC_INDEX_APPEND:
+		return vcache_ioc_index_append(file, argp);
+	case VCACHE_IOC_LOOKUP:
+		return vcache_ioc_lookup(file, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -48,6 +48,17 @@ struct vcache_video {
 	u32 state;			/* VCACHE_STATE_*, changed under lock */
 	bool unlinked;			/* registry lock */
 
+	/*
+	 * Keyframe index: appended under lock while loading, frozen once
+	 * sealed. index_key holds the positions of the keyframe entries.
+	 */
+	struct vcache_index_entry *index;
+	u32 *index_key;
+	u32 index_count;		/* WRITE_ONCE, for INFO */
+	u32 index_keys;
+	u32 index_cap;
+	u64 duration;			/* WRITE_ONCE: last entry + one frame */
+
 	atomic_t opens;
 	atomic_t maps;
 	atomic_t wmaps;			/* mappings that may write */
@@ -77,6 +88,13 @@ static inline u64 vcache_size(struct vcache_video *v)
 {
 	/* Pairs with vcache_set_size(). */
 	return smp_load_acquire(&v->size);
+}
+
+/* The video's state; once SEALED, everything set before the seal is seen. */
+static inline u32 vcache_state(struct vcache_video *v)
+{
+	/* Pairs with the seal's smp_store_release(). */
+	return smp_load_acquire(&v->state);
 }
 
 /* Grows the size after the bytes below it were written; v->lock held. */
@@ -110,6 +128,12 @@ static inline void vcache_video_get(struct vcache_video *v)
 {
 	kref_get(&v->ref);
 }
+
+/* index.c */
+int vcache_index_append(struct vcache_video *v,
+			const struct vcache_index_append *req);
+int vcache_index_lookup(struct vcache_video *v, struct vcache_lookup *req);
+void vcache_index_free(struct vcache_video *v);
 
 /* registry.c: names to videos */
 int vcache_registry_add(struct vcache_video *v);

@@ -74,6 +74,7 @@ static void vcache_video_release(struct kref *ref)
 		if (v->pages[i])
 			put_page(v->pages[i]);
 	kvfree(v->pages);
+	vcache_index_free(v);
 	vcache_mem_uncharge(atomic_long_read(&v->mem_pages));
 	mutex_destroy(&v->lock);
 	/* Registry lookups may still be reading the name under RCU. */
@@ -156,7 +157,7 @@ void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 	info->size = vcache_size(v);
 	info->capacity = v->capacity;
 	info->id = v->id;
-	info->state = READ_ONCE(v->state);
+	info->state = vcache_state(v);
 	if (READ_ONCE(v->unlinked))
 		info->flags |= VCACHE_INFO_DELETED;
 	info->fps_num = v->fps_num;
@@ -168,4 +169,6 @@ void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 	info->create_time_ns = v->create_time;
 	info->seal_time_ns = READ_ONCE(v->seal_time);
 	info->access_time_ns = READ_ONCE(v->access_time);
+	info->index_entries = READ_ONCE(v->index_count);
+	info->duration = READ_ONCE(v->duration);
 }

@@ -488,7 +488,8 @@ TEST(info_fields)
 	ASSERT_GE(i, 0);
 	EXPECT_EQ(info.access_time_ns, vc_info(i).access_time_ns);
 	close(i);
-	for (i = 0; i < 8; i++)
+	EXPECT_EQ(0, info.duration);
+	for (i = 0; i < (int)(sizeof(info.reserved) / sizeof(info.reserved[0])); i++)
 		EXPECT_EQ(0, info.reserved[i]);
 	close(fd);
 	cleanup(name);

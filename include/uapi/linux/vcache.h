@@ -65,8 +65,10 @@
  *            writer's memory cgroup. A capacity larger than the cache's
  *            memory limit fails with EFBIG.
  * @fps_num:  frame rate as the exact rational fps_num / fps_den, e.g. 25/1,
- *            30000/1001 (29.97) or 60000/1001 (59.94). Both must be non-zero
- *            and the rate between 1 and 1000 frames a second.
+ *            30000/1001 (29.97) or 60000/1001 (59.94). Both must be between
+ *            1 and 1000000, and the rate between 1 and 1000 frames a second.
+ *            Drop-frame timecode exists only at exactly 30000/1001 and
+ *            60000/1001.
  * @fps_den:  see @fps_num.
  * @flags:    must be 0.
  * @__pad:    must be 0.
@@ -167,6 +169,8 @@ struct vcache_delete {
  * @seal_time_ns:   CLOCK_REALTIME of the seal, 0 while loading.
  * @access_time_ns: CLOCK_REALTIME of the last read or page fault (OPEN and
  *                  INFO do not count), which orders eviction.
+ * @duration:       end of the indexed video in 90 kHz ticks: the last index
+ *                  entry's time plus one frame; 0 without an index.
  * @reserved:       written as 0.
  */
 struct vcache_info {
@@ -186,7 +190,8 @@ struct vcache_info {
 	__u64 create_time_ns;
 	__u64 seal_time_ns;
 	__u64 access_time_ns;
-	__u64 reserved[8];
+	__u64 duration;
+	__u64 reserved[7];
 };
 
 /**
@@ -213,6 +218,123 @@ struct vcache_stats {
 	__u64 reserved[8];
 };
 
+/*
+ * The keyframe index.
+ *
+ * Each video may carry an index: entries sorted by presentation time, one
+ * per frame or at least one per keyframe, each giving where in the video
+ * the frame's data starts. Times are 90 kHz ticks from the start of the
+ * video (timecode 00:00:00:00 is time 0; for MPEG-TS that is the first
+ * keyframe's PTS, not PTS 0). The index is appended while the video is
+ * LOADING and is immutable once it is sealed. Its memory counts against the
+ * cache's limit.
+ */
+#define VCACHE_INDEX_KEY	(1U << 0)	/* a frame playback can start at */
+
+/*
+ * Most entries one VCACHE_IOC_INDEX_APPEND takes, and most a video holds
+ * (16 hours at 60 frames a second, one entry a frame).
+ */
+#define VCACHE_INDEX_BATCH_MAX	65536
+#define VCACHE_INDEX_MAX	(1U << 22)
+
+/**
+ * struct vcache_index_entry - one frame in the index
+ * @pts:    presentation time, 90 kHz ticks from the start of the video.
+ *          Not less than the previous entry's.
+ * @offset: byte offset in the video where the frame's data starts (for
+ *          MPEG-TS, the 188-byte packet that starts its PES). Below the
+ *          video's size when appended; keyframes' offsets never decrease.
+ * @flags:  VCACHE_INDEX_KEY, or 0.
+ * @__pad:  must be 0.
+ */
+struct vcache_index_entry {
+	__u64 pts;
+	__u64 offset;
+	__u32 flags;
+	__u32 __pad;
+};
+
+/**
+ * struct vcache_index_append - argument of VCACHE_IOC_INDEX_APPEND
+ * @entries:  user pointer to @count struct vcache_index_entry.
+ * @count:    entries to append, at most VCACHE_INDEX_BATCH_MAX.
+ * @flags:    must be 0.
+ * @reserved: must be 0.
+ *
+ * Appends all the entries or none. Errors: EINVAL (an entry breaks the
+ * rules above, or @count is too large), E2BIG (the index would pass
+ * VCACHE_INDEX_MAX), EPERM (sealed), ENOSPC (cache memory limit), EBADF
+ * (descriptor not writable).
+ */
+struct vcache_index_append {
+	__u64 entries;
+	__u32 count;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/* SMPTE timecode label hh:mm:ss:ff (drop-frame written hh:mm:ss;ff). */
+struct vcache_timecode {
+	__u8 hh;
+	__u8 mm;
+	__u8 ss;
+	__u8 ff;
+};
+
+/* vcache_lookup.mode: what the request gives */
+#define VCACHE_LOOKUP_TIMECODE	1	/* @tc, a timecode label */
+#define VCACHE_LOOKUP_PTS	2	/* @pts, a time in 90 kHz ticks */
+#define VCACHE_LOOKUP_OFFSET	3	/* @offset, a byte offset (reverse) */
+
+/* vcache_lookup.flags */
+#define VCACHE_LOOKUP_DROP_FRAME (1U << 0)	/* @tc in, @key_tc out: drop-frame */
+
+/**
+ * struct vcache_lookup - argument of VCACHE_IOC_LOOKUP
+ * @mode:       VCACHE_LOOKUP_*.
+ * @flags:      VCACHE_LOOKUP_DROP_FRAME or 0. Drop-frame needs a video at
+ *              30000/1001 or 60000/1001 (EINVAL otherwise).
+ * @tc:         in, TIMECODE mode: the label. Fields out of range (hh >= 24,
+ *              mm or ss >= 60, ff >= the nominal rate) and labels that
+ *              drop-frame skips (00:01:00;00 at 29.97) fail with EINVAL.
+ * @__pad:      must be 0.
+ * @pts:        in, PTS mode: the time.
+ * @offset:     in, OFFSET mode: a byte offset below the video's size.
+ * @frame:      out: the frame the request names (TIMECODE, PTS), or the
+ *              keyframe's (OFFSET).
+ * @key_pts:    out: the chosen keyframe's time.
+ * @key_offset: out: where its data starts: playback begins here.
+ * @key_frame:  out: its frame number (its time rounded to the nearest frame).
+ * @key_tc:     out: its timecode label (drop-frame if @flags says so).
+ * @__pad2:     written as 0.
+ * @reserved:   must be 0; written as 0.
+ *
+ * The chosen keyframe is the last one at or before the requested instant
+ * (TIMECODE, PTS) or byte (OFFSET); a request before the first keyframe gets
+ * the first. Frame numbers and times convert with the video's rate, integer
+ * arithmetic only; a stamp belongs to the frame whose start is nearest. The
+ * search is a binary search: O(log n) in the index size.
+ *
+ * Errors: ENODATA (the video has no index), ERANGE (past the end: a time at
+ * or after INFO's duration, an offset at or past the size), EINVAL.
+ */
+struct vcache_lookup {
+	__u32 mode;
+	__u32 flags;
+	struct vcache_timecode tc;
+	__u32 __pad;
+	__u64 pts;
+	__u64 offset;
+	__u64 frame;
+	__u64 key_pts;
+	__u64 key_offset;
+	__u64 key_frame;
+	struct vcache_timecode key_tc;
+	__u32 __pad2;
+	__u64 reserved[4];
+};
+
 #define VCACHE_IOC_MAGIC	0xBA
 
 /* Create a video and bind the descriptor to it. */
@@ -233,6 +355,10 @@ struct vcache_stats {
 #define VCACHE_IOC_COMMIT	_IOW(VCACHE_IOC_MAGIC, 0x06, struct vcache_commit)
 /* Cache-wide counters. */
 #define VCACHE_IOC_STATS	_IOR(VCACHE_IOC_MAGIC, 0x07, struct vcache_stats)
+/* Append entries to the bound video's index. */
+#define VCACHE_IOC_INDEX_APPEND	_IOW(VCACHE_IOC_MAGIC, 0x08, struct vcache_index_append)
+/* Timecode, time or byte offset to the keyframe at or before it. */
+#define VCACHE_IOC_LOOKUP	_IOWR(VCACHE_IOC_MAGIC, 0x09, struct vcache_lookup)
 
 /*
  * read(2) and its variants: a read at or past the size returns 0. Offsets

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The keyframe index and LOOKUP: timecode, time or byte offset to the
+ * keyframe where playback can start.
+ *
+ * Entries are kept in one array sorted by time, and the positions of the
+ * keyframes in a second one, so a lookup is one binary search over the
+ * keyframes whatever the share of non-key entries. While a video loads, the
+ * arrays grow (and move) under v->lock, which lookups then take too; once
+ * sealed they are frozen and lookups take no lock at all.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <vcache/timecode.h>
+#include "vcache.h"
+
+static unsigned long vcache_index_pages(u32 cap)
+{
+	return DIV_ROUND_UP((size_t)cap * sizeof(struct vcache_index_entry), PAGE_SIZE) +
+	       DIV_ROUND_UP((size_t)cap * sizeof(u32), PAGE_SIZE);
+}
+
+/* Makes room for @need entries; v->lock held. */
+static int vcache_index_reserve(struct vcache_video *v, u32 need)
+{
+	struct vcache_index_entry *entries;
+	unsigned long more;
+	u32 cap, *keys;
+	int err;
+
+	if (need <= v->index_cap)
+		return 0;
+	cap = clamp_t(u32, 2 * v->index_cap, 1024, VCACHE_INDEX_MAX);
+	cap = max(cap, need);
+	more = vcache_index_pages(cap) - vcache_index_pages(v->index_cap);
+	err = vcache_mem_charge(more);
+	if (err)
+		return err;
+	entries = kvmalloc_array(cap, sizeof(*entries), GFP_KERNEL_ACCOUNT);
+	keys = kvmalloc_array(cap, sizeof(*keys), GFP_KERNEL_ACCOUNT);
+	if (!entries || !keys) {
+		kvfree(entries);
+		kvfree(keys);
+		vcache_mem_uncharge(more);
+		return -ENOMEM;
+	}
+	if (v->index_count)
+		memcpy(entries, v->index, v->index_count * sizeof(*entries));
+	if (v->index_keys)
+		memcpy(keys, v->index_key, v->index_keys * sizeof(*keys));
+	kvfree(v->index);
+	kvfree(v->index_key);
+	v->index = entries;
+	v->index_key = keys;
+	v->index_cap = cap;
+	atomic_long_add(more, &v->mem_pages);
+	return 0;
+}
+
+/* Checks the @n entries at @first against the ones before; v->lock held. */
+static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
+{
+	const struct vcache_index_entry *prev_key = NULL, *e;
+	u64 prev_pts = 0, size = v->size;
+	u32 i;
+
+	if (first)
+		prev_pts = v->index[first - 1].pts;
+	if (v->index_keys)
+		prev_key = &v->index[v->index_key[v->index_keys - 1]];
+	for (i = first; i < first + n; i++) {
+		e = &v->index[i];
+		if ((e->flags & ~VCACHE_INDEX_KEY) || e->__pad ||
+		    e->offset >= size || e->pts < prev_pts)
+			return -EINVAL;
+		if (e->flags & VCACHE_INDEX_KEY) {
+			if (prev_key && e->offset < prev_key->offset)
+				return -EINVAL;
+			prev_key = e;
+		}
+		prev_pts = e->pts;
+	}
+	return 0;
+}
+
+int vcache_index_append(struct vcache_video *v,
+			const struct vcache_index_append *req)
+{
+	void __user *src = u64_to_user_ptr(req->entries);
+	u32 first, i;
+	int err;
+
+	if (req->count > VCACHE_INDEX_BATCH_MAX)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&v->lock))
+		return -ERESTARTSYS;
+	first = v->index_count;
+	if (v->state != VCACHE_STATE_LOADING) {
+		err = -EPERM;
+		goto out;
+	}
+	if (req->count > VCACHE_INDEX_MAX - first) {
+		err = -E2BIG;
+		goto out;
+	}
+	err = vcache_index_reserve(v, first + req->count);
+	if (err)
+		goto out;
+	/* Straight into the spare room: nothing counts until checked. */
+	if (copy_from_user(&v->index[first], src,
+			   (size_t)req->count * sizeof(*v->index))) {
+		err = -EFAULT;
+		goto out;
+	}
+	err = vcache_index_check(v, first, req->count);
+	if (err)
+		goto out;
+	for (i = first; i < first + req->count; i++)
+		if (v->index[i].flags & VCACHE_INDEX_KEY)
+			v->index_key[v->index_keys++] = i;
+	if (req->count) {
+		WRITE_ONCE(v->index_count, first + req->count);
+		WRITE_ONCE(v->duration, v->index[first + req->count - 1].pts +
+			   DIV_ROUND_UP_ULL(VCACHE_PTS_HZ * v->fps_den, v->fps_num));
+	}
+out:
+	mutex_unlock(&v->lock);
+	return err;
+}
+
+void vcache_index_free(struct vcache_video *v)
+{
+	kvfree(v->index);
+	kvfree(v->index_key);
+}
+
+/* Last keyframe whose time is below @bound (or offset, with @by_offset). */
+static const struct vcache_index_entry *
+vcache_index_find(struct vcache_video *v, u64 bound, bool by_offset)
+{
+	u32 lo = 0, hi = v->index_keys;
+
+	/* Invariant: keys below lo are below bound, keys from hi are not. */
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct vcache_index_entry *e = &v->index[v->index_key[mid]];
+
+		if ((by_offset ? e->offset : e->pts) < bound)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Before the first keyframe: playback starts at the first. */
+	return &v->index[v->index_key[lo ? lo - 1 : 0]];
+}
+
+static int vcache_index_lookup_locked(struct vcache_video *v,
+				      struct vcache_lookup *req)
+{
+	u32 num = v->fps_num, den = v->fps_den, fps = vcache_tc_fps(num, den);
+	const struct vcache_index_entry *key;
+	u32 drop = 0;
+	struct vcache_tc tc;
+	u64 n = 0;
+	int err;
+
+	if (req->flags & VCACHE_LOOKUP_DROP_FRAME) {
+		drop = vcache_tc_drop(num, den);
+		if (!drop)
+			return -EINVAL;
+	}
+	if (!v->index_keys)
+		return -ENODATA;
+
+	switch (req->mode) {
+	case VCACHE_LOOKUP_TIMECODE:
+		tc.hh = req->tc.hh;
+		tc.mm = req->tc.mm;
+		tc.ss = req->tc.ss;
+		tc.ff = req->tc.ff;
+		err = vcache_tc_to_frame(&tc, fps, drop, &n);
+		if (err)
+			return err;
+		if (vcache_frame_to_pts(n, num, den) >= v->duration)
+			return -ERANGE;
+		key = vcache_index_find(v, vcache_frame_end_pts(n, num, den), false);
+		break;
+	case VCACHE_LOOKUP_PTS:
+		if (req->pts >= v->duration)
+			return -ERANGE;
+		n = vcache_pts_to_frame(req->pts, num, den);
+		key = vcache_index_find(v, req->pts + 1, false);
+		break;
+	case VCACHE_LOOKUP_OFFSET:
+		if (req->offset >= v->size)
+			return -ERANGE;
+		key = vcache_index_find(v, req->offset + 1, true);
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	req->key_pts = key->pts;
+	req->key_offset = key->offset;
+	req->key_frame = vcache_pts_to_frame(key->pts, num, den);
+	req->frame = req->mode == VCACHE_LOOKUP_OFFSET ? req->key_frame : n;
+	err = vcache_frame_to_tc(req->key_frame, fps, drop, &tc);
+	if (err)
+		return err;
+	req->key_tc.hh = tc.hh;
+	req->key_tc.mm = tc.mm;
+	req->key_tc.ss = tc.ss;
+	req->key_tc.ff = tc.ff;
+	return 0;
+}
+
+int vcache_index_lookup(struct vcache_video *v, struct vcache_lookup *req)
+{
+	int err;
+
+	/* Sealed is final, and the index was frozen before it was set. */
+	if (vcache_state(v) == VCACHE_STATE_SEALED)
+		return vcache_index_lookup_locked(v, req);
+	if (mutex_lock_interruptible(&v->lock))
+		return -ERESTARTSYS;
+	err = vcache_index_lookup_locked(v, req);
+	mutex_unlock(&v->lock);
+	return err;
+}
