@@ -17,7 +17,7 @@ static size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos,
 		unsigned long idx = (pos + done) >> PAGE_SHIFT;
 		size_t off = offset_in_page(pos + done);
 		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
-		struct page *page = vcache_video_page(v, idx, false);
+		struct page *page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
 		size_t got;
 
 		if (page)
@@ -31,34 +31,49 @@ static size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos,
 	return done;
 }
 
-ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
+/* Reads what @v holds at @pos into @to, without waiting. */
+ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to)
 {
-	struct vcache_video *v = vcache_file_video(iocb->ki_filp);
-	size_t count = iov_iter_count(to);
-	loff_t pos = iocb->ki_pos;
-	u64 size;
-	size_t done;
+	size_t count = iov_iter_count(to), done;
+	u64 size = vcache_size(v);
 
-	if (!v)
-		return -EBADFD;
-	if (pos < 0)
-		return -EINVAL;
-	size = vcache_size(v);
 	if (!count || pos >= size)
 		return 0;
 	count = min_t(u64, count, size - pos);
 	done = vcache_copy_to_iter(v, pos, count, to);
 	if (!done)
 		return -EFAULT;
-	iocb->ki_pos = pos + done;
 	vcache_count_served(v, done);
 	vcache_touch(v);
 	return done;
 }
 
+ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct vcache_file *vf = iocb->ki_filp->private_data;
+	struct vcache_video *v = vcache_file_video(iocb->ki_filp);
+	loff_t pos = iocb->ki_pos;
+	ssize_t ret;
+
+	if (!v)
+		return -EBADFD;
+	if (pos < 0)
+		return -EINVAL;
+	if ((vf->flags & VCACHE_OPEN_FOLLOW) && iov_iter_count(to)) {
+		ret = vcache_wait_data(v, iocb, to, pos);
+		if (ret)
+			return ret;
+	}
+	ret = vcache_read_at(v, pos, to);
+	if (ret > 0)
+		iocb->ki_pos = pos + ret;
+	return ret;
+}
+
 /* Copies @count bytes from @from to @v at @pos; v->lock is held. */
 static ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos,
-				     size_t count, struct iov_iter *from)
+				     size_t count, struct iov_iter *from,
+				     enum vcache_page_how how)
 {
 	size_t done = 0;
 
@@ -66,7 +81,7 @@ static ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos,
 		unsigned long idx = (pos + done) >> PAGE_SHIFT;
 		size_t off = offset_in_page(pos + done);
 		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
-		struct page *page = vcache_video_page(v, idx, true);
+		struct page *page = vcache_video_page(v, idx, how);
 		size_t got;
 
 		if (IS_ERR(page))
@@ -114,11 +129,15 @@ ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		goto out;
 	}
 	count = min_t(u64, count, v->capacity - pos);
-	ret = vcache_copy_from_iter(v, pos, count, from);
+	ret = vcache_copy_from_iter(v, pos, count, from,
+				    iocb->ki_flags & IOCB_NOWAIT ?
+				    VCACHE_PAGE_ALLOC_NOWAIT : VCACHE_PAGE_ALLOC);
 	if (ret > 0) {
 		iocb->ki_pos = pos + ret;
-		if (iocb->ki_pos > v->size)
+		if (iocb->ki_pos > v->size) {
 			vcache_set_size(v, iocb->ki_pos);
+			vcache_wake(v);
+		}
 	}
 out:
 	mutex_unlock(&v->lock);

@@ -29,10 +29,13 @@ static bool vcache_fps_ok(u32 num, u32 den)
 }
 
 /* Binds @file to @v, consuming the caller's reference to @v. */
-static int vcache_bind(struct file *file, struct vcache_video *v)
+static int vcache_bind(struct file *file, struct vcache_video *v, u32 flags)
 {
 	struct vcache_file *vf = file->private_data;
 
+	vf->flags = flags;
+	if (file->f_mode & FMODE_WRITE)
+		atomic_inc(&v->writers);
 	atomic_inc(&v->opens);
 	/* Pairs with vcache_file_video(). */
 	smp_store_release(&vf->video, v);
@@ -71,7 +74,7 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 		vcache_video_put(v);
 		goto out;
 	}
-	err = vcache_bind(file, v);
+	err = vcache_bind(file, v, 0);
 out:
 	mutex_unlock(&vf->bind_lock);
 	return err;
@@ -86,7 +89,8 @@ static long vcache_ioc_open(struct file *file, void __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)) ||
+	if ((req.flags & ~VCACHE_OPEN_FOLLOW) || req.__pad ||
+	    !vcache_zeroed(req.reserved, sizeof(req.reserved)) ||
 	    !vcache_name_ok(req.name))
 		return -EINVAL;
 
@@ -96,7 +100,7 @@ static long vcache_ioc_open(struct file *file, void __user *argp)
 		goto out;
 	}
 	v = vcache_registry_lookup(req.name);
-	err = v ? vcache_bind(file, v) : -ENOENT;
+	err = v ? vcache_bind(file, v, req.flags) : -ENOENT;
 out:
 	mutex_unlock(&vf->bind_lock);
 	return err;
@@ -122,6 +126,7 @@ static long vcache_ioc_seal(struct file *file, unsigned long arg)
 			WRITE_ONCE(v->seal_time, ktime_get_real_ns());
 			/* Pairs with vcache_state(): the index is final. */
 			smp_store_release(&v->state, VCACHE_STATE_SEALED);
+			vcache_wake(v);
 		}
 	}
 	mutex_unlock(&v->lock);
@@ -168,12 +173,14 @@ static long vcache_ioc_commit(struct file *file, void __user *argp)
 	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	mutex_lock(&v->lock);
-	if (v->state != VCACHE_STATE_LOADING)
+	if (v->state != VCACHE_STATE_LOADING) {
 		err = -EPERM;
-	else if (req.size > v->capacity)
+	} else if (req.size > v->capacity) {
 		err = -EFBIG;
-	else if (req.size > v->size)
+	} else if (req.size > v->size) {
 		vcache_set_size(v, req.size);
+		vcache_wake(v);
+	}
 	mutex_unlock(&v->lock);
 	return err;
 }
@@ -229,6 +236,7 @@ static long vcache_ioc_stats(void __user *argp)
 	st.videos = vcache_registry_count();
 	st.evictions = vcache_registry_evictions();
 	st.bytes_served = vcache_bytes_served();
+	vcache_aio_stats(&st);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 

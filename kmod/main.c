@@ -45,6 +45,8 @@ static int vcache_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&vf->bind_lock);
 	file->private_data = vf;
+	/* read_iter/write_iter honour IOCB_NOWAIT: RWF_NOWAIT and io_uring. */
+	file->f_mode |= FMODE_NOWAIT;
 	return 0;
 }
 
@@ -53,6 +55,10 @@ static int vcache_release(struct inode *inode, struct file *file)
 	struct vcache_file *vf = file->private_data;
 
 	if (vf->video) {
+		/* The last writer gone: followers waiting at the end get EOF. */
+		if ((file->f_mode & FMODE_WRITE) &&
+		    atomic_dec_and_test(&vf->video->writers))
+			vcache_wake(vf->video);
 		atomic_dec(&vf->video->opens);
 		vcache_video_unuse(vf->video);
 		vcache_video_put(vf->video);
@@ -70,6 +76,7 @@ static const struct file_operations vcache_fops = {
 	.write_iter = vcache_write_iter,
 	.llseek = vcache_llseek,
 	.mmap = vcache_mmap,
+	.poll = vcache_poll,
 	.unlocked_ioctl = vcache_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -89,13 +96,20 @@ static int __init vcache_init(void)
 	err = vcache_mem_set_limit(max_mb);
 	if (err)
 		return err;
-	return misc_register(&vcache_misc);
+	err = vcache_follow_init();
+	if (err)
+		return err;
+	err = misc_register(&vcache_misc);
+	if (err)
+		vcache_follow_exit();
+	return err;
 }
 
 static void __exit vcache_exit(void)
 {
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
+	vcache_follow_exit();
 }
 
 module_init(vcache_init);

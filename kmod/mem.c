@@ -41,6 +41,16 @@ int vcache_mem_charge(unsigned long nr_pages)
 	}
 }
 
+/* For requests that must not block: no eviction (it sleeps on a mutex). */
+int vcache_mem_charge_nowait(unsigned long nr_pages)
+{
+	if (atomic_long_add_return(nr_pages, &vcache_used_pages) <=
+	    READ_ONCE(vcache_limit_pages))
+		return 0;
+	atomic_long_sub(nr_pages, &vcache_used_pages);
+	return -EAGAIN;
+}
+
 void vcache_mem_uncharge(unsigned long nr_pages)
 {
 	atomic_long_sub(nr_pages, &vcache_used_pages);

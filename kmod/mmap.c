@@ -33,8 +33,9 @@ static void vcache_vm_close(struct vm_area_struct *vma)
 {
 	struct vcache_video *v = vma->vm_private_data;
 
-	if (vcache_vma_may_write(vma))
-		atomic_dec(&v->wmaps);
+	/* The last writable mapping gone: followers may be at the end. */
+	if (vcache_vma_may_write(vma) && atomic_dec_and_test(&v->wmaps))
+		vcache_wake(v);
 	atomic_dec(&v->maps);
 	vcache_video_unuse(v);
 	vcache_video_put(v);
@@ -52,14 +53,14 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 
 	if (idx >= v->nr_pages)
 		return VM_FAULT_SIGBUS;
-	page = vcache_video_page(v, idx, false);
+	page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
 	if (!page) {
 		u64 size = vcache_size(v);
 
 		/* Readers get holes below the size filled, never new data. */
 		if (!may_write && idx >= DIV_ROUND_UP_ULL(size, PAGE_SIZE))
 			return VM_FAULT_SIGBUS;
-		page = vcache_video_page(v, idx, true);
+		page = vcache_video_page(v, idx, VCACHE_PAGE_ALLOC);
 		if (IS_ERR(page))
 			return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM :
 							  VM_FAULT_SIGBUS;
@@ -69,7 +70,7 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 	left = min((vma->vm_end - addr) >> PAGE_SHIFT, VCACHE_FAULT_BATCH);
 	left = min(left, v->nr_pages - idx);
 	for (n = 1; n < left; n++)
-		if (!vcache_video_page(v, idx + n, false))
+		if (!vcache_video_page(v, idx + n, VCACHE_PAGE_FIND))
 			break;
 	err = vm_insert_pages(vma, addr, &v->pages[idx], &n);
 	/* -EBUSY: a racing fault mapped the first page already. */

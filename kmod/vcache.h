@@ -13,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <uapi/linux/vcache.h>
 
 /*
@@ -59,7 +60,13 @@ struct vcache_video {
 	u32 index_cap;
 	u64 duration;			/* WRITE_ONCE: last entry + one frame */
 
+	/* Readers waiting for data (FOLLOW): sleepers and queued AIO. */
+	wait_queue_head_t wq;
+	spinlock_t aio_lock;		/* guards aio_waiting */
+	struct list_head aio_waiting;	/* struct vcache_aio */
+
 	atomic_t opens;
+	atomic_t writers;		/* bound descriptors open for writing */
 	atomic_t maps;
 	atomic_t wmaps;			/* mappings that may write */
 	atomic_long_t mem_pages;	/* pages charged to the cache limit */
@@ -73,6 +80,7 @@ struct vcache_video {
 struct vcache_file {
 	struct mutex bind_lock;		/* serialises CREATE/OPEN on this fd */
 	struct vcache_video *video;	/* NULL until bound, then constant */
+	u32 flags;			/* VCACHE_OPEN_*, set before binding */
 };
 
 static inline struct vcache_video *vcache_file_video(struct file *file)
@@ -112,6 +120,7 @@ static inline void vcache_touch(struct vcache_video *v)
 /* mem.c: the global page budget */
 int vcache_mem_set_limit(unsigned int max_mb);
 int vcache_mem_charge(unsigned long nr_pages);
+int vcache_mem_charge_nowait(unsigned long nr_pages);
 void vcache_mem_uncharge(unsigned long nr_pages);
 unsigned long vcache_mem_used(void);
 unsigned long vcache_mem_limit(void);
@@ -119,8 +128,15 @@ unsigned long vcache_mem_limit(void);
 /* video.c */
 struct vcache_video *vcache_video_alloc(const struct vcache_create *req);
 void vcache_video_put(struct vcache_video *v);
+/* How vcache_video_page() treats a missing page. */
+enum vcache_page_how {
+	VCACHE_PAGE_FIND,		/* return NULL */
+	VCACHE_PAGE_ALLOC,		/* allocate it, evicting if need be */
+	VCACHE_PAGE_ALLOC_NOWAIT,	/* allocate without blocking, or -EAGAIN */
+};
+
 struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
-			       bool alloc);
+			       enum vcache_page_how how);
 void vcache_video_info(struct vcache_video *v, struct vcache_info *info);
 void vcache_video_unuse(struct vcache_video *v);
 
@@ -148,9 +164,20 @@ u64 vcache_bytes_served(void);
 void vcache_count_served(struct vcache_video *v, size_t bytes);
 
 /* io.c */
+ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to);
 ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from);
 loff_t vcache_llseek(struct file *file, loff_t offset, int whence);
+
+/* follow.c: readers that wait for data */
+bool vcache_may_grow(struct vcache_video *v);
+void vcache_wake(struct vcache_video *v);
+ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
+			 struct iov_iter *to, loff_t pos);
+__poll_t vcache_poll(struct file *file, struct poll_table_struct *pt);
+void vcache_aio_stats(struct vcache_stats *st);
+int vcache_follow_init(void);
+void vcache_follow_exit(void);
 
 /* mmap.c */
 int vcache_mmap(struct file *file, struct vm_area_struct *vma);

@@ -54,6 +54,9 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	v->fps_num = req->fps_num;
 	v->fps_den = req->fps_den;
 	mutex_init(&v->lock);
+	init_waitqueue_head(&v->wq);
+	spin_lock_init(&v->aio_lock);
+	INIT_LIST_HEAD(&v->aio_waiting);
 	v->state = VCACHE_STATE_LOADING;
 	atomic_long_set(&v->mem_pages, meta);
 	v->create_time = ktime_get_real_ns();
@@ -92,23 +95,29 @@ void vcache_video_put(struct vcache_video *v)
  * can fill a hole while a write(2) from that same mapping holds v->lock.
  */
 struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
-			       bool alloc)
+			       enum vcache_page_how how)
 {
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
 	struct page *page, *old;
 	int err;
 
 	/* Pairs with the cmpxchg_release below: the page arrives zeroed. */
 	page = smp_load_acquire(&v->pages[idx]);
-	if (page || !alloc)
+	if (page || how == VCACHE_PAGE_FIND)
 		return page;
 
-	err = vcache_mem_charge(1);
+	if (how == VCACHE_PAGE_ALLOC_NOWAIT) {
+		err = vcache_mem_charge_nowait(1);
+		gfp = (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN;
+	} else {
+		err = vcache_mem_charge(1);
+	}
 	if (err)
 		return ERR_PTR(err);
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	page = alloc_page(gfp);
 	if (!page) {
 		vcache_mem_uncharge(1);
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(how == VCACHE_PAGE_ALLOC_NOWAIT ? -EAGAIN : -ENOMEM);
 	}
 	old = cmpxchg_release(&v->pages[idx], NULL, page);
 	if (old) {

@@ -88,10 +88,30 @@ struct vcache_create {
 	__u64 reserved[4];
 };
 
+/*
+ * vcache_open.flags: VCACHE_OPEN_FOLLOW makes reads of a video that is still
+ * LOADING wait for the data instead of returning 0 at the current size, like
+ * `tail -f`. A read at or past the size then:
+ *   - read(2)/pread(2): sleeps until bytes arrive there (EINTR/ERESTARTSYS
+ *     on a signal), then returns what is there;
+ *   - with O_NONBLOCK or RWF_NOWAIT: fails with EAGAIN;
+ *   - kernel AIO (io_submit IOCB_CMD_PREAD/PREADV): is queued, io_submit
+ *     returns at once, and the completion event comes when a writer brings
+ *     the data; io_cancel(2) on it gives the event result -ECANCELED;
+ *   - returns 0 (end of file) once the video is sealed, or when no
+ *     descriptor open for writing and no writable mapping remains (the
+ *     loader gave up), and the offset is at or past the size.
+ * poll(2)/epoll/IOCB_CMD_POLL: POLLIN when a read at the file position would
+ * not wait, POLLHUP at end of file, POLLOUT on a writable descriptor while
+ * the video is LOADING. Without FOLLOW, reads never wait and POLLIN is
+ * always set.
+ */
+#define VCACHE_OPEN_FOLLOW	(1U << 0)
+
 /**
  * struct vcache_open - argument of VCACHE_IOC_OPEN
  * @name:     name of an existing video.
- * @flags:    must be 0.
+ * @flags:    VCACHE_OPEN_FOLLOW, or 0.
  * @__pad:    must be 0.
  * @reserved: must be 0.
  *
@@ -204,6 +224,10 @@ struct vcache_info {
  * @__pad:        written as 0.
  * @evictions:    videos evicted to make room since the module was loaded.
  * @bytes_served: bytes handed out by read(2) and its variants, all videos.
+ * @aio_queued:   AIO reads that had to wait for data and were queued.
+ * @aio_completed: queued AIO reads completed with data or end of file.
+ * @aio_cancelled: queued AIO reads cancelled by io_cancel(2) or the exit of
+ *                their submitter.
  * @reserved:     written as 0.
  *
  * Works on any descriptor, bound or not.
@@ -215,7 +239,10 @@ struct vcache_stats {
 	__u32 __pad;
 	__u64 evictions;
 	__u64 bytes_served;
-	__u64 reserved[8];
+	__u64 aio_queued;
+	__u64 aio_completed;
+	__u64 aio_cancelled;
+	__u64 reserved[5];
 };
 
 /*
