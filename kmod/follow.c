@@ -168,6 +168,16 @@ static ssize_t vcache_aio_queue(struct vcache_video *v, struct kiocb *iocb,
 	return -EIOCBQUEUED;
 }
 
+/* Sleeps until a read at @pos can complete: 0, -EAGAIN or -ERESTARTSYS. */
+int vcache_wait_ready(struct vcache_video *v, loff_t pos, bool nonblock)
+{
+	if (vcache_data_ready(v, pos))
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	return wait_event_interruptible(v->wq, vcache_data_ready(v, pos));
+}
+
 /*
  * Waits, as the request allows, until a read at @pos can complete.
  * Returns 0 when it can, -EIOCBQUEUED when an AIO read was queued, or an
@@ -176,18 +186,15 @@ static ssize_t vcache_aio_queue(struct vcache_video *v, struct kiocb *iocb,
 ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
 			 struct iov_iter *to, loff_t pos)
 {
+	bool nonblock = (iocb->ki_flags & IOCB_NOWAIT) ||
+			(iocb->ki_filp->f_flags & O_NONBLOCK);
 	ssize_t ret;
 
-	if (vcache_data_ready(v, pos))
-		return 0;
-	if ((iocb->ki_flags & IOCB_NOWAIT) ||
-	    (iocb->ki_filp->f_flags & O_NONBLOCK))
-		return -EAGAIN;
-	if (!is_sync_kiocb(iocb)) {
+	if (!nonblock && !is_sync_kiocb(iocb) && !vcache_data_ready(v, pos)) {
 		ret = vcache_aio_queue(v, iocb, to, pos);
 		return ret == 1 ? 0 : ret;
 	}
-	return wait_event_interruptible(v->wq, vcache_data_ready(v, pos));
+	return vcache_wait_ready(v, pos, nonblock);
 }
 
 __poll_t vcache_poll(struct file *file, poll_table *pt)

@@ -76,6 +76,7 @@ static const struct file_operations vcache_fops = {
 	.write_iter = vcache_write_iter,
 	.llseek = vcache_llseek,
 	.mmap = vcache_mmap,
+	.splice_read = vcache_splice_read,
 	.poll = vcache_poll,
 	.unlocked_ioctl = vcache_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

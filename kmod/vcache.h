@@ -172,12 +172,18 @@ loff_t vcache_llseek(struct file *file, loff_t offset, int whence);
 /* follow.c: readers that wait for data */
 bool vcache_may_grow(struct vcache_video *v);
 void vcache_wake(struct vcache_video *v);
+int vcache_wait_ready(struct vcache_video *v, loff_t pos, bool nonblock);
 ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
 			 struct iov_iter *to, loff_t pos);
 __poll_t vcache_poll(struct file *file, struct poll_table_struct *pt);
 void vcache_aio_stats(struct vcache_stats *st);
 int vcache_follow_init(void);
 void vcache_follow_exit(void);
+
+/* splice.c */
+ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
+			   struct pipe_inode_info *pipe, size_t len,
+			   unsigned int flags);
 
 /* mmap.c */
 int vcache_mmap(struct file *file, struct vm_area_struct *vma);
