@@ -9,6 +9,7 @@
 #define _VCACHE_COMPAT_H
 
 #include <linux/mm.h>
+#include <net/genetlink.h>
 
 #ifndef VCACHE_HAVE_VM_FLAGS_SET
 /* vma->vm_flags became read-only in 6.3 and gained these accessors. */
@@ -20,6 +21,23 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags &= ~flags;
+}
+#endif
+
+/*
+ * The attributes of a dump request, as genl parsed them with the op's policy
+ * before calling .start. They moved into a struct genl_info inside struct
+ * genl_dumpit_info (6.6), which genl_info_dump() returns.
+ */
+#ifdef VCACHE_HAVE_GENL_INFO_DUMP
+static inline struct nlattr **vcache_genl_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->attrs;
+}
+#else
+static inline struct nlattr **vcache_genl_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_dumpit_info(cb)->attrs;
 }
 #endif
 

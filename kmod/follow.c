@@ -42,7 +42,12 @@ static atomic64_t vcache_aio_cancelled = ATOMIC64_INIT(0);
 /* More data can still arrive: loading, and someone can still write. */
 bool vcache_may_grow(struct vcache_video *v)
 {
-	return vcache_state(v) == VCACHE_STATE_LOADING &&
+	u32 state = vcache_state(v);
+
+	/* A live stream's writable mappings die with its writer's commits. */
+	if (state == VCACHE_STATE_LIVE)
+		return atomic_read(&v->writers);
+	return state == VCACHE_STATE_LOADING &&
 	       (atomic_read(&v->writers) || atomic_read(&v->wmaps));
 }
 
@@ -203,17 +208,20 @@ __poll_t vcache_poll(struct file *file, poll_table *pt)
 	struct vcache_video *v = vcache_file_video(file);
 	loff_t pos = READ_ONCE(file->f_pos);
 	__poll_t mask = 0;
+	bool follow;
+	u32 state;
 
 	if (!v)
 		return EPOLLERR;
 	poll_wait(file, &v->wq, pt);
-	if (!(vf->flags & VCACHE_OPEN_FOLLOW) || vcache_data_ready(v, pos))
+	follow = (vf->flags & VCACHE_OPEN_FOLLOW) || v->live;
+	if (!follow || vcache_data_ready(v, pos))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if ((vf->flags & VCACHE_OPEN_FOLLOW) && !vcache_may_grow(v) &&
-	    pos >= vcache_size(v))
+	if (follow && !vcache_may_grow(v) && pos >= vcache_size(v))
 		mask |= EPOLLHUP;
+	state = vcache_state(v);
 	if ((file->f_mode & FMODE_WRITE) &&
-	    vcache_state(v) == VCACHE_STATE_LOADING)
+	    (state == VCACHE_STATE_LOADING || state == VCACHE_STATE_LIVE))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

@@ -63,6 +63,8 @@ static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
 {
 	const struct vcache_index_entry *prev_key = NULL, *e;
 	u64 prev_pts = 0, size = v->size;
+	/* A live stream's entries must point into its window. */
+	u64 low = v->live ? vcache_live_tail(v, size) : 0;
 	u32 i;
 
 	if (first)
@@ -72,7 +74,7 @@ static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
 	for (i = first; i < first + n; i++) {
 		e = &v->index[i];
 		if ((e->flags & ~VCACHE_INDEX_KEY) || e->__pad ||
-		    e->offset >= size || e->pts < prev_pts)
+		    e->offset >= size || e->offset < low || e->pts < prev_pts)
 			return -EINVAL;
 		if (e->flags & VCACHE_INDEX_KEY) {
 			if (prev_key && e->offset < prev_key->offset)
@@ -82,6 +84,42 @@ static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
 		prev_pts = e->pts;
 	}
 	return 0;
+}
+
+/* Position of the first keyframe at or after byte @offset. */
+static u32 vcache_index_key_from(struct vcache_video *v, u64 offset)
+{
+	u32 lo = 0, hi = v->index_keys;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (v->index[v->index_key[mid]].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Drops what a live stream's window has left behind: everything before the
+ * first keyframe still in the window (a GOP without its keyframe cannot be
+ * played from). v->lock held.
+ */
+static void vcache_index_trim(struct vcache_video *v)
+{
+	u32 k = vcache_index_key_from(v, vcache_live_tail(v, v->size)), drop, i;
+
+	drop = k < v->index_keys ? v->index_key[k] : v->index_count;
+	if (!drop)
+		return;
+	memmove(v->index, v->index + drop,
+		(v->index_count - drop) * sizeof(*v->index));
+	for (i = k; i < v->index_keys; i++)
+		v->index_key[i - k] = v->index_key[i] - drop;
+	v->index_keys -= k;
+	WRITE_ONCE(v->index_count, v->index_count - drop);
 }
 
 int vcache_index_append(struct vcache_video *v,
@@ -95,11 +133,13 @@ int vcache_index_append(struct vcache_video *v,
 		return -EINVAL;
 	if (mutex_lock_interruptible(&v->lock))
 		return -ERESTARTSYS;
-	first = v->index_count;
-	if (v->state != VCACHE_STATE_LOADING) {
+	if (v->state != VCACHE_STATE_LOADING && v->state != VCACHE_STATE_LIVE) {
 		err = -EPERM;
 		goto out;
 	}
+	if (v->live)
+		vcache_index_trim(v);
+	first = v->index_count;
 	if (req->count > VCACHE_INDEX_MAX - first) {
 		err = -E2BIG;
 		goto out;
@@ -197,6 +237,9 @@ static int vcache_index_lookup_locked(struct vcache_video *v,
 			return -ERANGE;
 		key = vcache_index_find(v, req->offset + 1, true);
 		break;
+	case VCACHE_LOOKUP_LATEST:
+		key = &v->index[v->index_key[v->index_keys - 1]];
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -204,7 +247,8 @@ static int vcache_index_lookup_locked(struct vcache_video *v,
 	req->key_pts = key->pts;
 	req->key_offset = key->offset;
 	req->key_frame = vcache_pts_to_frame(key->pts, num, den);
-	req->frame = req->mode == VCACHE_LOOKUP_OFFSET ? req->key_frame : n;
+	req->frame = req->mode == VCACHE_LOOKUP_OFFSET ||
+		     req->mode == VCACHE_LOOKUP_LATEST ? req->key_frame : n;
 	err = vcache_frame_to_tc(req->key_frame, fps, drop, &tc);
 	if (err)
 		return err;
@@ -224,6 +268,8 @@ int vcache_index_lookup(struct vcache_video *v, struct vcache_lookup *req)
 		return vcache_index_lookup_locked(v, req);
 	if (mutex_lock_interruptible(&v->lock))
 		return -ERESTARTSYS;
+	if (v->live)
+		vcache_index_trim(v);
 	err = vcache_index_lookup_locked(v, req);
 	mutex_unlock(&v->lock);
 	return err;

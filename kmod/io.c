@@ -8,13 +8,13 @@
 #include "vcache.h"
 
 /* Copies [pos, pos + count) of @v, all below its size, to @to. */
-static size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos,
-				  size_t count, struct iov_iter *to)
+size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
+			   struct iov_iter *to)
 {
 	size_t done = 0;
 
 	while (done < count) {
-		unsigned long idx = (pos + done) >> PAGE_SHIFT;
+		unsigned long idx = vcache_page_index(v, pos + done);
 		size_t off = offset_in_page(pos + done);
 		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
 		struct page *page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
@@ -37,6 +37,8 @@ ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to)
 	size_t count = iov_iter_count(to), done;
 	u64 size = vcache_size(v);
 
+	if (v->live)
+		return vcache_live_read(v, pos, to);
 	if (!count || pos >= size)
 		return 0;
 	count = min_t(u64, count, size - pos);
@@ -59,7 +61,8 @@ ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return -EBADFD;
 	if (pos < 0)
 		return -EINVAL;
-	if ((vf->flags & VCACHE_OPEN_FOLLOW) && iov_iter_count(to)) {
+	/* Live streams are always followed. */
+	if (((vf->flags & VCACHE_OPEN_FOLLOW) || v->live) && iov_iter_count(to)) {
 		ret = vcache_wait_data(v, iocb, to, pos);
 		if (ret)
 			return ret;
@@ -71,14 +74,13 @@ ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 }
 
 /* Copies @count bytes from @from to @v at @pos; v->lock is held. */
-static ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos,
-				     size_t count, struct iov_iter *from,
-				     enum vcache_page_how how)
+ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
+			      struct iov_iter *from, enum vcache_page_how how)
 {
 	size_t done = 0;
 
 	while (done < count) {
-		unsigned long idx = (pos + done) >> PAGE_SHIFT;
+		unsigned long idx = vcache_page_index(v, pos + done);
 		size_t off = offset_in_page(pos + done);
 		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
 		struct page *page = vcache_video_page(v, idx, how);
@@ -108,6 +110,17 @@ ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			return -EAGAIN;
 	} else if (mutex_lock_interruptible(&v->lock)) {
 		return -ERESTARTSYS;
+	}
+	if (v->live) {
+		ret = -EPERM;
+		if (v->state == VCACHE_STATE_LIVE) {
+			/* Appends at the head, whatever the offset. */
+			ret = vcache_live_write(v, from, iocb->ki_flags & IOCB_NOWAIT ?
+						VCACHE_PAGE_ALLOC_NOWAIT : VCACHE_PAGE_ALLOC);
+			if (ret > 0)
+				iocb->ki_pos = v->size;
+		}
+		goto out;
 	}
 	if (v->state != VCACHE_STATE_LOADING) {
 		ret = -EPERM;
@@ -150,6 +163,8 @@ loff_t vcache_llseek(struct file *file, loff_t offset, int whence)
 
 	if (!v)
 		return -EBADFD;
-	return generic_file_llseek_size(file, offset, whence, v->capacity,
+	/* A live stream's offsets grow for as long as it runs. */
+	return generic_file_llseek_size(file, offset, whence,
+					v->live ? MAX_LFS_FILESIZE : v->capacity,
 					vcache_size(v));
 }

@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <linux/uaccess.h>
 #include <vcache/name.h>
+#include "netlink.h"
 #include "vcache.h"
 
 static bool vcache_zeroed(const void *p, size_t len)
@@ -33,9 +34,16 @@ static int vcache_bind(struct file *file, struct vcache_video *v, u32 flags)
 {
 	struct vcache_file *vf = file->private_data;
 
+	if (file->f_mode & FMODE_WRITE) {
+		/* A live stream has one writer: the descriptor that made it. */
+		if (v->live && atomic_cmpxchg(&v->writers, 0, 1)) {
+			vcache_video_put(v);
+			return -EBUSY;
+		}
+		if (!v->live)
+			atomic_inc(&v->writers);
+	}
 	vf->flags = flags;
-	if (file->f_mode & FMODE_WRITE)
-		atomic_inc(&v->writers);
 	atomic_inc(&v->opens);
 	/* Pairs with vcache_file_video(). */
 	smp_store_release(&vf->video, v);
@@ -53,10 +61,14 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 		return -EBADF;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
+	if ((req.flags & ~VCACHE_CREATE_LIVE) || req.__pad ||
+	    !vcache_zeroed(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	if (!vcache_name_ok(req.name) || !req.capacity ||
 	    !vcache_fps_ok(req.fps_num, req.fps_den))
+		return -EINVAL;
+	/* A ring needs room for a window and a landing zone. */
+	if ((req.flags & VCACHE_CREATE_LIVE) && req.capacity < 4 * PAGE_SIZE)
 		return -EINVAL;
 
 	mutex_lock(&vf->bind_lock);
@@ -109,6 +121,7 @@ out:
 static long vcache_ioc_seal(struct file *file, unsigned long arg)
 {
 	struct vcache_video *v = vcache_file_video(file);
+	bool sealed = false;
 	int err = 0;
 
 	if (arg)
@@ -118,7 +131,9 @@ static long vcache_ioc_seal(struct file *file, unsigned long arg)
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	mutex_lock(&v->lock);
-	if (v->state == VCACHE_STATE_LOADING) {
+	if (v->live) {
+		vcache_live_end(v);
+	} else if (v->state == VCACHE_STATE_LOADING) {
 		/* A writable mapping could change the data after the seal. */
 		if (atomic_read(&v->wmaps)) {
 			err = -EBUSY;
@@ -127,9 +142,13 @@ static long vcache_ioc_seal(struct file *file, unsigned long arg)
 			/* Pairs with vcache_state(): the index is final. */
 			smp_store_release(&v->state, VCACHE_STATE_SEALED);
 			vcache_wake(v);
+			sealed = true;
 		}
 	}
 	mutex_unlock(&v->lock);
+	/* Only the seal itself is news: sealing again changes nothing. */
+	if (sealed)
+		vcache_nl_event(VCACHE_EVENT_SEALED, v);
 	return err;
 }
 
@@ -173,7 +192,10 @@ static long vcache_ioc_commit(struct file *file, void __user *argp)
 	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	mutex_lock(&v->lock);
-	if (v->state != VCACHE_STATE_LOADING) {
+	if (v->live) {
+		err = v->state == VCACHE_STATE_LIVE ?
+		      vcache_live_commit(v, req.size) : -EPERM;
+	} else if (v->state != VCACHE_STATE_LOADING) {
 		err = -EPERM;
 	} else if (req.size > v->capacity) {
 		err = -EFBIG;

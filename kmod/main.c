@@ -9,6 +9,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include "netlink.h"
 #include "vcache.h"
 
 static unsigned int max_mb;
@@ -36,6 +37,22 @@ static const struct kernel_param_ops vcache_max_mb_ops = {
 module_param_cb(max_mb, &vcache_max_mb_ops, &max_mb, 0644);
 MODULE_PARM_DESC(max_mb, "Memory limit for cached videos in MiB; 0 (default): a quarter of RAM. Writable at run time");
 
+/*
+ * The limit as netlink sets it. Under the lock that writes of the parameter
+ * file take too, so that max_mb always reads as the limit in force.
+ */
+int vcache_set_max_mb(unsigned int mb)
+{
+	int err;
+
+	kernel_param_lock(THIS_MODULE);
+	err = vcache_mem_set_limit(mb);
+	if (!err)
+		max_mb = mb;
+	kernel_param_unlock(THIS_MODULE);
+	return err;
+}
+
 static int vcache_open(struct inode *inode, struct file *file)
 {
 	struct vcache_file *vf;
@@ -55,10 +72,19 @@ static int vcache_release(struct inode *inode, struct file *file)
 	struct vcache_file *vf = file->private_data;
 
 	if (vf->video) {
-		/* The last writer gone: followers waiting at the end get EOF. */
+		/*
+		 * The last writer gone: followers waiting at the end get
+		 * EOF, and a live stream ends.
+		 */
 		if ((file->f_mode & FMODE_WRITE) &&
-		    atomic_dec_and_test(&vf->video->writers))
+		    atomic_dec_and_test(&vf->video->writers)) {
+			if (vf->video->live) {
+				mutex_lock(&vf->video->lock);
+				vcache_live_end(vf->video);
+				mutex_unlock(&vf->video->lock);
+			}
 			vcache_wake(vf->video);
+		}
 		atomic_dec(&vf->video->opens);
 		vcache_video_unuse(vf->video);
 		vcache_video_put(vf->video);
@@ -77,6 +103,7 @@ static const struct file_operations vcache_fops = {
 	.llseek = vcache_llseek,
 	.mmap = vcache_mmap,
 	.splice_read = vcache_splice_read,
+	.splice_write = iter_file_splice_write,
 	.poll = vcache_poll,
 	.unlocked_ioctl = vcache_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -102,7 +129,17 @@ static int __init vcache_init(void)
 		return err;
 	err = misc_register(&vcache_misc);
 	if (err)
-		vcache_follow_exit();
+		goto err_follow;
+	err = vcache_nl_init();
+	if (err)
+		goto err_misc;
+	return 0;
+
+err_misc:
+	misc_deregister(&vcache_misc);
+	vcache_registry_clear();
+err_follow:
+	vcache_follow_exit();
 	return err;
 }
 
@@ -110,6 +147,8 @@ static void __exit vcache_exit(void)
 {
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
+	/* After the registry: no video is left to send an event about. */
+	vcache_nl_exit();
 	vcache_follow_exit();
 }
 

@@ -48,9 +48,22 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 	unsigned long addr = vmf->address & PAGE_MASK;
 	unsigned long idx = vmf->pgoff, n, left;
 	bool may_write = vcache_vma_may_write(vma);
-	struct page *page;
+	struct page *page, **pages;
 	int err;
 
+	left = min((vma->vm_end - addr) >> PAGE_SHIFT, VCACHE_FAULT_BATCH);
+	if (v->live) {
+		/* All a ring's pages exist; runs end at the wrap. */
+		page = vcache_live_map_page(v, idx, &n);
+		if (n) {
+			pages = &v->pages[v->nr_pages - n];
+			n = min(n, left);
+		} else {
+			pages = &v->ctrl;
+			n = 1;
+		}
+		goto insert;
+	}
 	if (idx >= v->nr_pages)
 		return VM_FAULT_SIGBUS;
 	page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
@@ -67,12 +80,13 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 	}
 
 	/* Extend to the run of present pages after this one. */
-	left = min((vma->vm_end - addr) >> PAGE_SHIFT, VCACHE_FAULT_BATCH);
 	left = min(left, v->nr_pages - idx);
 	for (n = 1; n < left; n++)
 		if (!vcache_video_page(v, idx + n, VCACHE_PAGE_FIND))
 			break;
-	err = vm_insert_pages(vma, addr, &v->pages[idx], &n);
+	pages = &v->pages[idx];
+insert:
+	err = vm_insert_pages(vma, addr, pages, &n);
 	/* -EBUSY: a racing fault mapped the first page already. */
 	if (err && err != -EBUSY)
 		return vmf_error(err);
@@ -99,7 +113,18 @@ int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	mutex_lock(&v->lock);
-	if (v->state == VCACHE_STATE_SEALED) {
+	if (v->live) {
+		/* The control page, then the ring twice in a row. */
+		limit = VCACHE_LIVE_DATA_PGOFF + 2 * v->nr_pages;
+		if (vma->vm_pgoff < VCACHE_LIVE_DATA_PGOFF ||
+		    !(file->f_mode & FMODE_WRITE) || v->state != VCACHE_STATE_LIVE) {
+			if (vma->vm_flags & VM_WRITE) {
+				err = -EPERM;
+				goto out;
+			}
+			vm_flags_clear(vma, VM_MAYWRITE);
+		}
+	} else if (v->state == VCACHE_STATE_SEALED) {
 		if (vma->vm_flags & VM_WRITE) {
 			err = -EPERM;
 			goto out;

@@ -6,11 +6,13 @@
  * network stack. Nothing may steal them (no try_steal): they are shared.
  * Modelled on smc_rx_splice() in net/smc/smc_rx.c.
  */
+#include <linux/bvec.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
+#include <linux/uio.h>
 #include "vcache.h"
 
 static const struct pipe_buf_operations vcache_pipe_buf_ops = {
@@ -22,6 +24,58 @@ static const struct pipe_buf_operations vcache_pipe_buf_ops = {
 static void vcache_spd_release(struct splice_pipe_desc *spd, unsigned int i)
 {
 	put_page(spd->pages[i]);
+}
+
+/*
+ * A live ring's pages are overwritten as the stream moves on, so a pipe
+ * must not hold them: copy into fresh pages (checked against the window
+ * like any read), and hand those over.
+ */
+static ssize_t vcache_live_splice(struct vcache_video *v, loff_t *ppos,
+				  struct pipe_inode_info *pipe, size_t len)
+{
+	struct page *pages[PIPE_DEF_BUFFERS];
+	struct partial_page partial[PIPE_DEF_BUFFERS];
+	struct bio_vec bvec[PIPE_DEF_BUFFERS];
+	struct splice_pipe_desc spd = {
+		.pages = pages,
+		.partial = partial,
+		.nr_pages_max = PIPE_DEF_BUFFERS,
+		.ops = &vcache_pipe_buf_ops,
+		.spd_release = vcache_spd_release,
+	};
+	unsigned int n, i;
+	struct iov_iter it;
+	ssize_t ret;
+
+	n = min_t(size_t, DIV_ROUND_UP(len, PAGE_SIZE),
+		  clamp_t(unsigned int, READ_ONCE(pipe->max_usage), 1, PIPE_DEF_BUFFERS));
+	len = min_t(size_t, len, (size_t)n * PAGE_SIZE);
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i])
+			break;
+		bvec_set_page(&bvec[i], pages[i], PAGE_SIZE, 0);
+	}
+	if (!i)
+		return -ENOMEM;
+	len = min_t(size_t, len, (size_t)i * PAGE_SIZE);
+	iov_iter_bvec(&it, ITER_DEST, bvec, i, len);
+	ret = vcache_live_read(v, *ppos, &it);
+	for (n = 0; ret > 0 && n < i && (size_t)n * PAGE_SIZE < (size_t)ret; n++) {
+		partial[n].offset = 0;
+		partial[n].len = min_t(size_t, PAGE_SIZE, ret - (size_t)n * PAGE_SIZE);
+		partial[n].private = 0;
+	}
+	spd.nr_pages = n;
+	while (i > n)
+		put_page(pages[--i]);
+	if (ret <= 0)
+		return ret;
+	ret = splice_to_pipe(pipe, &spd);
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
 }
 
 ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
@@ -48,12 +102,14 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 		return -EBADFD;
 	if (pos < 0)
 		return -EINVAL;
-	if ((vf->flags & VCACHE_OPEN_FOLLOW) && len) {
+	if (((vf->flags & VCACHE_OPEN_FOLLOW) || v->live) && len) {
 		ret = vcache_wait_ready(v, pos, (flags & SPLICE_F_NONBLOCK) ||
 					(in->f_flags & O_NONBLOCK));
 		if (ret)
 			return ret;
 	}
+	if (v->live)
+		return vcache_live_splice(v, ppos, pipe, len);
 	size = vcache_size(v);
 	if (!len || pos >= size)
 		return 0;

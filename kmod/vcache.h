@@ -8,6 +8,7 @@
 #include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/math64.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -42,6 +43,17 @@ struct vcache_video {
 	struct page **pages;
 	u32 fps_num;
 	u32 fps_den;
+
+	/*
+	 * Live streams: pages holds a ring of @ring bytes; readers see the
+	 * @window behind the head, the @zone ahead of it is the writer's.
+	 * @ctrl is the control page mapped to userspace.
+	 */
+	bool live;
+	u64 ring;
+	u64 window;
+	u64 zone;
+	struct page *ctrl;
 
 	/* Serialises writers against SEAL and COMMIT; readers never take it. */
 	struct mutex lock;
@@ -117,6 +129,20 @@ static inline void vcache_touch(struct vcache_video *v)
 	WRITE_ONCE(v->access_time, ktime_get_real_ns());
 }
 
+/* main.c: max_mb and the limit, changed together */
+int vcache_set_max_mb(unsigned int mb);
+
+/* Index in v->pages of the page holding byte @pos. */
+static inline unsigned long vcache_page_index(struct vcache_video *v, u64 pos)
+{
+	u32 rem;
+
+	if (!v->live)
+		return pos >> PAGE_SHIFT;
+	div_u64_rem(pos >> PAGE_SHIFT, (u32)v->nr_pages, &rem);
+	return rem;
+}
+
 /* mem.c: the global page budget */
 int vcache_mem_set_limit(unsigned int max_mb);
 int vcache_mem_charge(unsigned long nr_pages);
@@ -160,10 +186,24 @@ bool vcache_registry_evict_one(void);
 void vcache_registry_clear(void);
 u32 vcache_registry_count(void);
 u64 vcache_registry_evictions(void);
+
+/* Where a vcache_registry_walk() stopped; all zeroes to start. */
+struct vcache_registry_cursor {
+	struct vcache_video *v;		/* last visited, while still listed */
+	u64 id;				/* its id */
+	u64 unlinks;			/* removals counted when visited */
+};
+
+int vcache_registry_walk(struct vcache_registry_cursor *cur,
+			 int (*fn)(struct vcache_video *v, void *arg), void *arg);
 u64 vcache_bytes_served(void);
 void vcache_count_served(struct vcache_video *v, size_t bytes);
 
 /* io.c */
+size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
+			   struct iov_iter *to);
+ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
+			      struct iov_iter *from, enum vcache_page_how how);
 ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to);
 ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from);
@@ -179,6 +219,18 @@ __poll_t vcache_poll(struct file *file, struct poll_table_struct *pt);
 void vcache_aio_stats(struct vcache_stats *st);
 int vcache_follow_init(void);
 void vcache_follow_exit(void);
+
+/* live.c: live streams */
+int vcache_live_init(struct vcache_video *v);
+void vcache_live_free(struct vcache_video *v);
+u64 vcache_live_tail(struct vcache_video *v, u64 head);
+ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to);
+ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
+			  enum vcache_page_how how);
+int vcache_live_commit(struct vcache_video *v, u64 head);
+void vcache_live_end(struct vcache_video *v);
+struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
+				  unsigned long *run);
 
 /* splice.c */
 ssize_t vcache_splice_read(struct file *in, loff_t *ppos,

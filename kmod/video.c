@@ -31,7 +31,8 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	if (req->capacity > (u64)vcache_mem_limit() << PAGE_SHIFT)
 		return ERR_PTR(-EFBIG);
 	nr_pages = DIV_ROUND_UP_ULL(req->capacity, PAGE_SIZE);
-	meta = vcache_meta_pages(nr_pages);
+	/* A live stream's control page counts as bookkeeping. */
+	meta = vcache_meta_pages(nr_pages) + !!(req->flags & VCACHE_CREATE_LIVE);
 	err = vcache_mem_charge(meta);
 	if (err)
 		return ERR_PTR(err);
@@ -61,6 +62,15 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	atomic_long_set(&v->mem_pages, meta);
 	v->create_time = ktime_get_real_ns();
 	v->access_time = v->create_time;
+	if (req->flags & VCACHE_CREATE_LIVE) {
+		v->live = true;
+		v->state = VCACHE_STATE_LIVE;
+		err = vcache_live_init(v);
+		if (err) {
+			vcache_video_put(v);
+			return ERR_PTR(err);
+		}
+	}
 	return v;
 
 nomem:
@@ -78,6 +88,7 @@ static void vcache_video_release(struct kref *ref)
 			put_page(v->pages[i]);
 	kvfree(v->pages);
 	vcache_index_free(v);
+	vcache_live_free(v);
 	vcache_mem_uncharge(atomic_long_read(&v->mem_pages));
 	mutex_destroy(&v->lock);
 	/* Registry lookups may still be reading the name under RCU. */
@@ -180,4 +191,9 @@ void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 	info->access_time_ns = READ_ONCE(v->access_time);
 	info->index_entries = READ_ONCE(v->index_count);
 	info->duration = READ_ONCE(v->duration);
+	if (v->live) {
+		info->tail = vcache_live_tail(v, info->size);
+		info->window = v->window;
+		info->viewers = info->open_count - atomic_read(&v->writers);
+	}
 }

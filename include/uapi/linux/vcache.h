@@ -56,6 +56,76 @@
 /* Video states, as reported in vcache_info.state. */
 #define VCACHE_STATE_LOADING	1	/* being written; not yet sealed */
 #define VCACHE_STATE_SEALED	2	/* immutable */
+#define VCACHE_STATE_LIVE	3	/* a live stream with its writer */
+#define VCACHE_STATE_ENDED	4	/* a live stream whose writer is done */
+
+/*
+ * Live streams (VCACHE_CREATE_LIVE).
+ *
+ * A live stream is addressed by absolute byte offset: offset 0 is the first
+ * byte ever written and offsets only grow. The kernel keeps the most recent
+ * bytes in a ring of the capacity (rounded up to pages), allocated when the
+ * stream is created. "head" is the offset of the next byte to come (the
+ * size); the last quarter of the ring (rounded up to a page) is the
+ * writer's landing zone, and the rest is the window readers can see:
+ * [tail, head) with tail = max(0, head - window). Bytes below the tail are
+ * gone: reading them fails with EOVERFLOW, which tells a viewer it fell
+ * behind and should re-join at the latest keyframe (VCACHE_LOOKUP_LATEST).
+ * A read that raced with the writer and may have seen overwritten bytes
+ * fails the same way; a read that succeeds returned the stream's bytes.
+ *
+ * Writer: the descriptor that created the stream (another writable
+ * descriptor cannot OPEN it: EBUSY). write(2), pwrite(2) and AIO PWRITE
+ * append at the head whatever the offset. Zero-copy ingest: map the data
+ * area writable, recv(2) straight into the landing zone at the head's place
+ * in the ring (data area + head % ring size: the ring is mapped twice in a
+ * row, so the zone is contiguous even across the wrap), then
+ * VCACHE_IOC_COMMIT the new head; it must lie in [head, head + zone]
+ * (EINVAL otherwise). splice(2) from a pipe into the device works too.
+ * VCACHE_IOC_SEAL or the writer's close ends the stream (ENDED): readers
+ * then get end of file at the head and POLLHUP.
+ *
+ * Readers: every descriptor bound to a live stream follows it (as with
+ * VCACHE_OPEN_FOLLOW): reads at the head wait for data. They may map the
+ * control page and the data area read-only; see struct vcache_live_ctrl.
+ * splice(2) from a live stream copies (the ring's pages are reused, so
+ * handing them to a pipe could send torn data).
+ *
+ * mmap(2) offsets of a live stream: 0 is the control page (one page,
+ * read-only); from VCACHE_LIVE_DATA_PGOFF pages on, the ring, twice.
+ */
+#define VCACHE_LIVE_DATA_PGOFF	1
+
+/* vcache_live_ctrl.flags */
+#define VCACHE_LIVE_ENDED	(1U << 0)
+
+/**
+ * struct vcache_live_ctrl - the control page of a live stream
+ * @head:      bytes written so far; read it with acquire semantics
+ *             (__atomic_load_n(&ctrl->head, __ATOMIC_ACQUIRE)), then the
+ *             bytes below it in the data area are valid...
+ * @tail:      ...from here on, at the time head was written.
+ * @ring_size: bytes in the ring; byte at offset o lives at data + o % ring.
+ * @window:    how far behind the head readers may be: tail = head - window.
+ * @zone:      the writer's landing zone: ring_size - window.
+ * @flags:     VCACHE_LIVE_ENDED once the stream ended.
+ * @__pad:     0.
+ * @seq:       commits so far, for cheap change detection.
+ *
+ * To read [a, b) without a syscall: h = head (acquire); check
+ * h - window <= a and b <= h; copy; then h2 = head (acquire, after a read
+ * barrier); the copy is good if a >= h2 - window. The page is read-only.
+ */
+struct vcache_live_ctrl {
+	__u64 head;
+	__u64 tail;
+	__u64 ring_size;
+	__u64 window;
+	__u64 zone;
+	__u32 flags;
+	__u32 __pad;
+	__u64 seq;
+};
 
 /**
  * struct vcache_create - argument of VCACHE_IOC_CREATE
@@ -70,14 +140,18 @@
  *            Drop-frame timecode exists only at exactly 30000/1001 and
  *            60000/1001.
  * @fps_den:  see @fps_num.
- * @flags:    must be 0.
+ * @flags:    VCACHE_CREATE_LIVE for a live stream, or 0.
  * @__pad:    must be 0.
  * @reserved: must be 0.
  *
- * Binds the descriptor to the new video. Errors: EEXIST (the name is taken),
+ * A live stream's capacity is its ring (see "Live streams"): at least four
+ * pages, allocated at once. Binds the descriptor to the new video (the
+ * stream's writer). Errors: EEXIST (the name is taken),
  * EBUSY (the descriptor is already bound), EBADF (descriptor not writable),
  * ENOMEM.
  */
+#define VCACHE_CREATE_LIVE	(1U << 0)
+
 struct vcache_create {
 	char name[VCACHE_NAME_MAX];
 	__u64 capacity;
@@ -169,7 +243,8 @@ struct vcache_delete {
 /**
  * struct vcache_info - result of VCACHE_IOC_INFO (every field is written)
  * @name:           the video's name, NUL-padded.
- * @size:           bytes held: highest byte written or committed, plus one.
+ * @size:           bytes held: highest byte written or committed, plus one;
+ *                  for a live stream, its head (bytes written so far).
  * @capacity:       the capacity given at creation.
  * @id:             a number unique to this video since the module was loaded
  *                  (a video deleted and created again under the same name
@@ -191,6 +266,10 @@ struct vcache_delete {
  *                  INFO do not count), which orders eviction.
  * @duration:       end of the indexed video in 90 kHz ticks: the last index
  *                  entry's time plus one frame; 0 without an index.
+ * @tail:           live streams: oldest offset still readable (0 for VOD).
+ * @window:         live streams: most bytes readable behind the head.
+ * @viewers:        live streams: bound descriptors other than the writer.
+ * @__pad:          written as 0.
  * @reserved:       written as 0.
  */
 struct vcache_info {
@@ -211,7 +290,11 @@ struct vcache_info {
 	__u64 seal_time_ns;
 	__u64 access_time_ns;
 	__u64 duration;
-	__u64 reserved[7];
+	__u64 tail;
+	__u64 window;
+	__u32 viewers;
+	__u32 __pad;
+	__u64 reserved[4];
 };
 
 /**
@@ -313,6 +396,7 @@ struct vcache_timecode {
 #define VCACHE_LOOKUP_TIMECODE	1	/* @tc, a timecode label */
 #define VCACHE_LOOKUP_PTS	2	/* @pts, a time in 90 kHz ticks */
 #define VCACHE_LOOKUP_OFFSET	3	/* @offset, a byte offset (reverse) */
+#define VCACHE_LOOKUP_LATEST	4	/* the newest keyframe (live join) */
 
 /* vcache_lookup.flags */
 #define VCACHE_LOOKUP_DROP_FRAME (1U << 0)	/* @tc in, @key_tc out: drop-frame */
@@ -345,6 +429,10 @@ struct vcache_timecode {
  *
  * Errors: ENODATA (the video has no index), ERANGE (past the end: a time at
  * or after INFO's duration, an offset at or past the size), EINVAL.
+ *
+ * Live streams: only keyframes inside the window count; a request before
+ * the window gets the oldest keyframe in it. Index entries must lie in the
+ * window when appended, and are dropped as it moves on.
  */
 struct vcache_lookup {
 	__u32 mode;
@@ -398,7 +486,8 @@ struct vcache_lookup {
  * enough. O_APPEND writes at the current size.
  *
  * lseek(2): SEEK_SET, SEEK_CUR, and SEEK_END (relative to the size). Offsets
- * up to the capacity are allowed; others fail with EINVAL.
+ * up to the capacity are allowed (any offset >= 0 on a live stream); others
+ * fail with EINVAL.
  *
  * mmap(2): MAP_SHARED only (MAP_PRIVATE fails with EINVAL); the file offset
  * is the byte offset in the video and must be page-aligned.
@@ -413,5 +502,233 @@ struct vcache_lookup {
  *   - A mapping keeps the video's memory alive after DELETE, eviction or
  *     close(2) of the descriptor; videos in use are never evicted.
  */
+
+/*
+ * Generic netlink interface.
+ *
+ * The generic netlink family VCACHE_GENL_NAME, version VCACHE_GENL_VERSION,
+ * describes and manages the cache without a descriptor of the device, and
+ * tells listeners what happens to videos. Resolve the family's id and the id
+ * of its multicast group VCACHE_GENL_MCGRP_EVENTS through the "nlctrl"
+ * family (CTRL_CMD_GETFAMILY), as for any generic netlink family.
+ *
+ * The cache is one for the whole machine, so the family exists only in the
+ * initial network namespace.
+ *
+ * Access control: anyone may ask (VIDEO_GET, STATS_GET) and listen to the
+ * events group, so video names are visible to every local user this way.
+ * VIDEO_DEL and LIMIT_SET need CAP_NET_ADMIN (in the initial user
+ * namespace), unlike the device, whose mode alone decides who may DELETE:
+ * EPERM otherwise.
+ *
+ * Requests are validated strictly: an unknown attribute, an attribute of
+ * the wrong type or length, a string without its NUL, or non-zero reserved
+ * bytes in the generic netlink header fail with EINVAL, and an unknown
+ * command with EOPNOTSUPP. Where the kernel supports extended acks
+ * (NETLINK_EXT_ACK) the error carries a message and the offending attribute.
+ * A name attribute holds a name as described at VCACHE_NAME_MAX: a
+ * NUL-terminated string of at most VCACHE_NAME_MAX bytes with its NUL,
+ * followed by nothing but NULs (EINVAL otherwise).
+ *
+ * Replies and events may carry attributes this header does not list yet:
+ * ignore the ones you do not know. 64-bit attributes are preceded by a pad
+ * attribute (*_PAD) where needed for alignment; skip those too.
+ */
+#define VCACHE_GENL_NAME		"vcache"
+#define VCACHE_GENL_VERSION		1
+#define VCACHE_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum vcache_cmd - generic netlink commands
+ * @VCACHE_CMD_UNSPEC:    not a command.
+ * @VCACHE_CMD_VIDEO_GET: describe videos. Without NLM_F_DUMP: the video
+ *	named by VCACHE_A_VIDEO_NAME (required; ENOENT if no video has that
+ *	name); the reply is one VCACHE_CMD_VIDEO_GET message with the
+ *	VCACHE_A_VIDEO_* attributes. With NLM_F_DUMP: every video that has a
+ *	name, one message each, in id (creation) order; the request takes no
+ *	attributes (EINVAL). A dump that takes several parts resumes after the
+ *	last id it sent, so every video named during the whole dump is
+ *	reported exactly once even when others come and go between parts;
+ *	those may or may not be. Reading the dump is never interrupted
+ *	(no NLM_F_DUMP_INTR).
+ * @VCACHE_CMD_VIDEO_DEL: remove the name of the video named by
+ *	VCACHE_A_VIDEO_NAME (required), as VCACHE_IOC_DELETE does. Needs
+ *	CAP_NET_ADMIN. ENOENT if no video has that name.
+ * @VCACHE_CMD_STATS_GET: cache-wide counters; the request takes no
+ *	attributes. The reply is one VCACHE_CMD_STATS_GET message with the
+ *	VCACHE_A_STATS_* attributes.
+ * @VCACHE_CMD_LIMIT_SET: set the cache's memory limit to
+ *	VCACHE_A_STATS_MEM_LIMIT (required): a whole number of MiB, or 0 for
+ *	the default, a quarter of RAM. The same as writing the module
+ *	parameter max_mb, which shows the new value afterwards. Lowering the
+ *	limit below what is in use evicts unused sealed videos, least recently
+ *	used first, until the cache fits or nothing is left to evict. Needs
+ *	CAP_NET_ADMIN. EINVAL for a limit that is not a whole number of MiB or
+ *	more than the RAM.
+ * @VCACHE_CMD_EVENT:     never a request (EOPNOTSUPP): the command of the
+ *	messages sent to the events group, see enum vcache_event_type.
+ * @__VCACHE_CMD_MAX:     for VCACHE_CMD_MAX.
+ */
+enum vcache_cmd {
+	VCACHE_CMD_UNSPEC,
+	VCACHE_CMD_VIDEO_GET,
+	VCACHE_CMD_VIDEO_DEL,
+	VCACHE_CMD_STATS_GET,
+	VCACHE_CMD_LIMIT_SET,
+	VCACHE_CMD_EVENT,
+
+	__VCACHE_CMD_MAX,
+};
+
+#define VCACHE_CMD_MAX (__VCACHE_CMD_MAX - 1)
+
+/**
+ * enum vcache_a_video - attributes of a video
+ * @VCACHE_A_VIDEO_UNSPEC:        not an attribute.
+ * @VCACHE_A_VIDEO_PAD:           alignment padding, no meaning.
+ * @VCACHE_A_VIDEO_NAME:          string, the name (requests: see above).
+ * @VCACHE_A_VIDEO_ID:            u64, as vcache_info.id.
+ * @VCACHE_A_VIDEO_STATE:         u32, VCACHE_STATE_*.
+ * @VCACHE_A_VIDEO_FLAGS:         u32, VCACHE_INFO_*.
+ * @VCACHE_A_VIDEO_SIZE:          u64, bytes held (vcache_info.size).
+ * @VCACHE_A_VIDEO_CAPACITY:      u64, the capacity given at creation.
+ * @VCACHE_A_VIDEO_FPS_NUM:       u32, frame rate numerator, as created.
+ * @VCACHE_A_VIDEO_FPS_DEN:       u32, frame rate denominator, as created.
+ * @VCACHE_A_VIDEO_OPEN_COUNT:    u32, descriptors bound to the video.
+ * @VCACHE_A_VIDEO_MAP_COUNT:     u32, mappings (VMAs) of the video.
+ * @VCACHE_A_VIDEO_INDEX_ENTRIES: u32, entries in the keyframe index.
+ * @VCACHE_A_VIDEO_DURATION:      u64, as vcache_info.duration (90 kHz).
+ * @VCACHE_A_VIDEO_BYTES_SERVED:  u64, as vcache_info.bytes_served.
+ * @VCACHE_A_VIDEO_MEM_BYTES:     u64, memory the video holds.
+ * @VCACHE_A_VIDEO_CREATE_TIME:   u64, CLOCK_REALTIME ns of creation.
+ * @VCACHE_A_VIDEO_SEAL_TIME:     u64, CLOCK_REALTIME ns of the seal; absent
+ *	while the video is loading.
+ * @VCACHE_A_VIDEO_ACCESS_TIME:   u64, CLOCK_REALTIME ns of the last read or
+ *	page fault, as vcache_info.access_time_ns.
+ * @__VCACHE_A_VIDEO_MAX:         for VCACHE_A_VIDEO_MAX.
+ *
+ * The values are a snapshot: each one is read once, without stopping
+ * readers or the loader, as VCACHE_IOC_INFO does. Live streams will add
+ * attributes here (head, tail, viewers) when the cache gains them.
+ */
+enum vcache_a_video {
+	VCACHE_A_VIDEO_UNSPEC,
+	VCACHE_A_VIDEO_PAD,
+	VCACHE_A_VIDEO_NAME,
+	VCACHE_A_VIDEO_ID,
+	VCACHE_A_VIDEO_STATE,
+	VCACHE_A_VIDEO_FLAGS,
+	VCACHE_A_VIDEO_SIZE,
+	VCACHE_A_VIDEO_CAPACITY,
+	VCACHE_A_VIDEO_FPS_NUM,
+	VCACHE_A_VIDEO_FPS_DEN,
+	VCACHE_A_VIDEO_OPEN_COUNT,
+	VCACHE_A_VIDEO_MAP_COUNT,
+	VCACHE_A_VIDEO_INDEX_ENTRIES,
+	VCACHE_A_VIDEO_DURATION,
+	VCACHE_A_VIDEO_BYTES_SERVED,
+	VCACHE_A_VIDEO_MEM_BYTES,
+	VCACHE_A_VIDEO_CREATE_TIME,
+	VCACHE_A_VIDEO_SEAL_TIME,
+	VCACHE_A_VIDEO_ACCESS_TIME,
+
+	__VCACHE_A_VIDEO_MAX,
+};
+
+#define VCACHE_A_VIDEO_MAX (__VCACHE_A_VIDEO_MAX - 1)
+
+/**
+ * enum vcache_a_stats - cache-wide counters (STATS_GET, LIMIT_SET)
+ * @VCACHE_A_STATS_UNSPEC:         not an attribute.
+ * @VCACHE_A_STATS_PAD:            alignment padding, no meaning.
+ * @VCACHE_A_STATS_MEM_USED:       u64, as vcache_stats.mem_used.
+ * @VCACHE_A_STATS_MEM_LIMIT:      u64, the memory limit in force, in bytes;
+ *	in LIMIT_SET, the limit to set (see VCACHE_CMD_LIMIT_SET).
+ * @VCACHE_A_STATS_VIDEOS:         u32, videos reachable by name.
+ * @VCACHE_A_STATS_EVICTIONS:      u64, as vcache_stats.evictions.
+ * @VCACHE_A_STATS_BYTES_SERVED:   u64, as vcache_stats.bytes_served.
+ * @VCACHE_A_STATS_EVENTS_DROPPED: u64, events not sent since the module was
+ *	loaded because they came faster than the events group's rate limit
+ *	(or memory for them ran out). Events while no one listens are not
+ *	counted.
+ * @VCACHE_A_STATS_AIO_QUEUED:     u64, as vcache_stats.aio_queued.
+ * @VCACHE_A_STATS_AIO_COMPLETED:  u64, as vcache_stats.aio_completed.
+ * @VCACHE_A_STATS_AIO_CANCELLED:  u64, as vcache_stats.aio_cancelled.
+ * @__VCACHE_A_STATS_MAX:          for VCACHE_A_STATS_MAX.
+ */
+enum vcache_a_stats {
+	VCACHE_A_STATS_UNSPEC,
+	VCACHE_A_STATS_PAD,
+	VCACHE_A_STATS_MEM_USED,
+	VCACHE_A_STATS_MEM_LIMIT,
+	VCACHE_A_STATS_VIDEOS,
+	VCACHE_A_STATS_EVICTIONS,
+	VCACHE_A_STATS_BYTES_SERVED,
+	VCACHE_A_STATS_EVENTS_DROPPED,
+	VCACHE_A_STATS_AIO_QUEUED,
+	VCACHE_A_STATS_AIO_COMPLETED,
+	VCACHE_A_STATS_AIO_CANCELLED,
+
+	__VCACHE_A_STATS_MAX,
+};
+
+#define VCACHE_A_STATS_MAX (__VCACHE_A_STATS_MAX - 1)
+
+/**
+ * enum vcache_event_type - what happened, in VCACHE_A_EVENT_TYPE
+ * @VCACHE_EVENT_CREATED: a video got its name (VCACHE_IOC_CREATE).
+ * @VCACHE_EVENT_SEALED:  a loading video was sealed.
+ * @VCACHE_EVENT_DELETED: a video lost its name: VCACHE_IOC_DELETE,
+ *	VCACHE_CMD_VIDEO_DEL, or the loader of a video still loading let go
+ *	of it (the video then still shows VCACHE_STATE_LOADING).
+ * @VCACHE_EVENT_EVICTED: an unused sealed video was evicted for memory.
+ *
+ * Listeners must ignore types they do not know: live streams will add
+ * their own (started, ended, a viewer fell behind), with attributes of
+ * their own in the same message.
+ */
+enum vcache_event_type {
+	VCACHE_EVENT_CREATED = 1,
+	VCACHE_EVENT_SEALED,
+	VCACHE_EVENT_DELETED,
+	VCACHE_EVENT_EVICTED,
+};
+
+/**
+ * enum vcache_a_event - attributes of a VCACHE_CMD_EVENT message
+ * @VCACHE_A_EVENT_UNSPEC: not an attribute.
+ * @VCACHE_A_EVENT_PAD:    alignment padding, no meaning.
+ * @VCACHE_A_EVENT_TYPE:   u32, enum vcache_event_type.
+ * @VCACHE_A_EVENT_SEQ:    u64, the event's number: 1 for the first event
+ *	after the module was loaded, then one more for each event, whether it
+ *	was sent or dropped by the rate limit. A listener that sees a gap
+ *	missed events, and should dump the videos again to catch up.
+ * @VCACHE_A_EVENT_TIME:   u64, CLOCK_REALTIME ns when it happened.
+ * @VCACHE_A_EVENT_VIDEO:  nested VCACHE_A_VIDEO_* attributes: the video
+ *	right after the change (a deleted or evicted one has
+ *	VCACHE_INFO_DELETED in its flags).
+ * @__VCACHE_A_EVENT_MAX:  for VCACHE_A_EVENT_MAX.
+ *
+ * The events group carries at most 1000 events a second, in bursts of up
+ * to 256 (the numbers may change); events beyond that are dropped and
+ * counted in VCACHE_A_STATS_EVENTS_DROPPED, so a busy loader cannot flood
+ * the listeners. A listener whose socket buffer overflows gets ENOBUFS
+ * from recv(2) instead. Events about one video arrive in the order its
+ * changes happened, except for changes that race: the events of a delete
+ * from elsewhere while a create or seal of the same video is returning may
+ * come in either order.
+ */
+enum vcache_a_event {
+	VCACHE_A_EVENT_UNSPEC,
+	VCACHE_A_EVENT_PAD,
+	VCACHE_A_EVENT_TYPE,
+	VCACHE_A_EVENT_SEQ,
+	VCACHE_A_EVENT_TIME,
+	VCACHE_A_EVENT_VIDEO,
+
+	__VCACHE_A_EVENT_MAX,
+};
+
+#define VCACHE_A_EVENT_MAX (__VCACHE_A_EVENT_MAX - 1)
 
 #endif /* _UAPI_LINUX_VCACHE_H */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The generic netlink family "vcache": queries, management and the events
+ * group (see the uapi header).
+ */
+#ifndef _VCACHE_NETLINK_H
+#define _VCACHE_NETLINK_H
+
+#include <linux/types.h>
+
+struct vcache_video;
+
+int vcache_nl_init(void);
+void vcache_nl_exit(void);
+
+/*
+ * Tells the events group that @v was created, sealed, deleted or evicted
+ * (VCACHE_EVENT_*), as it is now. May sleep: call it without spinlocks, and
+ * after dropping the registry lock.
+ */
+void vcache_nl_event(u32 type, struct vcache_video *v);
+
+#endif /* _VCACHE_NETLINK_H */
