@@ -18,12 +18,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/vcache.h>
 #include <vcache/name.h>
 #include "cmd.h"
+#include "nl.h"
 #include "parse.h"
+#include "tcparse.h"
+#include "vindex.h"
 
 #define PROG		"vcachectl"
 #define DEFAULT_DEVICE	"/dev/vcache"
@@ -266,6 +270,13 @@ struct load {
 	const char *file;	/* FILE as given, "-" for stdin */
 	uint64_t capacity;
 	struct progress progress;
+	/*
+	 * A stream's first bytes, read before CREATE to find the frame rate:
+	 * load_stream() takes them first. head_eof: they were all there was.
+	 */
+	char *head;
+	size_t head_len, head_used;
+	bool head_eof;
 };
 
 static const char *file_label(const struct load *ld)
@@ -287,6 +298,19 @@ static ssize_t read_some(int fd, void *buf, size_t len)
 		if (n >= 0 || errno != EINTR)
 			return n;
 	}
+}
+
+/* Reads a stream to load: what the rate probe took first, then the rest. */
+static ssize_t stream_read(struct load *ld, char *buf, size_t len)
+{
+	size_t n = ld->head_len - ld->head_used;
+
+	if (!n)
+		return ld->head_eof ? 0 : read_some(ld->in, buf, len);
+	n = min_u64(n, len);
+	memcpy(buf, ld->head + ld->head_used, n);
+	ld->head_used += n;
+	return n;
 }
 
 /*
@@ -365,7 +389,7 @@ static int load_stream(struct load *ld)
 
 		/* Fill the chunk: pipes hand over 64 KiB at a time. */
 		while (len < STREAM_CHUNK) {
-			ssize_t n = read_some(ld->in, buf + len, STREAM_CHUNK - len);
+			ssize_t n = stream_read(ld, buf + len, STREAM_CHUNK - len);
 
 			if (n < 0) {
 				ret = fail(errno, "read %s", file_label(ld));
@@ -422,11 +446,186 @@ static int load_create(struct load *ld, uint32_t num, uint32_t den)
 	return fail(err, "create video %s", show(ld->name));
 }
 
+static void fps_short(char *buf, size_t size, uint32_t num, uint32_t den);
+
+/* What a load learns about the video, besides its bytes. */
+struct load_info {
+	const char *fps_from;		/* where the rate came from, for people */
+	struct tsindex probe;		/* the first VINDEX_PROBE bytes */
+	struct tsindex ix;		/* the whole video, from its pages */
+	struct vindex_sent sent;	/* what of it the kernel got */
+	struct vcache_info info;	/* the video after its index */
+};
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "vcachectl: <what>" for what is worth knowing but no failure. */
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * CREATE needs the frame rate, so the first VINDEX_PROBE bytes are indexed
+ * before the video exists, for the stream's SPS timing or PTS steps (with
+ * --fps too, for a regular file: the summary says when the stream
+ * disagrees). A regular file's first bytes are read again by the load,
+ * from the page cache by then; a stream's are kept for load_stream().
+ * Returns 0 or EXIT_FAIL after a message.
+ */
+static int load_probe(struct load *ld, struct load_info *li, bool stream)
+{
+	char *buf = malloc(VINDEX_PROBE);
+	size_t len = 0;
+	int err;
+
+	if (!buf)
+		return fail(ENOMEM, "load video %s", show(ld->name));
+	while (len < VINDEX_PROBE) {
+		ssize_t n = stream ? read_some(ld->in, buf + len, VINDEX_PROBE - len) :
+			    pread(ld->in, buf + len, VINDEX_PROBE - len, len);
+
+		if (n < 0 && errno == EINTR && !stream)
+			continue;
+		if (n < 0) {
+			err = errno;
+			free(buf);
+			return fail(err, "read %s", file_label(ld));
+		}
+		if (!n) {
+			ld->head_eof = true;
+			break;
+		}
+		len += n;
+	}
+	err = vindex_probe(&li->probe, buf, len);
+	if (stream) {
+		ld->head = buf;
+		ld->head_len = len;
+	} else {
+		free(buf);
+	}
+	return err ? fail(-err, "index %s", file_label(ld)) : 0;
+}
+
+/* Within what CREATE accepts (see struct vcache_create). */
+static bool fps_ok(uint32_t num, uint32_t den)
+{
+	return num && den && num <= 1000000 && den <= 1000000 &&
+	       num >= (uint64_t)den * FPS_MIN && num <= (uint64_t)den * FPS_MAX;
+}
+
+/* --fps wins; then what the probe found; then 25, the tool's default. */
+static void load_rate(struct load_info *li, bool given, uint32_t *num, uint32_t *den)
+{
+	const struct tsindex *p = &li->probe;
+
+	if (given) {
+		li->fps_from = "from --fps";
+	} else if (p->fps_source != TSINDEX_FPS_NONE && fps_ok(p->fps_num, p->fps_den)) {
+		*num = p->fps_num;
+		*den = p->fps_den;
+		li->fps_from = p->fps_source == TSINDEX_FPS_SPS ? "from the SPS" :
+			       "from the PTS steps";
+	} else {
+		li->fps_from = "by default";
+	}
+}
+
+/*
+ * Indexes the loaded video from its own pages, through a read-only
+ * mapping (FILE is not read twice), and hands the index to the kernel
+ * before the seal. A video without an MPEG-TS video stream is left without
+ * one. Returns 0 or EXIT_FAIL after a message.
+ */
+static int load_index(struct load *ld, struct load_info *li)
+{
+	int err;
+
+	if (ioctl(ld->vfd, VCACHE_IOC_INFO, &li->info))
+		return fail(errno, "describe video %s", show(ld->name));
+	err = vindex_scan(&li->ix, ld->vfd, li->info.size, &stop_signal);
+	if (!err && li->ix.count)
+		err = vindex_append(ld->vfd, &li->ix, &li->sent);
+	if (err)
+		return fail(-err, "index video %s", show(ld->name));
+	if (ioctl(ld->vfd, VCACHE_IOC_INFO, &li->info))
+		return fail(errno, "describe video %s", show(ld->name));
+	return 0;
+}
+
+/*
+ * One line on stdout says what was loaded. Each thing worth a warning
+ * gets one line on stderr; none of them fails the load, since the bytes
+ * are what FILE holds: no index, a damaged stream, a rate found wrong.
+ */
+static void load_report(const struct load *ld, const struct load_info *li, bool given)
+{
+	const struct vcache_info *in = &li->info;
+	const struct tsindex *ix = &li->ix;
+	char rate[32], found[32] = "", said[64] = "", end[32], secs[32], damage[320];
+	bool differs = false;
+	size_t n;
+
+	fps_short(rate, sizeof(rate), in->fps_num, in->fps_den);
+	if (ix->fps_source != TSINDEX_FPS_NONE && fps_ok(ix->fps_num, ix->fps_den)) {
+		fps_short(found, sizeof(found), ix->fps_num, ix->fps_den);
+		differs = (uint64_t)ix->fps_num * in->fps_den !=
+			  (uint64_t)in->fps_num * ix->fps_den;
+	}
+	if (given && differs)
+		snprintf(said, sizeof(said), " (the stream says %s)", found);
+	if (!li->sent.keys) {
+		printf("loaded %s: %s, no index, %s fps %s%s\n", show(ld->name),
+		       hsize(in->size), rate, li->fps_from, said);
+		if (!ix->stream_type)
+			warn("no MPEG-TS video stream in %s: loaded without an index, so seek "
+			     "and cat --at will not work%s", file_label(ld),
+			     given ? "" : "; 25 fps assumed (set it with --fps)");
+		else
+			warn("no keyframe with a time stamp in the video stream of %s: "
+			     "loaded without an index", file_label(ld));
+		return;
+	}
+	tc_format_pts(end, sizeof(end), in->duration, in->fps_num, in->fps_den, true);
+	tc_format_seconds(secs, sizeof(secs), in->duration);
+	printf("loaded %s: %s, %" PRIu64 " frames, %" PRIu64 " keyframes, %s fps %s%s, "
+	       "duration %s (%s s)\n", show(ld->name), hsize(in->size), li->sent.entries,
+	       li->sent.keys, rate, li->fps_from, said, end, secs);
+
+	n = vindex_damage(damage, sizeof(damage), &ix->stats);
+	if (li->sent.demoted && n < sizeof(damage))
+		n += snprintf(damage + n, sizeof(damage) - n, "%s%" PRIu64 " keyframes "
+			      "out of order left unmarked", n ? ", " : "", li->sent.demoted);
+	if (li->sent.left_out && n < sizeof(damage))
+		n += snprintf(damage + n, sizeof(damage) - n, "%s%" PRIu64 " frames past "
+			      "the index's limit left out", n ? ", " : "", li->sent.left_out);
+	if (n)
+		warn("damaged stream in %s, indexed around it: %s", file_label(ld), damage);
+
+	/* The probe saw too little to tell, or told wrong: say so, with the fix. */
+	if (!given && differs)
+		warn("the video in %s is %s fps, but its first %s did not say so: %s was "
+		     "made at %s fps (load it again with --fps %" PRIu32 "/%" PRIu32 ")",
+		     file_label(ld), found, hsize(VINDEX_PROBE), show(ld->name), rate,
+		     ix->fps_num, ix->fps_den);
+	else if (!given && !found[0])
+		warn("no frame rate in %s (no SPS timing, too few frames): %s fps assumed "
+		     "(set it with --fps)", file_label(ld), rate);
+}
+
 static int cmd_load(struct ctx *ctx)
 {
 	const char *fps = ctx->optval[0], *cap = ctx->optval[1];
 	char name[VCACHE_NAME_MAX];
 	struct load ld = { .vfd = -1, .in = -1, .name = name, .file = ctx->argv[1] };
+	struct load_info li = { 0 };
 	uint32_t num = 25, den = 1;
 	struct sigaction sa, old[3];
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -483,6 +682,13 @@ static int cmd_load(struct ctx *ctx)
 			   hsize(total), hsize(ld.capacity));
 		goto out;
 	}
+	/* A stream with --fps goes straight in: nothing to wait for. */
+	if (!fps || !stream) {
+		ret = load_probe(&ld, &li, stream);
+		if (ret)
+			goto out;
+	}
+	load_rate(&li, fps, &num, &den);
 
 	ld.vfd = dev_open(ctx, O_RDWR);
 	if (ld.vfd < 0) {
@@ -507,9 +713,13 @@ static int cmd_load(struct ctx *ctx)
 	ret = stream ? load_stream(&ld) : load_mapped(&ld, total);
 	if (!ret && stop_signal)
 		ret = fail(EINTR, "load video %s", show(name));
+	if (!ret)
+		ret = load_index(&ld, &li);
 	if (!ret && ioctl(ld.vfd, VCACHE_IOC_SEAL, 0))
 		ret = fail(errno, "seal video %s", show(name));
 	progress_end(&ld.progress, !ret);
+	if (!ret)
+		load_report(&ld, &li, fps);
 
 restore:
 	/*
@@ -523,7 +733,112 @@ out:
 		close(ld.vfd);
 	if (ld.in > STDIN_FILENO)
 		close(ld.in);
+	free(ld.head);
+	tsindex_free(&li.probe);
+	tsindex_free(&li.ix);
 	return ret;
+}
+
+/* --- seek -------------------------------------------------------------- */
+
+static const char tc_syntax[] =
+	"want HH:MM:SS:FF, HH:MM:SS;FF (drop-frame), seconds (12.5) or ticks (90000t)";
+
+/* Parses a TIMECODE argument; a malformed one is a usage error. */
+static int timecode_arg(const struct ctx *ctx, const char *what, const char *arg,
+			struct tc_spec *spec)
+{
+	int err = tc_parse(arg, spec);
+
+	if (err == -ERANGE)
+		return usage_error(ctx, "bad %s %s: too large", what, show(arg));
+	if (err)
+		return usage_error(ctx, "bad %s %s: %s", what, show(arg), tc_syntax);
+	return EXIT_OK;
+}
+
+/*
+ * Asks the kernel for the keyframe where playback of @spec (@arg as typed)
+ * starts in video @name, bound to @fd; fills @info and @req. Returns
+ * EXIT_OK, or EXIT_FAIL after one line saying why in the request's terms:
+ * the kernel only says EINVAL, ERANGE or ENODATA.
+ */
+static int seek_lookup(int fd, const char *name, const char *arg, const struct tc_spec *spec,
+		       struct vcache_info *info, struct vcache_lookup *req)
+{
+	char why[128], end[32], secs[32], rate[32];
+	const char *reason;
+	int err;
+
+	if (ioctl(fd, VCACHE_IOC_INFO, info))
+		return fail(errno, "describe video %s", show(name));
+	tc_lookup_init(req, spec, info->fps_num, info->fps_den);
+	if (!ioctl(fd, VCACHE_IOC_LOOKUP, req))
+		return EXIT_OK;
+	err = errno;
+	switch (err) {
+	case ENODATA:
+		return fail(err, "video %s has no index (it was not loaded from MPEG-TS video)",
+			    show(name));
+	case ERANGE:
+		tc_format_pts(end, sizeof(end), info->duration, info->fps_num, info->fps_den,
+			      req->flags & VCACHE_LOOKUP_DROP_FRAME);
+		tc_format_seconds(secs, sizeof(secs), info->duration);
+		return fail(err, "%s is past the end of video %s, %s (%s s)", show(arg),
+			    show(name), end, secs);
+	case EINVAL:
+		reason = tc_invalid_reason(spec, info->fps_num, info->fps_den, why, sizeof(why));
+		if (!reason)
+			break;
+		fps_short(rate, sizeof(rate), info->fps_num, info->fps_den);
+		return fail(err, "timecode %s in video %s at %s fps: %s", show(arg), show(name),
+			    rate, reason);
+	}
+	return fail(err, "seek to %s in video %s", show(arg), show(name));
+}
+
+static void kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int cmd_seek(struct ctx *ctx)
+{
+	const char *arg = ctx->argv[1];
+	char name[VCACHE_NAME_MAX], tc[32], secs[32];
+	struct vcache_lookup req;
+	struct vcache_info info;
+	struct tc_spec spec;
+	bool drop;
+	int ret, fd;
+
+	ret = name_field(ctx, ctx->argv[0], name);
+	if (ret)
+		return ret;
+	ret = timecode_arg(ctx, "TIMECODE", arg, &spec);
+	if (ret)
+		return ret;
+	fd = video_open(ctx, name, O_RDONLY);
+	if (fd < 0)
+		return EXIT_FAIL;
+	ret = seek_lookup(fd, name, arg, &spec, &info, &req);
+	close(fd);
+	if (ret)
+		return ret;
+	drop = req.flags & VCACHE_LOOKUP_DROP_FRAME;
+	tc_format(tc, sizeof(tc), &req.key_tc, drop);
+	if (ctx->json) {
+		printf("{\"offset\": %" PRIu64 ", \"timecode\": \"%s\", \"drop_frame\": %s, "
+		       "\"frame\": %" PRIu64 ", \"pts\": %" PRIu64 ", "
+		       "\"target_frame\": %" PRIu64 "}\n",
+		       (uint64_t)req.key_offset, tc, drop ? "true" : "false",
+		       (uint64_t)req.key_frame, (uint64_t)req.key_pts, (uint64_t)req.frame);
+		return EXIT_OK;
+	}
+	tc_format_seconds(secs, sizeof(secs), req.key_pts);
+	kv("offset", "%" PRIu64, (uint64_t)req.key_offset);
+	kv("timecode", "%s", tc);
+	kv("frame", "%" PRIu64, (uint64_t)req.key_frame);
+	kv("pts", "%" PRIu64 " (%s s)", (uint64_t)req.key_pts, secs);
+	kv("target frame", "%" PRIu64, (uint64_t)req.frame);
+	return EXIT_OK;
 }
 
 /* --- cat --------------------------------------------------------------- */
@@ -560,10 +875,12 @@ static int request_chunk(int vfd, const char *name, uint64_t start, uint64_t end
 
 static int cmd_cat(struct ctx *ctx)
 {
-	const char *offset = ctx->optval[0], *size = ctx->optval[1];
+	const char *offset = ctx->optval[0], *size = ctx->optval[1], *at = ctx->optval[2];
 	uint64_t start = 0, len = UINT64_MAX;
 	char name[VCACHE_NAME_MAX];
+	struct vcache_lookup req;
 	struct vcache_info info;
+	struct tc_spec spec;
 	int ret, fd;
 
 	ret = name_field(ctx, ctx->argv[0], name);
@@ -575,12 +892,25 @@ static int cmd_cat(struct ctx *ctx)
 	if (size && parse_size(size, &len))
 		return usage_error(ctx, "bad --size %s: want a byte count such as 4096 or 20M",
 				   show(size));
+	if (offset && at)
+		return usage_error(ctx, "--offset and --at both say where to start: give one");
+	if (at) {
+		ret = timecode_arg(ctx, "--at", at, &spec);
+		if (ret)
+			return ret;
+	}
 	fd = video_open(ctx, name, O_RDONLY);
 	if (fd < 0)
 		return EXIT_FAIL;
-	if (ioctl(fd, VCACHE_IOC_INFO, &info)) {
+	/* request_chunk(video, timecode_to_index(at), size) */
+	if (at) {
+		ret = seek_lookup(fd, name, at, &spec, &info, &req);
+		if (!ret)
+			start = req.key_offset;
+	} else if (ioctl(fd, VCACHE_IOC_INFO, &info)) {
 		ret = fail(errno, "describe video %s", show(name));
-	} else if (start < info.size) {
+	}
+	if (!ret && start < info.size) {
 		/* A window past the end is cut at the end, as dd(1) does. */
 		ret = request_chunk(fd, name, start, start + min_u64(len, info.size - start));
 	}
@@ -637,7 +967,8 @@ static const char *state_name(uint32_t state)
 	}
 }
 
-static void print_info_json(const struct vcache_info *in)
+/* One JSON object, on one line and without a newline, for info, ls and monitor. */
+static void put_info_json(const struct vcache_info *in)
 {
 	char name[6 * VCACHE_NAME_MAX + 1];
 
@@ -649,7 +980,8 @@ static void print_info_json(const struct vcache_info *in)
 	       "\"open_count\": %" PRIu32 ", \"map_count\": %" PRIu32 ", "
 	       "\"index_entries\": %" PRIu64 ", \"bytes_served\": %" PRIu64 ", "
 	       "\"mem_bytes\": %" PRIu64 ", \"create_time_ns\": %" PRIu64 ", "
-	       "\"seal_time_ns\": %" PRIu64 ", \"access_time_ns\": %" PRIu64 "}\n",
+	       "\"seal_time_ns\": %" PRIu64 ", \"access_time_ns\": %" PRIu64 ", "
+	       "\"duration\": %" PRIu64 "}",
 	       name, (uint64_t)in->id, state_name(in->state),
 	       in->flags & VCACHE_INFO_DELETED ? "true" : "false", (uint32_t)in->flags,
 	       (uint64_t)in->size, (uint64_t)in->capacity,
@@ -657,7 +989,14 @@ static void print_info_json(const struct vcache_info *in)
 	       (uint32_t)in->open_count, (uint32_t)in->map_count,
 	       (uint64_t)in->index_entries, (uint64_t)in->bytes_served,
 	       (uint64_t)in->mem_bytes, (uint64_t)in->create_time_ns,
-	       (uint64_t)in->seal_time_ns, (uint64_t)in->access_time_ns);
+	       (uint64_t)in->seal_time_ns, (uint64_t)in->access_time_ns,
+	       (uint64_t)in->duration);
+}
+
+static void print_info_json(const struct vcache_info *in)
+{
+	put_info_json(in);
+	putchar('\n');
 }
 
 static void print_info(const struct vcache_info *in)
@@ -675,82 +1014,489 @@ static void print_info(const struct vcache_info *in)
 	kv_bytes("capacity", in->capacity);
 	kv_bytes("memory", in->mem_bytes);
 	kv("fps", "%s", fps);
-	/* Our own descriptor is one of them: INFO needs a bound one. */
 	kv("descriptors", "%" PRIu32, (uint32_t)in->open_count);
 	kv("mappings", "%" PRIu32, (uint32_t)in->map_count);
 	kv("index entries", "%" PRIu64, (uint64_t)in->index_entries);
+	/* 90 kHz ticks, to the millisecond. */
+	if (in->duration)
+		kv("duration", "%" PRIu64 ".%03u s", (uint64_t)in->duration / 90000,
+		   (unsigned int)(in->duration % 90000 / 90));
+	else
+		kv("duration", "-");
 	kv_bytes("bytes served", in->bytes_served);
 	kv_time("created", in->create_time_ns);
 	kv_time("sealed", in->seal_time_ns);
 	kv_time("accessed", in->access_time_ns);
 }
 
+/*
+ * info, rm, stats, ls, limit and monitor talk to the module over generic
+ * netlink (user/nl.c), not the device: INFO no longer has to OPEN the video,
+ * and a listing or the counters need no access to /dev/vcache.
+ */
+
+/* Connects to the module's netlink family; NULL after a message. */
+static struct vcnl *nl_connect(void)
+{
+	struct vcnl *nl;
+	int err = vcnl_open(&nl);
+
+	if (err)
+		fprintf(stderr, PROG ": connect to the %s netlink family: %s%s\n",
+			VCACHE_GENL_NAME, strerror(-err),
+			err == -ENOENT ? " (is the vcache module loaded?)" : "");
+	return err ? NULL : nl;
+}
+
+static int nl_fail(const struct vcnl *nl, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Like fail(), with the kernel's reason (extended ack) when it gave one. */
+static int nl_fail(const struct vcnl *nl, int err, const char *fmt, ...)
+{
+	const char *why = vcnl_ext_msg(nl);
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s", strerror(err));
+	if (why)
+		fprintf(stderr, " (%s)", why);
+	else if (err == EPERM)
+		fputs(" (needs CAP_NET_ADMIN)", stderr);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
 static int cmd_info(struct ctx *ctx)
 {
 	char name[VCACHE_NAME_MAX];
 	struct vcache_info info;
-	int ret, fd;
+	struct vcnl *nl;
+	int ret, err;
 
 	ret = name_field(ctx, ctx->argv[0], name);
 	if (ret)
 		return ret;
-	fd = video_open(ctx, name, O_RDONLY);
-	if (fd < 0)
+	nl = nl_connect();
+	if (!nl)
 		return EXIT_FAIL;
-	if (ioctl(fd, VCACHE_IOC_INFO, &info))
-		ret = fail(errno, "describe video %s", show(name));
+	err = vcnl_video_get(nl, name, &info);
+	if (err)
+		ret = nl_fail(nl, -err, "describe video %s", show(name));
 	else if (ctx->json)
 		print_info_json(&info);
 	else
 		print_info(&info);
-	close(fd);
+	vcnl_close(nl);
 	return ret;
 }
 
 static int cmd_rm(struct ctx *ctx)
 {
 	char name[VCACHE_NAME_MAX];
-	struct vcache_delete req;
-	int ret, fd;
+	struct vcnl *nl;
+	int ret, err;
 
 	ret = name_field(ctx, ctx->argv[0], name);
 	if (ret)
 		return ret;
-	fd = dev_open(ctx, O_RDWR);
-	if (fd < 0)
+	nl = nl_connect();
+	if (!nl)
 		return EXIT_FAIL;
-	memset(&req, 0, sizeof(req));
-	memcpy(req.name, name, sizeof(req.name));
-	if (ioctl(fd, VCACHE_IOC_DELETE, &req))
-		ret = fail(errno, "delete video %s", show(name));
-	close(fd);
+	err = vcnl_video_del(nl, name);
+	if (err)
+		ret = nl_fail(nl, -err, "delete video %s", show(name));
+	vcnl_close(nl);
 	return ret;
 }
 
 static int cmd_stats(struct ctx *ctx)
 {
-	struct vcache_stats st;
-	int ret = EXIT_OK, fd;
+	struct vcnl_stats st;
+	struct vcnl *nl;
+	int ret = EXIT_OK, err;
 
-	fd = dev_open(ctx, O_RDONLY);
-	if (fd < 0)
+	nl = nl_connect();
+	if (!nl)
 		return EXIT_FAIL;
-	if (ioctl(fd, VCACHE_IOC_STATS, &st)) {
-		ret = fail(errno, "read the cache's counters");
+	err = vcnl_stats_get(nl, &st);
+	if (err) {
+		ret = nl_fail(nl, -err, "read the cache's counters");
 	} else if (ctx->json) {
 		printf("{\"videos\": %" PRIu32 ", \"mem_used\": %" PRIu64 ", "
 		       "\"mem_limit\": %" PRIu64 ", \"evictions\": %" PRIu64 ", "
-		       "\"bytes_served\": %" PRIu64 "}\n",
-		       (uint32_t)st.videos, (uint64_t)st.mem_used, (uint64_t)st.mem_limit,
-		       (uint64_t)st.evictions, (uint64_t)st.bytes_served);
+		       "\"bytes_served\": %" PRIu64 ", \"events_dropped\": %" PRIu64 ", "
+		       "\"aio_queued\": %" PRIu64 ", \"aio_completed\": %" PRIu64 ", "
+		       "\"aio_cancelled\": %" PRIu64 "}\n",
+		       st.videos, st.mem_used, st.mem_limit, st.evictions, st.bytes_served,
+		       st.events_dropped, st.aio_queued, st.aio_completed, st.aio_cancelled);
 	} else {
-		kv("videos", "%" PRIu32, (uint32_t)st.videos);
+		kv("videos", "%" PRIu32, st.videos);
 		kv_bytes("memory used", st.mem_used);
 		kv_bytes("memory limit", st.mem_limit);
-		kv("evictions", "%" PRIu64, (uint64_t)st.evictions);
+		kv("evictions", "%" PRIu64, st.evictions);
 		kv_bytes("bytes served", st.bytes_served);
+		kv("events dropped", "%" PRIu64, st.events_dropped);
+		kv("aio queued", "%" PRIu64, st.aio_queued);
+		kv("aio completed", "%" PRIu64, st.aio_completed);
+		kv("aio cancelled", "%" PRIu64, st.aio_cancelled);
 	}
-	close(fd);
+	vcnl_close(nl);
+	return ret;
+}
+
+/* --- ls, limit, monitor -------------------------------------------------- */
+
+struct listing {
+	struct vcache_info *v;
+	size_t n, cap;
+};
+
+static int listing_add(const struct vcache_info *info, void *arg)
+{
+	struct listing *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct vcache_info *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *info;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct vcache_info *)a)->name,
+		      ((const struct vcache_info *)b)->name);
+}
+
+/* "25", "29.97", "23.976", "12.5": a table has no room for the exact N/D. */
+static void fps_short(char *buf, size_t size, uint32_t num, uint32_t den)
+{
+	size_t len;
+
+	if (!den || num % den == 0) {
+		snprintf(buf, size, "%" PRIu32, den ? num / den : 0);
+		return;
+	}
+	len = snprintf(buf, size, "%.3f", (double)num / den);
+	while (len > 1 && len < size && buf[len - 1] == '0')
+		buf[--len] = '\0';
+}
+
+/* Columns on screen: UTF-8 code points, as names are UTF-8. */
+static size_t width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+enum { LS_NAME, LS_STATE, LS_SIZE, LS_CAPACITY, LS_FPS, LS_INDEX, LS_OPEN, LS_MAPS,
+       LS_SERVED, LS_ACCESSED, LS_COLS };
+
+static const char *const ls_head[LS_COLS] = {
+	"NAME", "STATE", "SIZE", "CAPACITY", "FPS", "INDEX", "OPEN", "MAPS", "SERVED",
+	"ACCESSED",
+};
+
+/* Numbers right-aligned, words left-aligned; the last column unpadded. */
+static void ls_row(const char *const cell[LS_COLS], const size_t w[LS_COLS])
+{
+	int c;
+
+	for (c = 0; c < LS_COLS; c++) {
+		bool left = c == LS_NAME || c == LS_STATE || c == LS_ACCESSED;
+		int pad = (int)(w[c] - width(cell[c]));
+
+		if (c)
+			fputs("  ", stdout);
+		if (!left)
+			printf("%*s", pad, "");
+		fputs(cell[c], stdout);
+		if (left && c != LS_COLS - 1)
+			printf("%*s", pad, "");
+	}
+	putchar('\n');
+}
+
+static void ls_table(const struct listing *l)
+{
+	char (*text)[LS_COLS][40] = calloc(l->n ? l->n : 1, sizeof(*text));
+	const char *cell[LS_COLS];
+	size_t w[LS_COLS], i;
+	int c;
+
+	for (c = 0; c < LS_COLS; c++)
+		w[c] = width(ls_head[c]);
+	for (i = 0; text && i < l->n; i++) {
+		const struct vcache_info *in = &l->v[i];
+
+		snprintf(text[i][LS_STATE], 40, "%s", state_name(in->state));
+		format_size(text[i][LS_SIZE], 40, in->size);
+		format_size(text[i][LS_CAPACITY], 40, in->capacity);
+		fps_short(text[i][LS_FPS], 40, in->fps_num, in->fps_den);
+		snprintf(text[i][LS_INDEX], 40, "%" PRIu64, (uint64_t)in->index_entries);
+		snprintf(text[i][LS_OPEN], 40, "%" PRIu32, (uint32_t)in->open_count);
+		snprintf(text[i][LS_MAPS], 40, "%" PRIu32, (uint32_t)in->map_count);
+		format_size(text[i][LS_SERVED], 40, in->bytes_served);
+		if (in->access_time_ns)
+			format_time(text[i][LS_ACCESSED], 40, in->access_time_ns);
+		else
+			snprintf(text[i][LS_ACCESSED], 40, "-");
+		if (width(in->name) > w[LS_NAME])
+			w[LS_NAME] = width(in->name);
+		for (c = 1; c < LS_COLS; c++)
+			if (width(text[i][c]) > w[c])
+				w[c] = width(text[i][c]);
+	}
+	ls_row(ls_head, w);
+	for (i = 0; text && i < l->n; i++) {
+		cell[LS_NAME] = l->v[i].name;
+		for (c = 1; c < LS_COLS; c++)
+			cell[c] = text[i][c];
+		ls_row(cell, w);
+	}
+	free(text);
+}
+
+static int cmd_ls(struct ctx *ctx)
+{
+	struct listing l = { 0 };
+	struct vcnl *nl;
+	int ret = EXIT_OK, err;
+	size_t i;
+
+	nl = nl_connect();
+	if (!nl)
+		return EXIT_FAIL;
+	err = vcnl_video_dump(nl, listing_add, &l);
+	if (err) {
+		ret = nl_fail(nl, -err, "list the videos");
+		goto out;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_name);
+	if (ctx->json) {
+		/* One video a line, so that line tools work on it too. */
+		fputs(l.n ? "[\n" : "[", stdout);
+		for (i = 0; i < l.n; i++) {
+			put_info_json(&l.v[i]);
+			fputs(i + 1 < l.n ? ",\n" : "\n", stdout);
+		}
+		fputs("]\n", stdout);
+	} else {
+		ls_table(&l);
+	}
+out:
+	free(l.v);
+	vcnl_close(nl);
+	return ret;
+}
+
+static int cmd_limit(struct ctx *ctx)
+{
+	const char *arg = ctx->argv[0];
+	struct vcnl *nl;
+	uint64_t bytes;
+	int ret = EXIT_OK, err;
+
+	err = parse_size(arg, &bytes);
+	if (err)
+		return usage_error(ctx, "bad SIZE %s: %s", show(arg),
+				   err == -ERANGE ? "too large" :
+				   "want a byte count such as 512M or 2G, or 0");
+	if (bytes % MiB)
+		return usage_error(ctx, "SIZE %s is not a whole number of MiB", show(arg));
+	nl = nl_connect();
+	if (!nl)
+		return EXIT_FAIL;
+	err = vcnl_limit_set(nl, bytes);
+	if (err)
+		ret = nl_fail(nl, -err, "set the memory limit to %s",
+			      bytes ? hsize(bytes) : "the default");
+	vcnl_close(nl);
+	return ret;
+}
+
+struct monitor {
+	bool json;
+	uint64_t last_seq;	/* 0 before the first event */
+	uint64_t seen;
+	uint64_t count;		/* --count, 0 for no end */
+};
+
+/* Events the kernel numbered but we never got: @n of them, 0 if unknown. */
+static void monitor_lost(const struct monitor *m, uint64_t n)
+{
+	if (m->json && n)
+		printf("{\"event\": \"lost\", \"count\": %" PRIu64 "}\n", n);
+	else if (m->json)
+		fputs("{\"event\": \"lost\"}\n", stdout);
+	else if (n)
+		printf("lost %" PRIu64 " event%s (rate limit)\n", n, n == 1 ? "" : "s");
+	else
+		fputs("lost events (receive buffer overrun)\n", stdout);
+}
+
+static const char *event_name(uint32_t type)
+{
+	switch (type) {
+	case VCACHE_EVENT_CREATED:
+		return "created";
+	case VCACHE_EVENT_SEALED:
+		return "sealed";
+	case VCACHE_EVENT_DELETED:
+		return "deleted";
+	case VCACHE_EVENT_EVICTED:
+		return "evicted";
+	default:
+		return NULL;
+	}
+}
+
+static void monitor_human(const struct vcnl_event *ev)
+{
+	const struct vcache_info *in = &ev->video;
+	const char *what = event_name(ev->type);
+	char when[64], fps[64], type[32];
+
+	format_time(when, sizeof(when), ev->time_ns);
+	if (!what) {
+		snprintf(type, sizeof(type), "event %" PRIu32, ev->type);
+		what = type;
+	}
+	printf("%s %-8s %s id %" PRIu64, when, what, show(in->name), (uint64_t)in->id);
+	switch (ev->type) {
+	case VCACHE_EVENT_CREATED:
+		format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
+		printf(", capacity %s, %s fps", hsize(in->capacity), fps);
+		break;
+	case VCACHE_EVENT_SEALED:
+		printf(", size %s, %" PRIu64 " index entries", hsize(in->size),
+		       (uint64_t)in->index_entries);
+		break;
+	case VCACHE_EVENT_DELETED:
+		if (in->state == VCACHE_STATE_LOADING)
+			fputs(", while loading", stdout);
+		break;
+	case VCACHE_EVENT_EVICTED:
+		format_time(when, sizeof(when), in->access_time_ns);
+		printf(", size %s, last read %s", hsize(in->size), when);
+		break;
+	}
+	putchar('\n');
+}
+
+static int on_event(const struct vcnl_event *ev, void *arg)
+{
+	struct monitor *m = arg;
+	const char *what = event_name(ev->type);
+
+	if (m->last_seq && ev->seq > m->last_seq + 1)
+		monitor_lost(m, ev->seq - m->last_seq - 1);
+	if (ev->seq > m->last_seq)
+		m->last_seq = ev->seq;
+	if (m->json) {
+		if (what)
+			printf("{\"event\": \"%s\", ", what);
+		else
+			printf("{\"event\": \"unknown\", \"type\": %" PRIu32 ", ", ev->type);
+		printf("\"seq\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"video\": ",
+		       ev->seq, ev->time_ns);
+		put_info_json(&ev->video);
+		fputs("}\n", stdout);
+	} else {
+		monitor_human(ev);
+	}
+	/* Whoever reads us wants each event as it happens. */
+	if (fflush(stdout))
+		return -EPIPE;
+	if (m->count && ++m->seen == m->count)
+		return -ECANCELED;
+	return 0;
+}
+
+/*
+ * Prints events until SIGINT or SIGTERM, or --count of them. The signals
+ * come through a signalfd polled with the socket: a handler could strike
+ * between a check of its flag and poll(2), and libnl retries EINTR anyway.
+ */
+static int cmd_monitor(struct ctx *ctx)
+{
+	struct monitor m = { .json = ctx->json };
+	const char *count = ctx->optval[0];
+	struct pollfd pfd[2];
+	sigset_t sigs;
+	struct vcnl *nl;
+	int ret = EXIT_OK, err = 0, sfd;
+
+	if (count) {
+		char *end;
+
+		errno = 0;
+		m.count = strtoull(count, &end, 10);
+		if (errno || end == count || *end || count[0] < '0' || count[0] > '9' ||
+		    !m.count)
+			return usage_error(ctx, "bad --count %s: want a number of events, 1 or more",
+					   show(count));
+	}
+	nl = nl_connect();
+	if (!nl)
+		return EXIT_FAIL;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		ret = fail(errno, "watch for signals");
+		goto out;
+	}
+	err = vcnl_monitor_join(nl);
+	if (err) {
+		ret = nl_fail(nl, -err, "listen to the %s events", VCACHE_GENL_NAME);
+		goto out;
+	}
+	pfd[0] = (struct pollfd){ .fd = vcnl_fd(nl), .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = fail(errno, "wait for events");
+			break;
+		}
+		if (pfd[1].revents)
+			break;		/* asked to stop: a normal end */
+		do
+			err = vcnl_monitor_read(nl, on_event, &m);
+		while (!err);
+		if (err == -ENOBUFS) {
+			monitor_lost(&m, 0);
+			m.last_seq = 0;		/* the gap is explained */
+			continue;
+		}
+		if (err == -ECANCELED || err == -EPIPE)
+			break;		/* --count reached, or no one reads */
+		if (err != -EAGAIN) {
+			ret = nl_fail(nl, -err, "read the %s events", VCACHE_GENL_NAME);
+			break;
+		}
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	vcnl_close(nl);
 	return ret;
 }
 
@@ -759,7 +1505,7 @@ static int cmd_stats(struct ctx *ctx)
 static int cmd_help(struct ctx *ctx);
 
 static const struct cmd_opt load_opts[] = {
-	{ "--fps", "N[/D]", "frame rate: 25 (the default), 30000/1001, 29.97, 12.5 ..." },
+	{ "--fps", "N[/D]", "frame rate: 30000/1001, 29.97, 12.5 ... (default: the stream's)" },
 	{ "--capacity", "SIZE", "most bytes the video may hold (default: FILE's size)" },
 	{ 0 }
 };
@@ -767,11 +1513,19 @@ static const struct cmd_opt load_opts[] = {
 static const struct cmd_opt cat_opts[] = {
 	{ "--offset", "N", "first byte to write (default 0)" },
 	{ "--size", "N", "bytes to write (default: up to the end)" },
+	{ "--at", "TIMECODE", "start at the keyframe for TIMECODE (see seek)" },
 	{ 0 }
 };
 
 _Static_assert(sizeof(load_opts) / sizeof(load_opts[0]) <= CMD_MAX_OPTS + 1, "ctx->optval");
 _Static_assert(sizeof(cat_opts) / sizeof(cat_opts[0]) <= CMD_MAX_OPTS + 1, "ctx->optval");
+
+static const struct cmd_opt monitor_opts[] = {
+	{ "--count", "COUNT", "exit after COUNT events (default: at SIGINT or SIGTERM)" },
+	{ 0 }
+};
+
+_Static_assert(sizeof(monitor_opts) / sizeof(monitor_opts[0]) <= CMD_MAX_OPTS + 1, "ctx->optval");
 
 static const struct cmd cmds[] = {
 	{
@@ -783,7 +1537,14 @@ static const struct cmd cmds[] = {
 			"FILE is read straight into a writable mapping of the video. From\n"
 			"stdin, a pipe or a device, --capacity is required and the video\n"
 			"holds what arrives, up to it. If anything fails, the video is\n"
-			"deleted again. Shows progress on a terminal for files over 64 MiB.\n",
+			"deleted again. Shows progress on a terminal for files over 64 MiB.\n"
+			"\n"
+			"MPEG-TS video (H.264, HEVC, MPEG-2) is indexed from the video's own\n"
+			"pages before the seal, for seek and cat --at; one line then tells\n"
+			"the frames, keyframes, rate and duration. The rate is --fps, else\n"
+			"the stream's (H.264 SPS timing, or the PTS steps in the first\n"
+			"4 MiB), else 25. Other files load without an index, with a note.\n"
+			"A damaged stream is indexed around the damage, with a warning.\n",
 		.handler = cmd_load,
 	},
 	{
@@ -793,8 +1554,34 @@ static const struct cmd cmds[] = {
 		.summary = "Write the bytes of video NAME to stdout.",
 		.help =
 			"A window reaching past the end stops at the end; one starting\n"
-			"there writes nothing.\n",
+			"there writes nothing. --at starts at the keyframe seek finds for\n"
+			"TIMECODE, so that the bytes written decode from their first frame.\n",
 		.handler = cmd_cat,
+	},
+	{
+		.name = "seek",
+		.args = { "NAME", "TIMECODE" },
+		.json = true,
+		.summary = "Find the keyframe where playback of TIMECODE starts.",
+		.help =
+			"Prints the last keyframe at or before TIMECODE: its byte offset (where\n"
+			"cat --at starts), its label, frame number, and time from the first\n"
+			"keyframe in 90 kHz ticks; then the frame TIMECODE names. TIMECODE is\n"
+			"HH:MM:SS:FF, or in drop-frame timecode (29.97 and 59.94 fps only)\n"
+			"HH:MM:SS;FF, HH:MM:SS.FF or HH;MM;SS;FF; or a time from the first\n"
+			"keyframe in seconds (12.5, 12.5s) or in ticks (1125000t). A time\n"
+			"gets drop-frame labels back where the rate has them. A label the\n"
+			"rate does not have (frames past the rate, a label drop-frame skips)\n"
+			"fails with EINVAL, a time past the end with ERANGE.\n",
+		.handler = cmd_seek,
+	},
+	{
+		.name = "ls",
+		.json = true,
+		.summary = "List the videos, by name.",
+		.help =
+			"With -j, a JSON array of the objects info -j prints, one a line.\n",
+		.handler = cmd_ls,
 	},
 	{
 		.name = "info",
@@ -807,7 +1594,7 @@ static const struct cmd cmds[] = {
 	{
 		.name = "rm",
 		.args = { "NAME" },
-		.summary = "Delete video NAME.",
+		.summary = "Delete video NAME (needs CAP_NET_ADMIN).",
 		.help = "Readers that have it open or mapped keep it until they let go.\n",
 		.handler = cmd_rm,
 	},
@@ -816,6 +1603,28 @@ static const struct cmd cmds[] = {
 		.json = true,
 		.summary = "Show the cache's counters.",
 		.handler = cmd_stats,
+	},
+	{
+		.name = "limit",
+		.args = { "SIZE" },
+		.summary = "Set the cache's memory limit (needs CAP_NET_ADMIN).",
+		.help =
+			"SIZE is a whole number of MiB (512M, 2G, 1.5G), or 0 for the\n"
+			"default, a quarter of RAM; the module parameter max_mb follows.\n"
+			"Lowering the limit evicts unused sealed videos, least recently\n"
+			"used first, until the cache fits.\n",
+		.handler = cmd_limit,
+	},
+	{
+		.name = "monitor",
+		.opts = monitor_opts,
+		.json = true,
+		.summary = "Print what happens to videos as it happens.",
+		.help =
+			"One line per event: created, sealed, deleted, evicted. With -j,\n"
+			"one JSON object per line. Events beyond the kernel's rate limit\n"
+			"are dropped; a \"lost\" line says how many.\n",
+		.handler = cmd_monitor,
 	},
 	{
 		.name = "help",
@@ -875,7 +1684,12 @@ static void print_cmd_help(const struct cmd *cmd)
 		for (o = cmd->opts; o->name; o++)
 			printf("  %s %-*s %s\n", o->name,
 			       (int)(16 - strlen(o->name)), o->metavar, o->help);
-		printf("\n%s", size_help);
+		/* Only where a value is a byte count. */
+		for (o = cmd->opts; o->name; o++)
+			if (!strcmp(o->metavar, "SIZE") || !strcmp(o->metavar, "N"))
+				break;
+		if (o->name)
+			printf("\n%s", size_help);
 	}
 }
 
@@ -891,7 +1705,8 @@ static void print_help(void)
 		printf("\n      %s\n", cmds[i].summary);
 	}
 	fputs("\nOptions (anywhere on the line):\n"
-	      "  --device PATH  the vcache device (default " DEFAULT_DEVICE ")\n"
+	      "  --device PATH  the vcache device (default " DEFAULT_DEVICE "); ls, info,\n"
+	      "                 rm, stats, limit and monitor use netlink instead\n"
 	      "  -j, --json     print JSON, for commands that print data\n"
 	      "  -h, --help     this help; after COMMAND, COMMAND's help\n"
 	      "\nExit status: 0 done, 1 failed, 2 usage error.\n", stdout);

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * HTTP/1.1 for vcache-streamer: the request parser and the small pieces of
+ * response text (dates, entity tags, reasons, content types, timecodes).
+ *
+ * Pure code, as user/parse.c: no I/O, no allocation, no global state, so
+ * that the host unit tests (user/tests/http_test.c) and the fuzzer
+ * (user/fuzz/http_fuzz.c) see exactly what the server runs.
+ *
+ * The parser is strict where leniency lets two parsers disagree about where
+ * a message ends (RFC 9112 section 11.2, request smuggling): lines end with
+ * CRLF only, obsolete line folding, whitespace before a colon, a NUL or a
+ * bare CR anywhere, a Transfer-Encoding, and an invalid or ambiguous
+ * Content-Length are all refused. Everything the server does not use is
+ * skipped after it has been checked against the grammar.
+ */
+#ifndef VCACHE_HTTP_H
+#define VCACHE_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* A piece of the request buffer; not NUL-terminated. len 0: absent or empty. */
+struct http_span {
+	const char *p;
+	size_t len;
+};
+
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_OTHER,		/* a valid method token we do not serve: 405 */
+};
+
+/* If-None-Match may come on several lines; more than this is a 400. */
+#define HTTP_MAX_INM	4
+
+/**
+ * struct http_request - one parsed request head
+ * @method:      GET, HEAD or another method.
+ * @method_name: the method as sent.
+ * @target:      the request-target as sent.
+ * @path:        its path, also when the target was in absolute form.
+ * @query:       what follows '?', without it; len 0 if none.
+ * @minor:       HTTP/1.@minor (0 or 1).
+ * @keep_alive:  the connection may stay open after the response.
+ * @has_length:  a Content-Length was sent; @length is its value.
+ * @length:      see @has_length.
+ * @host:        the Host field (required in HTTP/1.1).
+ * @range:       the Range field, if any.
+ * @if_range:    the If-Range field, if any.
+ * @if_modified_since: the If-Modified-Since field, if any.
+ * @if_none_match: the If-None-Match lines, @n_inm of them.
+ * @n_inm:       see @if_none_match.
+ * @head_len:    bytes of the head, leading empty lines and the final empty
+ *               line included: the next request starts here.
+ */
+struct http_request {
+	enum http_method method;
+	struct http_span method_name;
+	struct http_span target;
+	struct http_span path;
+	struct http_span query;
+	unsigned int minor;
+	bool keep_alive;
+	bool has_length;
+	uint64_t length;
+	struct http_span host;
+	struct http_span range;
+	struct http_span if_range;
+	struct http_span if_modified_since;
+	struct http_span if_none_match[HTTP_MAX_INM];
+	unsigned int n_inm;
+	size_t head_len;
+};
+
+/*
+ * http_parse_request() - parse the request head at the start of @buf.
+ *
+ * Returns the head's length (also in req->head_len) once it is whole; 0 when
+ * more bytes are needed and nothing seen so far is wrong; or a negative HTTP
+ * status: -400 (malformed, or a smuggling risk), -414 (the request line
+ * alone passes @max_head), -431 (the head passes @max_head), -501 (a
+ * Transfer-Encoding: we take no request bodies), -505 (not HTTP/1.x).
+ * A head may be refused before it is complete, as soon as it cannot be
+ * valid any more, so that garbage is answered at once. @req is only
+ * meaningful after a positive return.
+ */
+ssize_t http_parse_request(const char *buf, size_t len, size_t max_head,
+			   struct http_request *req);
+
+/* The reason phrase of a status code we send, "Unknown" otherwise. */
+const char *http_reason(int status);
+
+/* Whether @s equals @lit, ignoring ASCII case. */
+bool http_span_eq(struct http_span s, const char *lit);
+
+/* Whether the comma-separated list @s holds @token, ignoring case. */
+bool http_has_token(struct http_span s, const char *token);
+
+/*
+ * IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters. Formats like
+ * snprintf(); times before 1970 or after 9999 come out as the epoch.
+ */
+#define HTTP_DATE_LEN	29
+size_t http_format_date(char *buf, size_t size, time_t t);
+
+/*
+ * http_parse_date() - an HTTP-date in any of the three forms a recipient must
+ * accept (RFC 9110 section 5.6.7): IMF-fixdate, RFC 850 ("Sunday,
+ * 06-Nov-94 08:49:37 GMT"; years 70-99 are 19xx, 00-69 20xx) and asctime
+ * ("Sun Nov  6 08:49:37 1994"). Surrounding whitespace is allowed. Returns
+ * 0 with the time in *out, or -EINVAL.
+ */
+int http_parse_date(const char *s, size_t len, time_t *out);
+
+/*
+ * A strong entity tag, quotes included, for a sealed video: the id tells a
+ * video from one that later took its name, the size and the seal time are
+ * there so that a tag never survives a change even if ids were reused (they
+ * restart when the module is reloaded). Formats like snprintf().
+ */
+#define HTTP_ETAG_MAX	64
+size_t http_format_etag(char *buf, size_t size, uint64_t id, uint64_t vsize,
+			uint64_t seal_ns);
+
+/*
+ * http_etag_match() - does the If-None-Match (@weak) or If-Range list @s
+ * name @etag? "*" matches any current representation. Weak comparison
+ * (If-None-Match) ignores a W/ prefix; strong comparison (If-Range) never
+ * matches a weak tag. A list that does not parse matches nothing.
+ */
+bool http_etag_match(struct http_span s, const char *etag, bool weak);
+
+/* video/mp2t for names without an extension and .ts/.m2ts/.mts; see .c */
+const char *http_content_type(const char *name);
+
+/*
+ * http_decode_name() - the video name in a path segment, percent-decoded,
+ * into a NUL-padded name field of @size bytes. Returns the name's length,
+ * or 0 if it cannot be a name: empty, too long, a bad %XX, or a '/' (raw
+ * or %2F). Whether the kernel would take it is vcache_name_check()'s call.
+ */
+size_t http_decode_name(struct http_span seg, char *field, size_t size);
+
+/* A timecode from a query: hh, mm, ss, ff and whether it is drop-frame. */
+struct http_timecode {
+	unsigned int hh, mm, ss, ff;
+	bool drop;
+};
+
+/*
+ * http_parse_timecode() - "HH:MM:SS:FF", or "HH:MM:SS;FF" / "HH:MM:SS.FF" for
+ * drop-frame. Two digits for each of HH, MM and SS; one to three for FF (a
+ * rate may reach 1000 frames a second). HH < 24, MM and SS < 60; whether
+ * FF is below the video's rate, and whether drop-frame applies to it, is
+ * the kernel's LOOKUP to say. Returns 0 or -EINVAL.
+ */
+int http_parse_timecode(const char *s, size_t len, struct http_timecode *tc);
+
+/* "01:02:03:04", or "01:02:03;04" when @drop. Formats like snprintf(). */
+size_t http_format_timecode(char *buf, size_t size, unsigned int hh, unsigned int mm,
+			    unsigned int ss, unsigned int ff, bool drop);
+
+/**
+ * struct http_query - the query parameters the server knows
+ * @has_t:    t= was given; @tc holds it.
+ * @tc:       see @has_t.
+ * @has_loop: loop= was given; @loop holds it (0: forever).
+ * @loop:     see @has_loop.
+ */
+struct http_query {
+	bool has_t;
+	struct http_timecode tc;
+	bool has_loop;
+	uint64_t loop;
+};
+
+/* Most passes of ?loop=N; a typo should not mean years of streaming. */
+#define HTTP_LOOP_MAX	1000000
+
+/*
+ * http_parse_query() - "t=01:00:00:00&loop=3", percent-encoding allowed in
+ * values ("t=00%3A00%3A10%3B00"). Unknown parameters are ignored (players
+ * add cache busters); a known one that is repeated, empty or malformed is
+ * an error. Returns 0, or -EINVAL with a message for the client in *why.
+ */
+int http_parse_query(struct http_span query, struct http_query *q, const char **why);
+
+#endif /* VCACHE_HTTP_H */

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer: from a parsed request to a response plan. The status
+ * line, the headers and any framing text go into conn->out; the body is a
+ * list of segments (struct seg) that stream_send.c sends. Nothing here
+ * touches the socket.
+ *
+ * Resources:
+ *   GET|HEAD /v/                 JSON list of the cache (netlink dump)
+ *   GET|HEAD /v/NAME             the video; Range, If-Range, If-None-Match,
+ *                                If-Modified-Since
+ *   GET|HEAD /v/NAME?t=TC        from the keyframe at or before timecode TC
+ *   GET|HEAD /v/NAME?loop=N      N passes (0: forever), chunked
+ * ?t= and ?loop= responses are views computed per request: they carry no
+ * validators, ignore Range and conditionals, and say Accept-Ranges: none.
+ *
+ * Errors: 404 (no such path or video), 405 (a method other than GET and
+ * HEAD), 400 (a bad query), 409 (?t= on a video without a keyframe index:
+ * the video exists, its state does not allow the request), 416 (a range or
+ * ?t= past the end), 503 (the device or netlink cannot be used).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <vcache/name.h>
+#include "parse.h"
+#include "streamer.h"
+
+#define OUT_MIN		1024
+
+bool out_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = c->out_cap - c->out_len, cap;
+		char *p;
+
+		if (c->out) {
+			va_start(ap, fmt);
+			n = vsnprintf(c->out + c->out_len, room, fmt, ap);
+			va_end(ap);
+			if (n < 0)
+				return false;
+			if ((size_t)n < room) {
+				c->out_len += n;
+				return true;
+			}
+		} else {
+			n = 0;
+		}
+		cap = c->out_cap * 2 > c->out_len + n + 1 ? c->out_cap * 2 : c->out_len + n + 1;
+		if (cap < OUT_MIN)
+			cap = OUT_MIN;
+		p = realloc(c->out, cap);
+		if (!p)
+			return false;
+		c->out = p;
+		c->out_cap = cap;
+	}
+}
+
+static void add_seg(struct conn *c, enum seg_kind kind, uint64_t first, uint64_t end)
+{
+	if (end > first && c->r.nseg < SEG_MAX)
+		c->r.seg[c->r.nseg++] = (struct seg){ kind, first, end };
+}
+
+/* Starts a response: forgets any previous plan, keeps the video if set. */
+static void resp_init(struct conn *c)
+{
+	struct video *v = c->r.v;
+
+	memset(&c->r, 0, sizeof(c->r));
+	c->r.v = v;
+	c->r.mode = cfg.send;
+	c->out_len = 0;
+}
+
+/* The status line and the fields every response has. */
+static void head_start(struct worker *w, struct conn *c, int status)
+{
+	c->r.status = status;
+	out_printf(c, "HTTP/1.1 %d %s\r\nServer: " PROG "\r\nDate: %s\r\n",
+		   status, http_reason(status), w->date);
+	if (c->close_after)
+		out_printf(c, "Connection: close\r\n");
+	else if (c->have_req && c->req.minor == 0)
+		out_printf(c, "Connection: keep-alive\r\n");
+}
+
+/*
+ * Ends the head that began at @start and plans it as the first segment,
+ * then the text body at [@body, @body_end) of conn->out, if any.
+ */
+static void head_end(struct conn *c, size_t start)
+{
+	out_printf(c, "\r\n");
+	add_seg(c, SEG_OUT, start, c->out_len);
+	c->r.head_bytes = c->out_len - start;
+}
+
+static bool is_head(const struct conn *c)
+{
+	return c->have_req && c->req.method == HTTP_HEAD;
+}
+
+/*
+ * A short text/plain response: "404 Not Found: no video named x\n". @extra
+ * is more header lines, each ending in CRLF, or NULL.
+ */
+static void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
+			 const char *fmt, ...)
+{
+	char body[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(body, sizeof(body), "%d %s: ", status, http_reason(status));
+	va_start(ap, fmt);
+	vsnprintf(body + n, sizeof(body) - n - 1, fmt, ap);
+	va_end(ap);
+	strcat(body, "\n");
+
+	resp_init(c);
+	head_start(w, c, status);
+	out_printf(c, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n%s",
+		   strlen(body), extra ? extra : "");
+	head_end(c, 0);
+	if (!is_head(c)) {
+		size_t off = c->out_len;
+
+		out_printf(c, "%s", body);
+		add_seg(c, SEG_OUT, off, c->out_len);
+	}
+}
+
+void http_respond_error(struct worker *w, struct conn *c, int status, const char *why)
+{
+	respond_text(w, c, status, NULL, "%s", why);
+}
+
+/* A name for a message: escaped, so that a client cannot forge lines. */
+static const char *shown(const char *name, char *buf, size_t size)
+{
+	c_escape(buf, size, name, strlen(name));
+	return buf;
+}
+
+/* --- GET /v/: the list --------------------------------------------------- */
+
+struct list_state {
+	struct conn *c;
+	unsigned int n;
+};
+
+static const char *state_name(uint32_t state)
+{
+	return state == VCACHE_STATE_SEALED ? "sealed" :
+	       state == VCACHE_STATE_LOADING ? "loading" : "unknown";
+}
+
+static int list_one(const struct vcache_info *in, void *arg)
+{
+	struct list_state *ls = arg;
+	char name[6 * VCACHE_NAME_MAX + 1], fps[64], *sp;
+
+	json_escape(name, sizeof(name), in->name, strnlen(in->name, sizeof(in->name)));
+	/* "29.97 (30000/1001)": the number alone is JSON; the exact rate follows. */
+	format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
+	sp = strchr(fps, ' ');
+	if (sp)
+		*sp = '\0';
+	if (!out_printf(ls->c, "%s\n  {\"name\": \"%s\", \"size\": %" PRIu64
+			", \"duration\": %" PRIu64 ".%03u, \"fps\": %s, \"fps_num\": %" PRIu32
+			", \"fps_den\": %" PRIu32 ", \"state\": \"%s\"}",
+			ls->n ? "," : "", name, (uint64_t)in->size,
+			(uint64_t)in->duration / 90000, (unsigned int)(in->duration % 90000 / 90),
+			in->fps_den ? fps : "null", (uint32_t)in->fps_num, (uint32_t)in->fps_den,
+			state_name(in->state)))
+		return -ENOMEM;
+	ls->n++;
+	return 0;
+}
+
+/*
+ * The list comes from the module's netlink VIDEO_GET dump: every video that
+ * has a name, in creation order, complete. Duration is INFO's, in seconds
+ * (0 without an index).
+ */
+static void respond_list(struct worker *w, struct conn *c)
+{
+	struct list_state ls = { c, 0 };
+	size_t body_len, head;
+	int err, tries;
+
+	resp_init(c);
+	for (tries = 0; tries < 2; tries++) {
+		c->out_len = 0;
+		ls.n = 0;
+		out_printf(c, "{\"complete\": true, \"videos\": [");
+		err = w->nl ? 0 : vcnl_open(&w->nl);
+		if (!err)
+			err = vcnl_video_dump(w->nl, list_one, &ls);
+		if (!err || err == -ENOENT)
+			break;
+		/* A socket that failed once is not trusted again: reconnect. */
+		vcnl_close(w->nl);
+		w->nl = NULL;
+	}
+	if (err) {
+		respond_text(w, c, 503, NULL, "cannot list the cache over netlink: %s%s",
+			     strerror(-err), err == -ENOENT ? " (is the vcache module loaded?)" : "");
+		return;
+	}
+	out_printf(c, "%s]}\n", ls.n ? "\n" : "");
+	body_len = c->out_len;
+	head = c->out_len;
+	head_start(w, c, 200);
+	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-cache\r\n", body_len);
+	head_end(c, head);
+	if (!is_head(c))
+		add_seg(c, SEG_OUT, 0, body_len);
+}
+
+/* --- GET /v/NAME --------------------------------------------------------- */
+
+/* A random multipart boundary: binary video may hold any fixed string. */
+static void make_boundary(struct worker *w, char *buf, size_t size)
+{
+	uint64_t x;
+
+	/* xorshift64*: the boundary needs to be unlikely, not secret. */
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	x = w->rng * 0x2545f4914f6cdd1dULL;
+	snprintf(buf, size, "vcache-%016" PRIx64, x);
+}
+
+/* The validators of a sealed video; a loading one has none. */
+struct validators {
+	char etag[HTTP_ETAG_MAX];
+	char lastmod[HTTP_DATE_LEN + 1];
+	time_t mtime;		/* -1: none */
+	bool sealed;
+};
+
+static void validators_of(const struct vcache_info *in, struct validators *val)
+{
+	memset(val, 0, sizeof(*val));
+	val->mtime = -1;
+	if (in->state != VCACHE_STATE_SEALED)
+		return;
+	val->sealed = true;
+	http_format_etag(val->etag, sizeof(val->etag), in->id, in->size, in->seal_time_ns);
+	val->mtime = in->seal_time_ns / 1000000000;
+	http_format_date(val->lastmod, sizeof(val->lastmod), val->mtime);
+}
+
+static void put_validators(struct conn *c, const struct validators *val)
+{
+	if (val->sealed)
+		out_printf(c, "ETag: %s\r\nLast-Modified: %s\r\n", val->etag, val->lastmod);
+}
+
+/* If-None-Match, else If-Modified-Since (RFC 9110 section 13.2.2): 304? */
+static bool not_modified(const struct http_request *req, const struct validators *val)
+{
+	unsigned int i;
+	time_t ims;
+
+	if (!val->sealed)
+		return false;
+	if (req->n_inm) {
+		for (i = 0; i < req->n_inm; i++)
+			if (http_etag_match(req->if_none_match[i], val->etag, true))
+				return true;
+		return false;
+	}
+	if (!req->if_modified_since.p ||
+	    http_parse_date(req->if_modified_since.p, req->if_modified_since.len, &ims))
+		return false;
+	return val->mtime <= ims;
+}
+
+/* 206 with one part per range, as multipart/byteranges; see range.h. */
+static void respond_multipart(struct worker *w, struct conn *c, const char *type,
+			      const struct validators *val, const struct byte_range *r,
+			      unsigned int n, uint64_t size)
+{
+	char boundary[40];
+	uint64_t total = 0;
+	size_t frame[RANGE_MAX + 1], head;
+	unsigned int i;
+
+	/* Framing first: the head needs its length. Segments name offsets. */
+	make_boundary(w, boundary, sizeof(boundary));
+	for (i = 0; i < n; i++) {
+		frame[i] = c->out_len;
+		out_printf(c, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %" PRIu64
+			   "-%" PRIu64 "/%" PRIu64 "\r\n\r\n", boundary, type,
+			   r[i].first, r[i].last, size);
+		total += r[i].last - r[i].first + 1;
+	}
+	frame[n] = c->out_len;
+	out_printf(c, "\r\n--%s--\r\n", boundary);
+	total += c->out_len;
+	head = c->out_len;
+	head_start(w, c, 206);
+	out_printf(c, "Content-Type: multipart/byteranges; boundary=%s\r\n"
+		   "Content-Length: %" PRIu64 "\r\nAccept-Ranges: bytes\r\n", boundary, total);
+	put_validators(c, val);
+	head_end(c, head);
+	/* The framings were written back to back: part i's ends where i + 1's starts. */
+	for (i = 0; i < n; i++) {
+		add_seg(c, SEG_OUT, frame[i], frame[i + 1]);
+		add_seg(c, SEG_FILE, r[i].first, r[i].last + 1);
+	}
+	add_seg(c, SEG_OUT, frame[n], head);
+}
+
+/* The whole video, one range of it, its ranges, a 416 or a 304. */
+static void respond_plain(struct worker *w, struct conn *c, const char *type,
+			  uint64_t size)
+{
+	const struct http_request *req = &c->req;
+	struct byte_range r[RANGE_MAX];
+	enum range_result res = RANGE_WHOLE;
+	struct validators val;
+	char cr[64], line[96];
+	unsigned int n = 0;
+
+	validators_of(&c->r.v->info, &val);
+	if (not_modified(req, &val)) {
+		head_start(w, c, 304);
+		put_validators(c, &val);
+		head_end(c, 0);
+		return;
+	}
+	/* Range is defined for GET only (RFC 9110 section 14.2). */
+	if (req->method == HTTP_GET && req->range.p &&
+	    if_range_allows(req->if_range, val.sealed ? val.etag : NULL, val.mtime))
+		res = range_parse(req->range, size, r, &n);
+
+	if (res == RANGE_UNSATISFIABLE) {
+		range_format_content_range(cr, sizeof(cr), NULL, size);
+		snprintf(line, sizeof(line), "Content-Range: %s\r\n", cr);
+		respond_text(w, c, 416, line, "no byte of the range is below the size, %" PRIu64,
+			     size);
+		return;
+	}
+	if (res == RANGE_PARTIAL && n > 1) {
+		respond_multipart(w, c, type, &val, r, n, size);
+		return;
+	}
+	if (res == RANGE_PARTIAL) {
+		range_format_content_range(cr, sizeof(cr), &r[0], size);
+		head_start(w, c, 206);
+		out_printf(c, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
+			   "Content-Range: %s\r\nAccept-Ranges: bytes\r\n",
+			   type, r[0].last - r[0].first + 1, cr);
+	} else {
+		r[0].first = 0;
+		r[0].last = size - 1;
+		head_start(w, c, 200);
+		out_printf(c, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
+			   "Accept-Ranges: bytes\r\n", type, size);
+	}
+	put_validators(c, &val);
+	head_end(c, 0);
+	if (!is_head(c) && size)
+		add_seg(c, SEG_FILE, r[0].first, r[0].last + 1);
+}
+
+/*
+ * ?loop=N: N passes over [first, size), back to back. HTTP/1.1 gets a
+ * chunked body, one chunk a pass (stream_send.c writes the framing);
+ * HTTP/1.0 has no chunking: a Content-Length when N is finite, else the
+ * end of the body is the end of the connection.
+ */
+static void respond_loop(struct worker *w, struct conn *c, const char *type,
+			 uint64_t first, uint64_t size, uint64_t passes, const char *extra)
+{
+	struct resp *r = &c->r;
+	uint64_t total = 0;
+	bool chunked = c->req.minor >= 1, delimited = false;
+
+	/* Without chunks or a length, only the close ends the body. */
+	if (!chunked && (!passes || __builtin_mul_overflow(passes, size - first, &total)))
+		delimited = c->close_after = true;
+	head_start(w, c, 200);
+	out_printf(c, "Content-Type: %s\r\nAccept-Ranges: none\r\n%s", type, extra);
+	if (chunked)
+		out_printf(c, "Transfer-Encoding: chunked\r\n");
+	else if (!delimited)
+		out_printf(c, "Content-Length: %" PRIu64 "\r\n", total);
+	head_end(c, 0);
+	if (is_head(c))
+		return;
+	r->looping = true;
+	r->chunked = chunked;
+	r->loop_forever = !passes;
+	r->loops_left = passes;
+	r->loop_first = first;
+	r->loop_end = size;
+}
+
+/* ?t=: the keyframe at or before the timecode, from the kernel's index. */
+static int lookup(struct worker *w, struct conn *c, const struct http_query *q,
+		  uint64_t *start, char *extra, size_t size)
+{
+	const struct vcache_info *in = &c->r.v->info;
+	struct vcache_lookup lk;
+	char tc[32], cr[64], line[96];
+
+	memset(&lk, 0, sizeof(lk));
+	lk.mode = VCACHE_LOOKUP_TIMECODE;
+	lk.flags = q->tc.drop ? VCACHE_LOOKUP_DROP_FRAME : 0;
+	lk.tc.hh = q->tc.hh;
+	lk.tc.mm = q->tc.mm;
+	lk.tc.ss = q->tc.ss;
+	lk.tc.ff = q->tc.ff > 255 ? 255 : q->tc.ff;
+	http_format_timecode(tc, sizeof(tc), q->tc.hh, q->tc.mm, q->tc.ss, q->tc.ff,
+			     q->tc.drop);
+	if (q->tc.ff > 255 || ioctl(c->r.v->fd, VCACHE_IOC_LOOKUP, &lk)) {
+		int err = q->tc.ff > 255 ? EINVAL : errno;
+
+		switch (err) {
+		case ENODATA:
+			respond_text(w, c, 409, NULL, "this video has no keyframe index: "
+				     "t= needs one (load it with an index)");
+			break;
+		case ERANGE:
+			range_format_content_range(cr, sizeof(cr), NULL, in->size);
+			snprintf(line, sizeof(line), "Content-Range: %s\r\n", cr);
+			respond_text(w, c, 416, line, "timecode %s is past the end of the video "
+				     "(%" PRIu64 ".%03u s)", tc, (uint64_t)in->duration / 90000,
+				     (unsigned int)(in->duration % 90000 / 90));
+			break;
+		case EINVAL:
+			respond_text(w, c, 400, NULL, "timecode %s does not exist at %u/%u "
+				     "frames a second%s", tc, in->fps_num, in->fps_den,
+				     q->tc.drop ? " (drop-frame is for 29.97 and 59.94 only)" : "");
+			break;
+		default:
+			respond_text(w, c, 503, NULL, "timecode lookup failed: %s",
+				     strerror(err));
+		}
+		return -1;
+	}
+	*start = lk.key_offset < in->size ? lk.key_offset : in->size;
+	snprintf(extra, size, "X-Vcache-Offset: %" PRIu64 "\r\nX-Vcache-Timecode: %02u:%02u:"
+		 "%02u%c%02u\r\nX-Vcache-Frame: %" PRIu64 "\r\n", (uint64_t)lk.key_offset,
+		 lk.key_tc.hh, lk.key_tc.mm, lk.key_tc.ss, q->tc.drop ? ';' : ':',
+		 lk.key_tc.ff, (uint64_t)lk.key_frame);
+	return 0;
+}
+
+static void respond_video(struct worker *w, struct conn *c, const char *name)
+{
+	const char *type = http_content_type(name), *why = NULL;
+	char extra[256] = "", shown_name[4 * VCACHE_NAME_MAX + 1];
+	struct http_query q;
+	uint64_t start = 0, size;
+	int err;
+
+	if (http_parse_query(c->req.query, &q, &why)) {
+		respond_text(w, c, 400, NULL, "%s", why);
+		return;
+	}
+	c->r.v = video_get(w, name, &err);
+	if (!c->r.v) {
+		if (err == ENOENT)
+			respond_text(w, c, 404, NULL, "no video named \"%s\"",
+				     shown(name, shown_name, sizeof(shown_name)));
+		else
+			respond_text(w, c, 503, NULL, "cannot open %s: %s%s", cfg.device,
+				     strerror(err), err == ENODEV ? " (is the module loaded?)" : "");
+		return;
+	}
+	size = c->r.v->info.size;
+	if (q.has_t && lookup(w, c, &q, &start, extra, sizeof(extra)))
+		return;
+	if (q.has_loop) {
+		respond_loop(w, c, type, start, size, q.loop, extra);
+	} else if (q.has_t) {
+		head_start(w, c, 200);
+		out_printf(c, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
+			   "Accept-Ranges: none\r\n%s", type, size - start, extra);
+		head_end(c, 0);
+		if (!is_head(c))
+			add_seg(c, SEG_FILE, start, size);
+	} else {
+		respond_plain(w, c, type, size);
+	}
+}
+
+void http_respond(struct worker *w, struct conn *c)
+{
+	const struct http_request *req = &c->req;
+	char name[VCACHE_NAME_MAX];
+	struct http_span seg;
+
+	resp_init(c);
+	/* A body we do not read would be taken for the next request. */
+	c->close_after = !req->keep_alive || (req->has_length && req->length);
+	if (req->method == HTTP_OTHER) {
+		respond_text(w, c, 405, "Allow: GET, HEAD\r\n",
+			     "only GET and HEAD are served here");
+		return;
+	}
+	if (req->path.len == 3 && !memcmp(req->path.p, "/v/", 3)) {
+		respond_list(w, c);
+		return;
+	}
+	if (req->path.len > 3 && !memcmp(req->path.p, "/v/", 3)) {
+		seg = (struct http_span){ req->path.p + 3, req->path.len - 3 };
+		if (http_decode_name(seg, name, sizeof(name)) &&
+		    vcache_name_check(name, sizeof(name))) {
+			respond_video(w, c, name);
+			return;
+		}
+	}
+	respond_text(w, c, 404, NULL, "videos are at /v/NAME, their list at /v/");
+}

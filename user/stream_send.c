@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer: sending a planned response, with one of four paths for
+ * the video's bytes (--send):
+ *
+ *   splice  the video's pages go into the connection's pipe by reference
+ *           (the module's splice_read), then from the pipe to the socket:
+ *           no copy in user space, and none in the kernel before the NIC.
+ *   mmap    send(2) straight from a read-only mapping of the whole video:
+ *           one copy, into the socket buffer; no read(2).
+ *   copy    pread(2) into a buffer, then send(2) it: two copies. The
+ *           baseline the others are measured against.
+ *   aio     as copy, but the read is kernel AIO (IOCB_CMD_PREAD, user/aio.c)
+ *           and its completion comes back through the epoll loop.
+ *
+ * Text (headers, multipart and chunk framing) always goes by send(2) with
+ * MSG_MORE when bytes follow, so that it shares packets with the body.
+ * A video still loading is sent by copy under mmap (its mapping would SIGBUS
+ * past the size) and counted there; so is everything when the device cannot
+ * splice, or when a pipe cannot be had (out of descriptors).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "streamer.h"
+
+const char * const send_mode_names[SEND_NR] = { "splice", "mmap", "copy", "aio" };
+
+/* copy and aio read this much at a time; splice's pipe holds as much. */
+#define BUF_SIZE	(256 * 1024)
+#define PIPE_SIZE	(256 * 1024)
+/* Most bytes one send(2) from a mapping offers: a bound on time in the call. */
+#define MAP_SEND_MAX	(4 * 1024 * 1024)
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Whether anything follows what is loaded now: decides MSG_MORE. */
+static bool more_after(const struct resp *r)
+{
+	return r->cur < r->nseg || r->loop_file_next || (r->looping && !r->loop_done);
+}
+
+static void load_file(struct resp *r, uint64_t first, uint64_t end)
+{
+	r->file = true;
+	r->pos = first;
+	r->end = end;
+}
+
+static void load_text(struct resp *r, const char *text, size_t len)
+{
+	r->file = false;
+	r->text = text;
+	r->text_left = len;
+}
+
+/*
+ * ?loop=N: each pass is [chunk header] + the bytes, then the last chunk.
+ * An empty pass would be read as the last chunk, so an empty body sends
+ * only that.
+ */
+static bool next_loop_seg(struct resp *r)
+{
+	bool empty = r->loop_end == r->loop_first;
+	int n;
+
+	if (r->loop_file_next) {
+		r->loop_file_next = false;
+		load_file(r, r->loop_first, r->loop_end);
+		return true;
+	}
+	if (!empty && (r->loop_forever || r->loops_left)) {
+		if (!r->loop_forever)
+			r->loops_left--;
+		if (!r->chunked) {
+			load_file(r, r->loop_first, r->loop_end);
+			return true;
+		}
+		n = snprintf(r->chunk, sizeof(r->chunk), "%s%llx\r\n",
+			     r->loop_started ? "\r\n" : "",
+			     (unsigned long long)(r->loop_end - r->loop_first));
+		r->loop_started = true;
+		r->loop_file_next = true;
+		load_text(r, r->chunk, n);
+		return true;
+	}
+	r->loop_done = true;
+	if (!r->chunked)
+		return false;
+	n = snprintf(r->chunk, sizeof(r->chunk), "%s0\r\n\r\n", r->loop_started ? "\r\n" : "");
+	load_text(r, r->chunk, n);
+	return true;
+}
+
+/* Loads the next segment; false when the response is complete. */
+static bool next_seg(struct conn *c)
+{
+	struct resp *r = &c->r;
+	const struct seg *s;
+
+	if (r->cur < r->nseg) {
+		s = &r->seg[r->cur++];
+		if (s->kind == SEG_OUT)
+			load_text(r, c->out + s->first, s->end - s->first);
+		else
+			load_file(r, s->first, s->end);
+		return true;
+	}
+	if (r->looping && !r->loop_done)
+		return next_loop_seg(r);
+	return false;
+}
+
+/* Books @n bytes of the body sent by the current path. */
+static void sent_file(struct worker *w, struct conn *c, size_t n)
+{
+	c->r.pos += n;
+	c->r.sent += n;
+	c->r.file_sent += n;
+	w->bytes[c->r.mode] += n;
+	c->active_ms = w->now_ms;
+}
+
+/* What send(2) and splice(2) failing means: 0 blocked, 1 retry, -1 failed. */
+static int send_error(void)
+{
+	if (errno == EAGAIN)
+		return 0;
+	if (errno == EINTR)
+		return 1;
+	return -1;
+}
+
+/* The buffered bytes of copy and aio, to the socket. */
+static int send_buf(struct worker *w, struct conn *c)
+{
+	struct resp *r = &c->r;
+	size_t len = c->buf_len - c->buf_off;
+	bool more = r->pos + len < r->end || more_after(r);
+	ssize_t n;
+
+	n = send(c->fd, c->buf + c->buf_off, len, MSG_NOSIGNAL | MSG_DONTWAIT |
+		 (more ? MSG_MORE : 0));
+	if (n < 0)
+		return send_error();
+	c->buf_off += n;
+	sent_file(w, c, n);
+	return 1;
+}
+
+static bool get_buf(struct conn *c)
+{
+	if (!c->buf)
+		c->buf = malloc(BUF_SIZE);
+	return c->buf;
+}
+
+static int send_copy(struct worker *w, struct conn *c)
+{
+	struct resp *r = &c->r;
+	ssize_t n;
+
+	if (c->buf_off == c->buf_len) {
+		if (!get_buf(c))
+			return -1;
+		n = pread(r->v->fd, c->buf, min_u64(r->end - r->pos, BUF_SIZE), r->pos);
+		if (n < 0 && errno == EINTR)
+			return 1;
+		if (n <= 0)
+			return -1;	/* sizes never shrink: 0 is a failure too */
+		c->buf_len = n;
+		c->buf_off = 0;
+	}
+	return send_buf(w, c);
+}
+
+static int send_mmap(struct worker *w, struct conn *c)
+{
+	struct resp *r = &c->r;
+	uint64_t len = min_u64(r->end - r->pos, MAP_SEND_MAX);
+	bool more = r->pos + len < r->end || more_after(r);
+	ssize_t n;
+
+	if (video_map(r->v)) {
+		r->mode = SEND_COPY;
+		return send_copy(w, c);
+	}
+	n = send(c->fd, r->v->map + r->pos, len, MSG_NOSIGNAL | MSG_DONTWAIT |
+		 (more ? MSG_MORE : 0));
+	if (n < 0)
+		return send_error();
+	sent_file(w, c, n);
+	return 1;
+}
+
+/* The connection's pipe, made on its first spliced response. */
+static int pipe_open(struct conn *c)
+{
+	int sz;
+
+	if (pipe2(c->pipe, O_NONBLOCK | O_CLOEXEC)) {
+		c->pipe[0] = c->pipe[1] = -1;
+		return -1;
+	}
+	/* Larger pipes mean fewer splices; past the user's quota, keep 64 KiB. */
+	fcntl(c->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	sz = fcntl(c->pipe[1], F_GETPIPE_SZ);
+	c->pipe_cap = sz > 0 ? sz : 65536;
+	c->pipe_len = 0;
+	return 0;
+}
+
+static int send_splice(struct worker *w, struct conn *c)
+{
+	struct resp *r = &c->r;
+	bool more;
+	ssize_t n;
+
+	if (w->splice_broken || (c->pipe[0] < 0 && pipe_open(c))) {
+		r->mode = SEND_COPY;
+		return send_copy(w, c);
+	}
+	/* The pipe holds [pos, pos + pipe_len): fill it only once it is empty. */
+	if (!c->pipe_len) {
+		loff_t off = r->pos;
+
+		n = splice(r->v->fd, &off, c->pipe[1], NULL,
+			   min_u64(r->end - r->pos, c->pipe_cap), SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINVAL) {
+			/* A module without splice_read: say so once, then copy. */
+			worker_warn(w, "splice from %s: %s; sending with copy instead",
+				    cfg.device, strerror(errno));
+			w->splice_broken = true;
+			r->mode = SEND_COPY;
+			return send_copy(w, c);
+		}
+		if (n < 0)
+			return errno == EINTR ? 1 : -1;
+		if (!n)
+			return -1;
+		c->pipe_len = n;
+	}
+	more = r->pos + c->pipe_len < r->end || more_after(r);
+	n = splice(c->pipe[0], NULL, c->fd, NULL, c->pipe_len,
+		   SPLICE_F_NONBLOCK | SPLICE_F_MOVE | (more ? SPLICE_F_MORE : 0));
+	if (n < 0)
+		return send_error();
+	c->pipe_len -= n;
+	sent_file(w, c, n);
+	return 1;
+}
+
+static void aio_wait(struct worker *w, struct conn *c)
+{
+	c->aio_waiting = true;
+	c->aio_next = NULL;
+	if (w->aio_wait_tail)
+		w->aio_wait_tail->aio_next = c;
+	else
+		w->aio_wait_head = c;
+	w->aio_wait_tail = c;
+}
+
+static int send_aio(struct worker *w, struct conn *c)
+{
+	struct vaio_iocb *cbs[1] = { &c->cb };
+	struct resp *r = &c->r;
+	int ret;
+
+	if (c->aio_err)
+		return -1;
+	if (c->aio_busy || c->aio_waiting)
+		return 0;
+	if (c->buf_off < c->buf_len)
+		return send_buf(w, c);
+	if (!get_buf(c))
+		return -1;
+	vaio_prep_pread(&c->cb, r->v->fd, c->buf, min_u64(r->end - r->pos, BUF_SIZE),
+			r->pos, c);
+	ret = vaio_submit(&w->aio, cbs, 1);
+	if (ret == -EAGAIN) {
+		/* Every slot is taken: retried when completions free one. */
+		aio_wait(w, c);
+		return 0;
+	}
+	if (ret < 1)
+		return -1;
+	c->aio_busy = true;
+	return 0;
+}
+
+/* vaio_reap()'s callback: the read is done; carry on sending. */
+void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c = cookie;
+
+	c->aio_busy = false;
+	if (c->dead)
+		return;		/* closed meanwhile: bury() frees it now */
+	if (res <= 0) {
+		c->aio_err = res ? -res : EIO;
+	} else {
+		c->buf_len = res;
+		c->buf_off = 0;
+	}
+	conn_run(w, c);
+}
+
+/* After a reap: the connections that found every AIO slot taken try again. */
+void send_aio_retry(struct worker *w)
+{
+	struct conn *c = w->aio_wait_head, *next;
+
+	w->aio_wait_head = w->aio_wait_tail = NULL;
+	for (; c; c = next) {
+		next = c->aio_next;
+		c->aio_waiting = false;
+		conn_run(w, c);
+	}
+}
+
+static int send_file(struct worker *w, struct conn *c)
+{
+	switch (c->r.mode) {
+	case SEND_SPLICE:
+		return send_splice(w, c);
+	case SEND_MMAP:
+		return send_mmap(w, c);
+	case SEND_AIO:
+		return send_aio(w, c);
+	default:
+		return send_copy(w, c);
+	}
+}
+
+int resp_send(struct worker *w, struct conn *c)
+{
+	struct resp *r = &c->r;
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		if (r->text_left) {
+			n = send(c->fd, r->text, r->text_left, MSG_NOSIGNAL | MSG_DONTWAIT |
+				 (more_after(r) ? MSG_MORE : 0));
+			if (n < 0) {
+				ret = send_error();
+				if (ret <= 0)
+					return ret;
+				continue;
+			}
+			r->text += n;
+			r->text_left -= n;
+			r->sent += n;
+			c->active_ms = w->now_ms;
+			continue;
+		}
+		if (r->file && r->pos < r->end) {
+			ret = send_file(w, c);
+			if (ret <= 0)
+				return ret;
+			continue;
+		}
+		if (!next_seg(c))
+			return 1;
+	}
+}
+
+/* The response is over, sent or not: let go of what it held. */
+void resp_release(struct worker *w, struct conn *c)
+{
+	if (c->r.v) {
+		video_put(w, c->r.v);
+		c->r.v = NULL;
+	}
+	c->buf_len = c->buf_off = 0;
+	c->r.text_left = 0;
+	c->r.file = false;
+	c->r.looping = false;
+}

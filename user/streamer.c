@@ -1,0 +1,1072 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer: an HTTP/1.1 server for the videos of /dev/vcache.
+ *
+ * One worker thread per CPU by default, each with its own listening socket
+ * (SO_REUSEPORT lets the kernel spread connections over them) and its own
+ * epoll loop over non-blocking sockets; no thread per connection. A
+ * connection is a small state machine (read a head, send a response,
+ * linger before close) driven by edge-triggered epoll: whenever it runs it
+ * goes on until the socket would block, so no edge is ever lost.
+ *
+ * The main thread only waits for signals: SIGINT/SIGTERM stop the workers,
+ * which finish the responses under way (for at most --drain-timeout) and
+ * close everything else; SIGHUP reopens the --log file, for logrotate.
+ *
+ * See streamer.h for how the files split the work.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include "parse.h"
+#include "streamer.h"
+
+#define DEFAULT_LISTEN	"127.0.0.1:8080"
+#define DEFAULT_DEVICE	"/dev/vcache"
+
+/* How often timeouts are checked, and how long a closing connection drains. */
+#define SWEEP_MS	250
+#define LINGER_MS	2000
+#define ACCEPT_BATCH	64
+#define AIO_DEPTH	256
+
+struct config cfg = {
+	.send = SEND_SPLICE,
+	.device = DEFAULT_DEVICE,
+	.max_header = 8192,
+	.header_timeout_ms = 10000,
+	.idle_timeout_ms = 60000,
+	.send_timeout_ms = 30000,
+	.drain_timeout_ms = 10000,
+	.max_conns = 10000,
+};
+
+static atomic_uint total_conns;
+static int log_fd = STDOUT_FILENO;
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+void worker_warn(struct worker *w, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": worker %u: %s\n", w->id, msg);
+}
+
+/* --- the access log -------------------------------------------------------- */
+
+/*
+ * Lines are gathered per worker and written with one write(2) per loop
+ * turn (or when 4 KiB are waiting): at most PIPE_BUF bytes of whole lines,
+ * so lines of different workers never interleave, on a pipe or in a file.
+ */
+static void log_flush(struct worker *w)
+{
+	size_t off = 0;
+
+	while (off < w->loglen) {
+		ssize_t n = write(log_fd, w->logbuf + off, w->loglen - off);
+
+		if (n <= 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* a full disk must not stop the serving */
+		off += n;
+	}
+	w->loglen = 0;
+}
+
+/*
+ * 2025-01-22T10:00:00.123Z 127.0.0.1:40000 "GET /v/a HTTP/1.1" 206 1048576
+ *   "bytes=0-1048575" 3.214ms splice
+ * Method, target and range are escaped: they come from the client.
+ */
+static void log_request(struct worker *w, struct conn *c, bool aborted)
+{
+	const struct resp *r = &c->r;
+	char line[1024], method[64], target[512], request[600] = "-", range[160] = "-";
+	char when[32];
+	struct timespec ts;
+	struct tm tm;
+	uint64_t dur = now_ns() - c->resp_start_ns;
+	size_t n;
+
+	if (cfg.quiet)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (c->have_req) {
+		c_escape(method, sizeof(method), c->req.method_name.p, c->req.method_name.len);
+		c_escape(target, sizeof(target), c->req.target.p, c->req.target.len);
+		snprintf(request, sizeof(request), "%s %s HTTP/1.%u", method, target,
+			 c->req.minor);
+		if (c->req.range.p)
+			c_escape(range, sizeof(range), c->req.range.p, c->req.range.len);
+	}
+	n = snprintf(line, sizeof(line), "%s.%03ldZ %s \"%s\" %d %" PRIu64
+		     " \"%s\" %" PRIu64 ".%03ums %s%s\n", when, ts.tv_nsec / 1000000, c->peer,
+		     request, r->status, r->sent > r->head_bytes ? r->sent - r->head_bytes : 0,
+		     range, dur / 1000000, (unsigned int)(dur / 1000 % 1000),
+		     r->file_sent ? send_mode_names[r->mode] : "-",
+		     aborted ? " aborted" : "");
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (w->loglen + n > sizeof(w->logbuf))
+		log_flush(w);
+	memcpy(w->logbuf + w->loglen, line, n);
+	w->loglen += n;
+}
+
+/* SIGHUP: the file may have been rotated away; the descriptor number stays. */
+static void log_reopen(void)
+{
+	int fd;
+
+	if (!cfg.log_path)
+		return;
+	fd = open(cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": reopen %s: %s (still logging to the old file)\n",
+			cfg.log_path, strerror(errno));
+		return;
+	}
+	dup3(fd, log_fd, O_CLOEXEC);	/* atomic for the workers writing to it */
+	close(fd);
+}
+
+/* --- connections ----------------------------------------------------------- */
+
+static void conn_link(struct conn **head, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void conn_unlink(struct conn **head, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void conn_free(struct worker *w, struct conn *c)
+{
+	free(c->in);
+	free(c->out);
+	free(c->buf);
+	free(c);
+}
+
+static void aio_unwait(struct worker *w, struct conn *c)
+{
+	struct conn **pp, *prev = NULL;
+
+	for (pp = &w->aio_wait_head; *pp; prev = *pp, pp = &(*pp)->aio_next) {
+		if (*pp == c) {
+			*pp = c->aio_next;
+			if (w->aio_wait_tail == c)
+				w->aio_wait_tail = prev;
+			break;
+		}
+	}
+	c->aio_waiting = false;
+}
+
+/*
+ * Closed connections are freed at the end of the loop turn, not at once:
+ * the same epoll batch may still hold an event naming them, and an AIO
+ * read may still be writing into their buffer.
+ */
+static void conn_close(struct worker *w, struct conn *c)
+{
+	if (c->dead)
+		return;
+	if (c->state == ST_SEND)
+		log_request(w, c, true);
+	resp_release(w, c);
+	if (c->aio_waiting)
+		aio_unwait(w, c);
+	close(c->fd);
+	if (c->pipe[0] >= 0) {
+		close(c->pipe[0]);
+		close(c->pipe[1]);
+	}
+	conn_unlink(&w->conns, c);
+	w->nconns--;
+	atomic_fetch_sub(&total_conns, 1);
+	c->dead = true;
+	conn_link(&w->graveyard, c);
+}
+
+/* End of a loop turn: free the dead, except those an AIO read still fills. */
+static void bury(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->graveyard; c; c = next) {
+		next = c->next;
+		if (c->aio_busy)
+			continue;
+		conn_unlink(&w->graveyard, c);
+		conn_free(w, c);
+	}
+}
+
+static void conn_new(struct worker *w, int fd, const struct sockaddr_storage *sa)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+	char host[INET6_ADDRSTRLEN] = "?";
+	struct conn *c;
+	int one = 1, port = 0;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		atomic_fetch_sub(&total_conns, 1);
+		return;
+	}
+	c->kind = EP_CONN;
+	c->fd = fd;
+	c->w = w;
+	c->pipe[0] = c->pipe[1] = -1;
+	c->state = ST_READ;
+	c->active_ms = w->now_ms;
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
+	} else {
+		strcpy(c->peer, "-");
+	}
+	/* MSG_MORE does the batching; what is left must go out at once. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ev.data.ptr = c;
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		free(c);
+		atomic_fetch_sub(&total_conns, 1);
+		return;
+	}
+	conn_link(&w->conns, c);
+	w->nconns++;
+}
+
+/* A response is out: log it, let go of the video, drop its request. */
+static void resp_done(struct worker *w, struct conn *c)
+{
+	log_request(w, c, false);
+	resp_release(w, c);
+	if (c->have_req) {
+		c->in_len -= c->req.head_len;
+		memmove(c->in, c->in + c->req.head_len, c->in_len);
+		c->have_req = false;
+	}
+	/* A pipelined request waiting already: its head started now, as far as we care. */
+	c->head_start_ms = w->now_ms;
+}
+
+static const char *parse_error_text(int status)
+{
+	switch (status) {
+	case 414:
+		return "the request line is longer than --max-header-bytes";
+	case 431:
+		return "the request head is larger than --max-header-bytes";
+	case 501:
+		return "Transfer-Encoding is not supported: requests here have no body";
+	case 505:
+		return "only HTTP/1.0 and HTTP/1.1 are served";
+	default:
+		return "malformed request";
+	}
+}
+
+/* @n: http_parse_request()'s answer, a head length or a negative status. */
+static void start_response(struct worker *w, struct conn *c, ssize_t n)
+{
+	c->resp_start_ns = now_ns();
+	w->requests++;
+	if (n > 0) {
+		c->have_req = true;
+		http_respond(w, c);
+	} else {
+		/* After a framing error nothing more on the connection can be trusted. */
+		c->have_req = false;
+		c->close_after = true;
+		http_respond_error(w, c, -n, parse_error_text(-n));
+	}
+	c->state = ST_SEND;
+}
+
+/*
+ * Closing after a response: shut our side, then read and drop what the
+ * client still sends until it closes too (or LINGER_MS pass). Closing with
+ * unread bytes would make the kernel send a reset, which can destroy the
+ * response before the client has read it.
+ */
+static void linger_start(struct worker *w, struct conn *c)
+{
+	c->state = ST_LINGER;
+	c->in_len = 0;
+	c->active_ms = w->now_ms;
+	shutdown(c->fd, SHUT_WR);
+	if (c->rd_eof)
+		conn_close(w, c);
+}
+
+static void linger_read(struct worker *w, struct conn *c)
+{
+	char scratch[16384];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		break;
+	}
+	/* EOF, an error, or a client that keeps sending: enough. */
+	conn_close(w, c);
+}
+
+/* 1: bytes came (or EINTR), 0: would block, -1: the connection is over. */
+static int conn_read(struct worker *w, struct conn *c)
+{
+	ssize_t n;
+
+	if (!c->in) {
+		c->in = malloc(cfg.max_header);
+		if (!c->in)
+			return -1;
+	}
+	n = recv(c->fd, c->in + c->in_len, cfg.max_header - c->in_len, 0);
+	if (n > 0) {
+		if (!c->in_len)
+			c->head_start_ms = w->now_ms;
+		c->in_len += n;
+		c->active_ms = w->now_ms;
+		return 1;
+	}
+	if (!n) {
+		c->rd_eof = true;
+		return c->in_len ? 1 : -1;
+	}
+	if (errno == EINTR)
+		return 1;
+	if (errno == EAGAIN) {
+		/* Idle between requests: hold no buffers (think 10,000 of us). */
+		if (!c->in_len) {
+			free(c->in);
+			c->in = NULL;
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = c->out_len = 0;
+			free(c->buf);
+			c->buf = NULL;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void conn_run(struct worker *w, struct conn *c)
+{
+	ssize_t n;
+	int ret;
+
+	while (!c->dead) {
+		switch (c->state) {
+		case ST_SEND:
+			ret = resp_send(w, c);
+			if (ret < 0) {
+				conn_close(w, c);
+				return;
+			}
+			if (!ret)
+				return;
+			resp_done(w, c);
+			if (c->close_after || w->stopping)
+				linger_start(w, c);
+			else
+				c->state = ST_READ;
+			break;
+		case ST_LINGER:
+			linger_read(w, c);
+			return;
+		case ST_READ:
+			if (c->in_len) {
+				n = http_parse_request(c->in, c->in_len, cfg.max_header, &c->req);
+				if (n) {
+					start_response(w, c, n);
+					break;
+				}
+			}
+			/* The client is done and left no whole request. */
+			if (c->rd_eof) {
+				conn_close(w, c);
+				return;
+			}
+			ret = conn_read(w, c);
+			if (ret < 0)
+				conn_close(w, c);
+			if (ret <= 0)
+				return;
+			break;
+		}
+	}
+}
+
+/* A connection over the limit gets this and the door. */
+static const char busy_503[] =
+	"HTTP/1.1 503 Service Unavailable\r\nServer: " PROG "\r\nConnection: close\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\nRetry-After: 1\r\n\r\n"
+	"503 Service Unavailable: too many connections\n";
+
+/*
+ * Out of descriptors: a pending connection would make the listening socket
+ * readable forever. Give up the spare descriptor, take the connection and
+ * close it, and take the spare back.
+ */
+static void shed_one(struct worker *w)
+{
+	int fd;
+
+	if (w->spare_fd < 0)
+		return;
+	close(w->spare_fd);
+	fd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* Once a second at most: a flood must not flood stderr too. */
+	if (!w->emfile_warned_ms || w->now_ms - w->emfile_warned_ms >= 1000) {
+		w->emfile_warned_ms = w->now_ms;
+		worker_warn(w, "out of file descriptors: connections refused (raise "
+			    "RLIMIT_NOFILE or lower --max-conns)");
+	}
+}
+
+static void accept_some(struct worker *w)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int i, fd;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof(sa);
+		fd = accept4(w->lfd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE)
+				shed_one(w);
+			return;
+		}
+		if (atomic_fetch_add(&total_conns, 1) >= cfg.max_conns) {
+			atomic_fetch_sub(&total_conns, 1);
+			send(fd, busy_503, sizeof(busy_503) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+			close(fd);
+			continue;
+		}
+		conn_new(w, fd, &sa);
+	}
+}
+
+/* --- timeouts and stopping ------------------------------------------------- */
+
+static void sweep(struct worker *w)
+{
+	struct conn *c, *next;
+	char why[96];
+
+	for (c = w->conns; c; c = next) {
+		uint64_t idle = w->now_ms - c->active_ms;
+
+		next = c->next;
+		switch (c->state) {
+		case ST_READ:
+			if (!c->in_len) {
+				if (idle >= cfg.idle_timeout_ms)
+					conn_close(w, c);
+			} else if (w->now_ms - c->head_start_ms >= cfg.header_timeout_ms) {
+				/* A slow (or slowloris) client: 408, then the door. */
+				snprintf(why, sizeof(why), "no whole request head within %" PRIu64
+					 " ms", cfg.header_timeout_ms);
+				c->resp_start_ns = now_ns();
+				c->have_req = false;
+				c->close_after = true;
+				http_respond_error(w, c, 408, why);
+				c->state = ST_SEND;
+				conn_run(w, c);
+			}
+			break;
+		case ST_SEND:
+			/* The client reads nothing (or the drain is over): nothing to say. */
+			if (idle >= cfg.send_timeout_ms ||
+			    (w->stopping && w->now_ms >= w->stop_deadline_ms))
+				conn_close(w, c);
+			break;
+		case ST_LINGER:
+			if (idle >= LINGER_MS)
+				conn_close(w, c);
+			break;
+		}
+	}
+	video_sweep(w, false);
+}
+
+/*
+ * SIGINT/SIGTERM: stop listening, close what waits for a request, and let
+ * the responses under way finish, each connection closing after its own.
+ */
+static void begin_stop(struct worker *w)
+{
+	struct conn *c, *next;
+
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	w->stop_deadline_ms = w->now_ms + cfg.drain_timeout_ms;
+	close(w->lfd);
+	w->lfd = -1;
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->state == ST_READ)
+			conn_close(w, c);
+		else
+			c->close_after = true;
+	}
+}
+
+/* --- workers --------------------------------------------------------------- */
+
+static void update_clock(struct worker *w)
+{
+	time_t t = time(NULL);
+
+	w->now_ms = now_ms();
+	if (t != w->date_sec) {
+		w->date_sec = t;
+		http_format_date(w->date, sizeof(w->date), t);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[256];
+	uint64_t next_sweep = 0;
+	int i, n;
+
+	for (;;) {
+		update_clock(w);
+		if (w->stopping && !w->nconns && !w->graveyard)
+			break;
+		if (w->now_ms >= next_sweep) {
+			sweep(w);
+			next_sweep = w->now_ms + SWEEP_MS;
+		}
+		bury(w);
+		log_flush(w);
+		n = epoll_wait(w->ep, evs, 256, SWEEP_MS);
+		update_clock(w);
+		for (i = 0; i < n; i++) {
+			enum ep_kind *k = evs[i].data.ptr;
+			uint64_t v;
+
+			switch (*k) {
+			case EP_LISTEN:
+				if (!w->stopping)
+					accept_some(w);
+				break;
+			case EP_WAKE:
+				if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					break;
+				begin_stop(w);
+				break;
+			case EP_AIO:
+				vaio_reap(&w->aio, send_aio_done, w);
+				send_aio_retry(w);
+				break;
+			case EP_CONN:
+				if (!((struct conn *)k)->dead)
+					conn_run(w, (struct conn *)k);
+				break;
+			}
+		}
+	}
+	log_flush(w);
+	video_sweep(w, true);
+	return NULL;
+}
+
+static int add_ep(struct worker *w, int fd, enum ep_kind *k, enum ep_kind kind)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = k };
+
+	*k = kind;
+	return epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Everything a worker needs but its thread; an error message on failure. */
+static int worker_init(struct worker *w, unsigned int id, int lfd)
+{
+	int err;
+
+	w->id = id;
+	w->lfd = lfd;
+	w->rng = (now_ns() ^ ((uint64_t)id << 32) ^ (uint64_t)getpid()) | 1;
+	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->ep < 0 || w->wakefd < 0 || add_ep(w, lfd, &w->k_listen, EP_LISTEN) ||
+	    add_ep(w, w->wakefd, &w->k_wake, EP_WAKE)) {
+		fprintf(stderr, PROG ": worker %u: %s\n", id, strerror(errno));
+		return -1;
+	}
+	if (cfg.send == SEND_AIO) {
+		err = vaio_init(&w->aio, AIO_DEPTH, 0);
+		if (err) {
+			fprintf(stderr, PROG ": worker %u: AIO: %s\n", id,
+				vaio_reason(&w->aio) ? vaio_reason(&w->aio) : strerror(-err));
+			return -1;
+		}
+		w->aio_ok = true;
+		if (add_ep(w, vaio_eventfd(&w->aio), &w->k_aio, EP_AIO)) {
+			fprintf(stderr, PROG ": worker %u: %s\n", id, strerror(errno));
+			return -1;
+		}
+	}
+	update_clock(w);
+	return 0;
+}
+
+static void worker_destroy(struct worker *w)
+{
+	if (w->aio_ok)
+		vaio_destroy(&w->aio);
+	if (w->nl)
+		vcnl_close(w->nl);
+	if (w->lfd >= 0)
+		close(w->lfd);
+	close(w->ep);
+	close(w->wakefd);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
+}
+
+/* --- options and main ------------------------------------------------------ */
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " [options]\n\n"
+		"Serves the videos of /dev/vcache over HTTP/1.1: GET/HEAD /v/NAME (Range,\n"
+		"If-Range, If-None-Match, If-Modified-Since), /v/NAME?t=HH:MM:SS:FF (from the\n"
+		"keyframe at or before; HH:MM:SS;FF for drop-frame), /v/NAME?loop=N (N passes,\n"
+		"0 for ever, chunked), and GET /v/ (a JSON list of the cache).\n\n"
+		"Options:\n"
+		"  --listen ADDR:PORT     where to listen (default " DEFAULT_LISTEN
+		"; [::1]:8080 for IPv6)\n"
+		"  --send PATH            splice (default), mmap, copy or aio: how video bytes\n"
+		"                         reach the socket\n"
+		"  --threads N            worker threads, each with its own socket and epoll\n"
+		"                         loop (default: one per CPU)\n"
+		"  --device PATH          the vcache device (default " DEFAULT_DEVICE ")\n"
+		"  --log FILE             access log to FILE (reopened on SIGHUP), not stdout\n"
+		"  --quiet                no access log\n"
+		"  --max-header-bytes N   largest request head (default 8K): 431 beyond\n"
+		"  --header-timeout SEC   a request head must arrive within (default 10): 408\n"
+		"  --idle-timeout SEC     a kept-alive connection may idle (default 60)\n"
+		"  --send-timeout SEC     a response may make no progress (default 30)\n"
+		"  --drain-timeout SEC    on SIGINT/SIGTERM, responses under way get (default 10)\n"
+		"  --max-conns N          open connections, all threads (default 10000): 503\n"
+		"  -h, --help             this help\n\n"
+		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
+		"the log. On exit, the bytes sent by each send path go to stderr.\n");
+	return f == stderr ? 2 : 0;
+}
+
+/* "10", "0.5", "2.25": seconds, to the millisecond, > 0. */
+static int parse_secs(const char *s, uint64_t *ms)
+{
+	uint64_t whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9' && whole < 10000000)
+		whole = whole * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9' && scale > 1) {
+			scale /= 10;
+			frac += (*p++ - '0') * scale;
+		}
+	}
+	if (*p || whole >= 10000000 || !(whole * 1000 + frac))
+		return -1;
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "127.0.0.1:8080", "[::1]:8080", ":8080" (every address), "localhost:0". */
+static int parse_listen(const char *s)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
+	char host[256];
+	const char *colon, *port;
+	int err;
+
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (!colon || (size_t)(colon - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, colon - s - 1);
+		host[colon - s - 1] = '\0';
+		port = colon + 2;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof(host))
+			return -1;
+		memcpy(host, s, colon - s);
+		host[colon - s] = '\0';
+		port = colon + 1;
+	}
+	if (!*port)
+		return -1;
+	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+	if (err) {
+		fprintf(stderr, PROG ": --listen %s: %s\n", s, gai_strerror(err));
+		return -1;
+	}
+	memcpy(&cfg.addr, ai->ai_addr, ai->ai_addrlen);
+	cfg.addrlen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+enum {
+	OPT_MAX_HEADER = 256,
+	OPT_HEADER_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_SEND_TIMEOUT,
+	OPT_DRAIN_TIMEOUT,
+	OPT_MAX_CONNS,
+};
+
+static int parse_options(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "send", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-header-bytes", required_argument, NULL, OPT_MAX_HEADER },
+		{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
+		{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *listen_at = DEFAULT_LISTEN;
+	unsigned int u;
+	uint64_t v;
+	int opt, i;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 's':
+			for (i = 0; i < SEND_NR && strcmp(optarg, send_mode_names[i]); i++)
+				;
+			if (i == SEND_NR) {
+				fprintf(stderr, PROG ": bad --send %s: want splice, mmap, copy "
+					"or aio\n", optarg);
+				return 2;
+			}
+			cfg.send = i;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, 1024, &cfg.threads)) {
+				fprintf(stderr, PROG ": bad --threads %s: want 1 to 1024\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			cfg.device = optarg;
+			break;
+		case 'L':
+			cfg.log_path = optarg;
+			break;
+		case 'q':
+			cfg.quiet = true;
+			break;
+		case OPT_MAX_HEADER:
+			if (parse_size(optarg, &v) || v < 256 || v > (1 << 20)) {
+				fprintf(stderr, PROG ": bad --max-header-bytes %s: want 256 to 1M\n",
+					optarg);
+				return 2;
+			}
+			cfg.max_header = v;
+			break;
+		case OPT_HEADER_TIMEOUT:
+		case OPT_IDLE_TIMEOUT:
+		case OPT_SEND_TIMEOUT:
+		case OPT_DRAIN_TIMEOUT:
+			if (parse_secs(optarg, opt == OPT_HEADER_TIMEOUT ? &cfg.header_timeout_ms :
+					       opt == OPT_IDLE_TIMEOUT ? &cfg.idle_timeout_ms :
+					       opt == OPT_SEND_TIMEOUT ? &cfg.send_timeout_ms :
+					       &cfg.drain_timeout_ms)) {
+				fprintf(stderr, PROG ": bad %s %s: want seconds, such as 10 or 0.5\n",
+					argv[optind - 1][1] == '-' ? argv[optind - 1] : "timeout",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_uint(optarg, 1, 10000000, &u)) {
+				fprintf(stderr, PROG ": bad --max-conns %s\n", optarg);
+				return 2;
+			}
+			cfg.max_conns = u;
+			break;
+		case 'h':
+			return usage(stdout) - 1;
+		default:
+			return usage(stderr);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument %s (see " PROG " --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (parse_listen(listen_at)) {
+		fprintf(stderr, PROG ": bad --listen %s: want ADDR:PORT\n", listen_at);
+		return 2;
+	}
+	if (!cfg.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cfg.threads = n > 0 ? (n < 1024 ? n : 1024) : 1;
+	}
+	return 0;
+}
+
+/*
+ * Every worker's socket, bound before any thread starts, so that a taken
+ * port is an error here. With port 0 the kernel picks one for the first and
+ * the others join it.
+ */
+static int open_listener(struct sockaddr_storage *addr, socklen_t len)
+{
+	int fd, one = 1;
+
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)addr, len) || listen(fd, SOMAXCONN)) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)addr, &len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* As many descriptors as we may have: every connection is one, or three. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < cfg.max_conns + 64ULL)
+		fprintf(stderr, PROG ": note: %llu file descriptors for --max-conns %u: "
+			"connections past the descriptors are refused\n",
+			(unsigned long long)rl.rlim_cur, cfg.max_conns);
+}
+
+static void print_totals(struct worker *workers)
+{
+	uint64_t bytes[SEND_NR] = { 0 }, requests = 0;
+	unsigned int i, m;
+
+	for (i = 0; i < cfg.threads; i++) {
+		requests += workers[i].requests;
+		for (m = 0; m < SEND_NR; m++)
+			bytes[m] += workers[i].bytes[m];
+	}
+	fprintf(stderr, PROG ": %" PRIu64 " requests; video bytes sent by path:", requests);
+	for (m = 0; m < SEND_NR; m++)
+		fprintf(stderr, " %s %" PRIu64 "%s", send_mode_names[m], bytes[m],
+			m + 1 < SEND_NR ? "," : "\n");
+}
+
+int main(int argc, char **argv)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	struct worker *workers;
+	sigset_t sigs;
+	unsigned int i, started = 0;
+	int ret, sig, fd;
+
+	ret = parse_options(argc, argv);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	raise_nofile();
+	if (cfg.log_path) {
+		fd = open(cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, PROG ": open %s: %s\n", cfg.log_path, strerror(errno));
+			return 1;
+		}
+		log_fd = fd;
+	}
+	fd = open(cfg.device, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, PROG ": warning: open %s: %s (requests will get 503)\n",
+			cfg.device, strerror(errno));
+	else
+		close(fd);
+
+	/* Signals go to the main thread's sigwait() only: block them everywhere. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	workers = calloc(cfg.threads, sizeof(*workers));
+	if (!workers)
+		return 1;
+	for (i = 0; i < cfg.threads; i++) {
+		fd = open_listener(&cfg.addr, cfg.addrlen);
+		if (fd < 0) {
+			getnameinfo((struct sockaddr *)&cfg.addr, cfg.addrlen, host, sizeof(host),
+				    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+			fprintf(stderr, PROG ": listen on %s port %s: %s\n", host, port,
+				strerror(errno));
+			return 1;
+		}
+		if (worker_init(&workers[i], i, fd))
+			return 1;
+	}
+	getnameinfo((struct sockaddr *)&cfg.addr, cfg.addrlen, host, sizeof(host),
+		    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	fprintf(stderr, PROG ": listening on %s%s%s:%s, %u thread%s, --send %s%s\n",
+		strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port,
+		cfg.threads, cfg.threads == 1 ? "" : "s", send_mode_names[cfg.send],
+		cfg.send != SEND_AIO ? "" : vaio_is_sync(&workers[0].aio) ?
+		" (synchronous: no kernel AIO here)" : " (kernel AIO)");
+
+	for (i = 0; i < cfg.threads; i++) {
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i])) {
+			fprintf(stderr, PROG ": cannot start worker %u\n", i);
+			break;
+		}
+		started++;
+	}
+	for (;;) {
+		if (started < cfg.threads)
+			break;
+		sig = sigwaitinfo(&sigs, NULL);
+		if (sig == SIGHUP)
+			log_reopen();
+		else if (sig == SIGINT || sig == SIGTERM)
+			break;
+	}
+	for (i = 0; i < started; i++) {
+		uint64_t one = 1;
+
+		if (write(workers[i].wakefd, &one, sizeof(one)) < 0)
+			fprintf(stderr, PROG ": cannot wake worker %u\n", i);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(workers[i].thread, NULL);
+	print_totals(workers);
+	for (i = 0; i < cfg.threads; i++)
+		worker_destroy(&workers[i]);
+	free(workers);
+	return started == cfg.threads ? 0 : 1;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vcache-streamer's insides, shared by its four files:
+ *   streamer.c      options, worker threads, the epoll loop, connections
+ *   stream_http.c   a parsed request -> a response (headers + body plan)
+ *   stream_send.c   sending a response: the four send paths
+ *   stream_video.c  each worker's table of open (and mapped) videos
+ *
+ * Each worker thread owns everything it touches: its listening socket
+ * (SO_REUSEPORT), its epoll set, its connections, its video table, its AIO
+ * context. Nothing is shared between workers but the read-only config and
+ * a few atomic counters, so there are no locks on the request path.
+ */
+#ifndef VCACHE_STREAMER_H
+#define VCACHE_STREAMER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <linux/vcache.h>
+#include "aio.h"
+#include "http.h"
+#include "nl.h"
+#include "range.h"
+
+#define PROG	"vcache-streamer"
+
+enum send_mode {
+	SEND_SPLICE,
+	SEND_MMAP,
+	SEND_COPY,
+	SEND_AIO,
+	SEND_NR,
+};
+
+extern const char * const send_mode_names[SEND_NR];
+
+struct config {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	enum send_mode send;
+	unsigned int threads;
+	const char *device;
+	const char *log_path;
+	bool quiet;
+	size_t max_header;
+	uint64_t header_timeout_ms;	/* a request head must arrive within */
+	uint64_t idle_timeout_ms;	/* a kept-alive connection may idle */
+	uint64_t send_timeout_ms;	/* a response may make no progress */
+	uint64_t drain_timeout_ms;	/* SIGTERM: in-flight responses get */
+	unsigned int max_conns;
+};
+
+extern struct config cfg;
+
+/*
+ * One video, open in one worker: a descriptor bound to it and, for the
+ * mmap path, a read-only mapping of all of it once it is sealed. Entries
+ * nobody uses are closed after VIDEO_IDLE_MS: an open descriptor or a
+ * mapping keeps the kernel from evicting the video, and the cache must stay
+ * free to evict what we no longer serve.
+ */
+struct video {
+	struct video *next;
+	char name[VCACHE_NAME_MAX];
+	int fd;
+	struct vcache_info info;	/* as of the last video_get() */
+	const char *map;		/* NULL until video_map() */
+	size_t map_len;
+	unsigned int refs;		/* responses using it */
+	uint64_t last_used_ms;
+	bool stale;			/* deleted: close once unused */
+};
+
+#define VIDEO_IDLE_MS	2000
+#define VIDEO_CACHE_MAX	64
+
+/* What an epoll event's data points at: the first member of each owner. */
+enum ep_kind {
+	EP_LISTEN,
+	EP_WAKE,
+	EP_AIO,
+	EP_CONN,
+};
+
+/*
+ * A response is a list of segments: text (headers, multipart framing) and
+ * ranges of the video. ?loop=N responses generate theirs as they go.
+ */
+enum seg_kind {
+	SEG_OUT,	/* text: [off, off + len) of conn->out */
+	SEG_FILE,	/* video bytes [first, end) */
+};
+
+struct seg {
+	enum seg_kind kind;
+	uint64_t first;		/* SEG_OUT: offset; SEG_FILE: first byte */
+	uint64_t end;		/* SEG_OUT: offset + length; SEG_FILE: end */
+};
+
+#define SEG_MAX		(2 * RANGE_MAX + 2)
+
+struct resp {
+	int status;
+	struct video *v;	/* held while the response is sent */
+	struct seg seg[SEG_MAX];
+	unsigned int nseg;
+	unsigned int cur;	/* next segment to load */
+	/* The segment being sent: text, or video bytes [pos, end). */
+	const char *text;
+	size_t text_left;
+	uint64_t pos;
+	uint64_t end;
+	bool file;		/* the loaded segment is video bytes */
+	/* ?loop=N: passes over [loop_first, loop_end), chunked or not. */
+	bool looping;
+	bool chunked;
+	bool loop_forever;
+	uint64_t loops_left;
+	uint64_t loop_first;
+	uint64_t loop_end;
+	bool loop_started;	/* a chunk went out: the next needs a CRLF first */
+	bool loop_file_next;	/* the chunk header is out, the pass comes next */
+	bool loop_done;
+	char chunk[40];		/* chunk framing */
+	/* What the access log says. */
+	uint64_t head_bytes;
+	uint64_t sent;		/* head and body */
+	uint64_t file_sent;	/* of which video bytes */
+	enum send_mode mode;	/* the path that sent the body */
+};
+
+enum conn_state {
+	ST_READ,	/* waiting for (the rest of) a request head */
+	ST_SEND,	/* sending a response */
+	ST_LINGER,	/* response sent, closing: draining what the client sends */
+};
+
+struct worker;
+
+struct conn {
+	enum ep_kind kind;		/* EP_CONN: first member */
+	int fd;
+	struct worker *w;
+	struct conn *prev, *next;	/* the worker's list */
+	char peer[64];
+	enum conn_state state;
+	bool rd_eof;			/* the client sent FIN */
+	bool close_after;		/* close once this response is out */
+	bool dead;			/* closed, freed when its AIO completes */
+
+	char *in;			/* cfg.max_header bytes, while needed */
+	size_t in_len;
+	struct http_request req;	/* valid in ST_SEND, for the log */
+	bool have_req;
+
+	char *out;			/* headers and framing of the response */
+	size_t out_len, out_cap;
+	struct resp r;
+
+	uint64_t active_ms;		/* last progress either way */
+	uint64_t head_start_ms;		/* first byte of the pending head */
+	uint64_t resp_start_ns;
+
+	/* splice: the connection's pipe and the bytes in it. */
+	int pipe[2];
+	size_t pipe_len, pipe_cap;
+	/* copy and aio: a buffer holding video bytes [pos, pos + buf_len - buf_off). */
+	char *buf;
+	size_t buf_len, buf_off;
+	struct vaio_iocb cb;
+	bool aio_busy;			/* cb is in flight */
+	bool aio_waiting;		/* on the worker's list for a free slot */
+	int aio_err;
+	struct conn *aio_next;
+};
+
+struct worker {
+	unsigned int id;
+	pthread_t thread;
+	int ep;
+	int lfd;
+	int wakefd;
+	int spare_fd;			/* given up when out of descriptors */
+	enum ep_kind k_listen, k_wake, k_aio;
+	struct vaio aio;
+	bool aio_ok;
+	struct conn *aio_wait_head, *aio_wait_tail;
+	struct conn *conns;
+	unsigned int nconns;
+	struct conn *graveyard;		/* closed, freed at the end of the turn */
+	struct video *videos;
+	unsigned int nvideos;
+	bool stopping;
+	uint64_t stop_deadline_ms;
+	uint64_t now_ms;
+	time_t date_sec;
+	char date[HTTP_DATE_LEN + 1];
+	uint64_t rng;
+	bool splice_broken;		/* the device cannot splice: copy instead */
+	struct vcnl *nl;		/* for GET /v/, opened when first asked */
+	uint64_t emfile_warned_ms;	/* out of descriptors: said so then */
+	/* Counters, summed at exit. */
+	uint64_t requests;
+	uint64_t bytes[SEND_NR];
+	/* Access log lines waiting for one write(2). */
+	char logbuf[4096];
+	size_t loglen;
+};
+
+/* streamer.c */
+uint64_t now_ms(void);
+uint64_t now_ns(void);
+void conn_run(struct worker *w, struct conn *c);
+void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* stream_http.c */
+void http_respond(struct worker *w, struct conn *c);
+void http_respond_error(struct worker *w, struct conn *c, int status, const char *why);
+bool out_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* stream_send.c: 1 done, 0 blocked (socket full or AIO pending), -1 failed. */
+int resp_send(struct worker *w, struct conn *c);
+void resp_release(struct worker *w, struct conn *c);
+void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res, void *arg);
+void send_aio_retry(struct worker *w);
+
+/* stream_video.c */
+struct video *video_get(struct worker *w, const char *name, int *err);
+void video_put(struct worker *w, struct video *v);
+int video_map(struct video *v);
+void video_sweep(struct worker *w, bool all);
+
+#endif /* VCACHE_STREAMER_H */

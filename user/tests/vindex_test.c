@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of user/vindex.c: the entries handed to the kernel, the
+ * damage line, and indexing through read-only mappings window by window
+ * (a memfd stands in for the video: mmap(2) of it works the same way).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Many windows even over the small test media, and one page exactly. */
+#define VINDEX_WINDOW	(64u << 10)
+
+#include "../tsindex.c"
+#include "../vindex.c"
+#include "kselftest_harness.h"
+
+#ifndef VCACHE_ROOT
+#define VCACHE_ROOT "."
+#endif
+
+#define E(p, o, f)	((struct tsindex_entry){ .pts = (p), .offset = (o), .flags = (f) })
+
+TEST(convert_flags_and_order)
+{
+	const struct tsindex_entry in[] = {
+		E(0, 0, TSINDEX_KEY | TSINDEX_RAI), E(3600, 940, 0), E(7200, 564, 0),
+		E(10800, 1880, TSINDEX_RAI), E(14400, 2256, TSINDEX_KEY),
+	};
+	struct vcache_index_entry out[5];
+	struct vindex_sent sent = { 0 };
+	uint64_t last = UINT64_MAX;
+	size_t i;
+
+	memset(out, 0xff, sizeof(out));
+	vindex_convert(out, in, 5, &last, &sent);
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(in[i].pts, out[i].pts);
+		EXPECT_EQ(in[i].offset, out[i].offset);
+		/* RAI alone is not a keyframe; only the KEY flag goes through. */
+		EXPECT_EQ(in[i].flags & TSINDEX_KEY ? VCACHE_INDEX_KEY : 0, out[i].flags);
+		EXPECT_EQ(0, out[i].__pad);
+	}
+	EXPECT_EQ(5, sent.entries);
+	EXPECT_EQ(2, sent.keys);
+	EXPECT_EQ(0, sent.demoted);
+	EXPECT_EQ(2256, last);
+}
+
+/* A keyframe shown later but stored earlier is sent as a plain frame. */
+TEST(convert_demotes_keys_out_of_byte_order)
+{
+	const struct tsindex_entry a[] = { E(0, 5000, TSINDEX_KEY), E(100, 6000, 0) };
+	const struct tsindex_entry b[] = {
+		E(200, 188, TSINDEX_KEY), E(300, 5000, TSINDEX_KEY), E(400, 7000, TSINDEX_KEY),
+	};
+	struct vcache_index_entry out[3];
+	struct vindex_sent sent = { 0 };
+	uint64_t last = UINT64_MAX;
+
+	vindex_convert(out, a, 2, &last, &sent);
+	/* The state carries over from one batch to the next. */
+	vindex_convert(out, b, 3, &last, &sent);
+	EXPECT_EQ(0, out[0].flags);
+	EXPECT_EQ(VCACHE_INDEX_KEY, out[1].flags);	/* equal offsets are fine */
+	EXPECT_EQ(VCACHE_INDEX_KEY, out[2].flags);
+	EXPECT_EQ(5, sent.entries);
+	EXPECT_EQ(3, sent.keys);
+	EXPECT_EQ(1, sent.demoted);
+	EXPECT_EQ(7000, last);
+}
+
+TEST(damage_line)
+{
+	struct tsindex_stats st = { 0 };
+	char buf[256];
+
+	EXPECT_EQ(0, vindex_damage(buf, sizeof(buf), &st));
+	EXPECT_STREQ("", buf);
+	/* Counts that are not damage stay out of it. */
+	st.packets = 1000;
+	st.frames = 50;
+	st.dropped = 2;
+	EXPECT_EQ(0, vindex_damage(buf, sizeof(buf), &st));
+	st.bytes_skipped = 1880;
+	st.sync_losses = 1;
+	st.pes_errors = 2;
+	vindex_damage(buf, sizeof(buf), &st);
+	EXPECT_STREQ("1880 bytes skipped, 1 sync loss, 2 bad PES headers", buf);
+	st.no_pts = 1;
+	st.cc_errors = 3;
+	EXPECT_EQ(strlen("1880 bytes skipped, 1 sync loss, 3 continuity errors, "
+			 "2 bad PES headers, 1 frame without PTS"),
+		  vindex_damage(buf, 10, &st));
+	EXPECT_STREQ("1880 byte", buf);		/* cut, and terminated */
+}
+
+static uint8_t *slurp_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *d = NULL;
+	long n = -1;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END))
+		n = ftell(f);
+	if (n > 0 && !fseek(f, 0, SEEK_SET)) {
+		d = malloc(n);
+		if (d && fread(d, 1, n, f) != (size_t)n) {
+			free(d);
+			d = NULL;
+		}
+		*len = n;
+	}
+	fclose(f);
+	return d;
+}
+
+/* A memfd holding @len bytes of @d. */
+static int memfd_of(const void *d, size_t len)
+{
+	int fd = memfd_create("video", 0);
+
+	if (fd >= 0 && write(fd, d, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The mapped scan, window by window, gives what one big feed gives. */
+TEST(scan_equals_whole_feed)
+{
+	static const char * const names[] = { "h264_25", "h264_2997", "hevc_25", "mpeg2_25" };
+	unsigned int i, found = 0;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		struct tsindex whole, scan, probe;
+		char path[1024];
+		size_t len = 0;
+		uint8_t *d;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/build/media/%s.ts", VCACHE_ROOT, names[i]);
+		d = slurp_file(path, &len);
+		if (!d)
+			continue;
+		found++;
+		ASSERT_GT(len, 3 * VINDEX_WINDOW);
+		fd = memfd_of(d, len);
+		ASSERT_LE(0, fd);
+
+		tsindex_init(&whole);
+		ASSERT_EQ(0, tsindex_feed(&whole, d, len));
+		ASSERT_EQ(0, tsindex_finish(&whole));
+		ASSERT_EQ(0, vindex_scan(&scan, fd, len, NULL));
+		EXPECT_EQ(whole.count, scan.count);
+		EXPECT_EQ(0, memcmp(whole.entries, scan.entries,
+				    whole.count * sizeof(*whole.entries)));
+		EXPECT_EQ(whole.fps_num, scan.fps_num);
+		EXPECT_EQ(whole.fps_den, scan.fps_den);
+		EXPECT_EQ(whole.fps_source, scan.fps_source);
+		EXPECT_EQ(0, memcmp(&whole.stats, &scan.stats, sizeof(whole.stats)));
+
+		/* The first 4 MiB tell the rate of these small videos too. */
+		ASSERT_EQ(0, vindex_probe(&probe, d, len < VINDEX_PROBE ? len : VINDEX_PROBE));
+		EXPECT_EQ(whole.fps_num, probe.fps_num) TH_LOG("%s", names[i]);
+		EXPECT_EQ(whole.fps_den, probe.fps_den) TH_LOG("%s", names[i]);
+		EXPECT_NE(0, probe.stream_type);
+
+		tsindex_free(&whole);
+		tsindex_free(&scan);
+		tsindex_free(&probe);
+		close(fd);
+		free(d);
+	}
+	if (!found)
+		SKIP(return, "no media in %s/build/media (make unit makes them)", VCACHE_ROOT);
+}
+
+/* Random bytes and nothing at all: no video stream, and no error. */
+TEST(scan_without_video)
+{
+	static uint8_t junk[200000];
+	struct tsindex ix;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 2654435761u >> 13);
+	fd = memfd_of(junk, sizeof(junk));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vindex_scan(&ix, fd, sizeof(junk), NULL));
+	EXPECT_EQ(0, ix.stream_type);
+	EXPECT_EQ(0, ix.count);
+	tsindex_free(&ix);
+	ASSERT_EQ(0, vindex_scan(&ix, fd, 0, NULL));
+	EXPECT_EQ(0, ix.stream_type);
+	tsindex_free(&ix);
+	ASSERT_EQ(0, vindex_probe(&ix, junk, 0));
+	EXPECT_EQ(0, ix.stream_type);
+	EXPECT_EQ(TSINDEX_FPS_NONE, ix.fps_source);
+	tsindex_free(&ix);
+	close(fd);
+}
+
+TEST(scan_stops_on_signal)
+{
+	static const volatile sig_atomic_t stop = 1;
+	static uint8_t junk[4096];
+	int fd = memfd_of(junk, sizeof(junk)), wfd;
+	struct tsindex ix;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINTR, vindex_scan(&ix, fd, sizeof(junk), &stop));
+	tsindex_free(&ix);
+	close(fd);
+	/* A descriptor that cannot be mapped: its errno comes back. */
+	wfd = open("/dev/null", O_WRONLY);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(-EACCES, vindex_scan(&ix, wfd, 4096, NULL));
+	tsindex_free(&ix);
+	close(wfd);
+}
+
+TEST_HARNESS_MAIN
