@@ -89,6 +89,9 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 	err = vcache_bind(file, v, 0);
 out:
 	mutex_unlock(&vf->bind_lock);
+	/* Bound: the event shows the writer among the stream's users. */
+	if (!err && (req.flags & VCACHE_CREATE_LIVE))
+		vcache_nl_event(VCACHE_EVENT_LIVE_STARTED, vf->video);
 	return err;
 }
 
@@ -121,7 +124,7 @@ out:
 static long vcache_ioc_seal(struct file *file, unsigned long arg)
 {
 	struct vcache_video *v = vcache_file_video(file);
-	bool sealed = false;
+	bool sealed = false, ended = false;
 	int err = 0;
 
 	if (arg)
@@ -132,23 +135,28 @@ static long vcache_ioc_seal(struct file *file, unsigned long arg)
 		return -EBADF;
 	mutex_lock(&v->lock);
 	if (v->live) {
-		vcache_live_end(v);
+		ended = vcache_live_end(v);
 	} else if (v->state == VCACHE_STATE_LOADING) {
 		/* A writable mapping could change the data after the seal. */
+		spin_lock(&v->map_lock);
 		if (atomic_read(&v->wmaps)) {
 			err = -EBUSY;
 		} else {
 			WRITE_ONCE(v->seal_time, ktime_get_real_ns());
 			/* Pairs with vcache_state(): the index is final. */
 			smp_store_release(&v->state, VCACHE_STATE_SEALED);
-			vcache_wake(v);
 			sealed = true;
 		}
+		spin_unlock(&v->map_lock);
+		if (sealed)
+			vcache_wake(v);
 	}
 	mutex_unlock(&v->lock);
 	/* Only the seal itself is news: sealing again changes nothing. */
 	if (sealed)
 		vcache_nl_event(VCACHE_EVENT_SEALED, v);
+	if (ended)
+		vcache_nl_event(VCACHE_EVENT_LIVE_ENDED, v);
 	return err;
 }
 

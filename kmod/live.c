@@ -16,6 +16,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/uio.h>
+#include "netlink.h"
 #include "vcache.h"
 
 static struct vcache_live_ctrl *vcache_ctrl(struct vcache_video *v)
@@ -71,6 +72,14 @@ static void vcache_live_publish(struct vcache_video *v, u64 head)
 	vcache_wake(v);
 }
 
+/* A reader fell behind the window: count it, and tell listeners. */
+static ssize_t vcache_live_behind(struct vcache_video *v)
+{
+	atomic64_inc(&v->behind);
+	vcache_nl_viewer_behind(v);
+	return -EOVERFLOW;
+}
+
 /*
  * Reads from a live stream at @pos without waiting. -EOVERFLOW when @pos
  * is (or, by the end of the copy, became) older than the window.
@@ -81,7 +90,7 @@ ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to
 	u64 head = vcache_size(v);
 
 	if (pos < vcache_live_tail(v, head))
-		return -EOVERFLOW;
+		return vcache_live_behind(v);
 	if (!count || pos >= head)
 		return 0;
 	count = min_t(u64, count, head - pos);
@@ -89,7 +98,7 @@ ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to
 	/* Pairs with the barrier in vcache_live_publish(). */
 	smp_rmb();
 	if (pos < vcache_live_tail(v, READ_ONCE(v->size)))
-		return -EOVERFLOW;
+		return vcache_live_behind(v);
 	if (!done)
 		return -EFAULT;
 	vcache_count_served(v, done);
@@ -128,16 +137,21 @@ int vcache_live_commit(struct vcache_video *v, u64 head)
 	return 0;
 }
 
-/* End of stream (SEAL, or the writer's close); v->lock held. */
-void vcache_live_end(struct vcache_video *v)
+/*
+ * End of stream (SEAL, or the writer's close); v->lock held. True if the
+ * stream ended now: the caller then sends VCACHE_EVENT_LIVE_ENDED, once
+ * it dropped the lock.
+ */
+bool vcache_live_end(struct vcache_video *v)
 {
 	if (v->state != VCACHE_STATE_LIVE)
-		return;
+		return false;
 	WRITE_ONCE(vcache_ctrl(v)->flags, VCACHE_LIVE_ENDED);
 	WRITE_ONCE(v->seal_time, ktime_get_real_ns());
 	/* Pairs with vcache_state(): readers then see the final head. */
 	smp_store_release(&v->state, VCACHE_STATE_ENDED);
 	vcache_wake(v);
+	return true;
 }
 
 /*

@@ -72,6 +72,8 @@ static int vcache_release(struct inode *inode, struct file *file)
 	struct vcache_file *vf = file->private_data;
 
 	if (vf->video) {
+		bool ended = false;
+
 		/*
 		 * The last writer gone: followers waiting at the end get
 		 * EOF, and a live stream ends.
@@ -80,12 +82,15 @@ static int vcache_release(struct inode *inode, struct file *file)
 		    atomic_dec_and_test(&vf->video->writers)) {
 			if (vf->video->live) {
 				mutex_lock(&vf->video->lock);
-				vcache_live_end(vf->video);
+				ended = vcache_live_end(vf->video);
 				mutex_unlock(&vf->video->lock);
 			}
 			vcache_wake(vf->video);
 		}
 		atomic_dec(&vf->video->opens);
+		/* After the writer left the counts: it is no viewer. */
+		if (ended)
+			vcache_nl_event(VCACHE_EVENT_LIVE_ENDED, vf->video);
 		vcache_video_unuse(vf->video);
 		vcache_video_put(vf->video);
 	}

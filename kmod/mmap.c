@@ -104,6 +104,7 @@ int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vcache_video *v = vcache_file_video(file);
 	unsigned long limit;
+	bool read_only;
 	int err = 0;
 
 	if (!v)
@@ -112,41 +113,48 @@ int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 
-	mutex_lock(&v->lock);
+	/*
+	 * map_lock, not v->lock (see struct vcache_video); a spinlock, so the
+	 * VMA's flags, whose update may sleep, are set after it.
+	 */
+	spin_lock(&v->map_lock);
 	if (v->live) {
 		/* The control page, then the ring twice in a row. */
 		limit = VCACHE_LIVE_DATA_PGOFF + 2 * v->nr_pages;
-		if (vma->vm_pgoff < VCACHE_LIVE_DATA_PGOFF ||
-		    !(file->f_mode & FMODE_WRITE) || v->state != VCACHE_STATE_LIVE) {
-			if (vma->vm_flags & VM_WRITE) {
-				err = -EPERM;
-				goto out;
-			}
-			vm_flags_clear(vma, VM_MAYWRITE);
-		}
-	} else if (v->state == VCACHE_STATE_SEALED) {
-		if (vma->vm_flags & VM_WRITE) {
-			err = -EPERM;
-			goto out;
-		}
+		read_only = vma->vm_pgoff < VCACHE_LIVE_DATA_PGOFF ||
+			    !(file->f_mode & FMODE_WRITE) ||
+			    READ_ONCE(v->state) != VCACHE_STATE_LIVE;
+	} else if (vcache_state(v) == VCACHE_STATE_SEALED) {
 		limit = DIV_ROUND_UP_ULL(v->size, PAGE_SIZE);
-		vm_flags_clear(vma, VM_MAYWRITE);
+		read_only = true;
 	} else {
 		limit = v->nr_pages;
-		if (!(file->f_mode & FMODE_WRITE))
-			vm_flags_clear(vma, VM_MAYWRITE);
+		read_only = !(file->f_mode & FMODE_WRITE);
+	}
+	/* (mmap(2) refused PROT_WRITE to a read-only descriptor already.) */
+	if (read_only && (vma->vm_flags & VM_WRITE)) {
+		err = -EPERM;
+		goto out;
 	}
 	/* vm_pgoff can be near ULONG_MAX: compare without adding to it. */
 	if (vma->vm_pgoff >= limit || vma_pages(vma) > limit - vma->vm_pgoff) {
 		err = -EINVAL;
 		goto out;
 	}
+	/* What vcache_vm_open() counts, with VM_MAYWRITE as it will be. */
+	vcache_video_get(v);
+	atomic_inc(&v->maps);
+	if (!read_only && vcache_vma_may_write(vma))
+		atomic_inc(&v->wmaps);
+out:
+	spin_unlock(&v->map_lock);
+	if (err)
+		return err;
+	if (read_only)
+		vm_flags_clear(vma, VM_MAYWRITE);
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &vcache_vm_ops;
 	vma->vm_private_data = v;
-	vcache_vm_open(vma);
 	vcache_touch(v);
-out:
-	mutex_unlock(&v->lock);
-	return err;
+	return 0;
 }

@@ -31,6 +31,14 @@
 #define VCACHE_EVENT_BURST	256
 #define VCACHE_EVENT_COST_NS	(NSEC_PER_SEC / VCACHE_EVENT_RATE)
 
+/*
+ * A viewer that keeps reading below the window fails every read: one
+ * VIEWER_BEHIND event per stream this often at most, so that it cannot
+ * take the whole bucket from the other events. The count in the event
+ * says how many reads it stands for.
+ */
+#define VCACHE_BEHIND_GAP_NS	(NSEC_PER_SEC / 10)
+
 enum vcache_nl_group {
 	VCACHE_NLGRP_EVENTS,
 };
@@ -50,8 +58,27 @@ static atomic64_t vcache_events_dropped = ATOMIC64_INIT(0);
 static size_t vcache_nl_video_size(void)
 {
 	return nla_total_size(VCACHE_NAME_MAX) +
-	       7 * nla_total_size(sizeof(u32)) +
-	       9 * nla_total_size_64bit(sizeof(u64));
+	       8 * nla_total_size(sizeof(u32)) +
+	       14 * nla_total_size_64bit(sizeof(u64));
+}
+
+/* Head and tail come from one snapshot of the head, as INFO's do. */
+static int vcache_nl_put_live(struct sk_buff *skb, struct vcache_video *v,
+			      const struct vcache_info *in)
+{
+	if (nla_put_u64_64bit(skb, VCACHE_A_VIDEO_LIVE_HEAD, in->size,
+			      VCACHE_A_VIDEO_PAD) ||
+	    nla_put_u64_64bit(skb, VCACHE_A_VIDEO_LIVE_TAIL, in->tail,
+			      VCACHE_A_VIDEO_PAD) ||
+	    nla_put_u64_64bit(skb, VCACHE_A_VIDEO_LIVE_RING, v->ring,
+			      VCACHE_A_VIDEO_PAD) ||
+	    nla_put_u64_64bit(skb, VCACHE_A_VIDEO_LIVE_WINDOW, in->window,
+			      VCACHE_A_VIDEO_PAD) ||
+	    nla_put_u32(skb, VCACHE_A_VIDEO_LIVE_VIEWERS, in->viewers) ||
+	    nla_put_u64_64bit(skb, VCACHE_A_VIDEO_LIVE_BEHIND,
+			      atomic64_read(&v->behind), VCACHE_A_VIDEO_PAD))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int vcache_nl_put_video(struct sk_buff *skb, struct vcache_video *v)
@@ -80,11 +107,12 @@ static int vcache_nl_put_video(struct sk_buff *skb, struct vcache_video *v)
 			      VCACHE_A_VIDEO_PAD) ||
 	    nla_put_u64_64bit(skb, VCACHE_A_VIDEO_CREATE_TIME, in.create_time_ns,
 			      VCACHE_A_VIDEO_PAD) ||
-	    (in.state == VCACHE_STATE_SEALED &&
+	    ((in.state == VCACHE_STATE_SEALED || in.state == VCACHE_STATE_ENDED) &&
 	     nla_put_u64_64bit(skb, VCACHE_A_VIDEO_SEAL_TIME, in.seal_time_ns,
 			       VCACHE_A_VIDEO_PAD)) ||
 	    nla_put_u64_64bit(skb, VCACHE_A_VIDEO_ACCESS_TIME, in.access_time_ns,
-			      VCACHE_A_VIDEO_PAD))
+			      VCACHE_A_VIDEO_PAD) ||
+	    (v->live && vcache_nl_put_live(skb, v, &in)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -363,25 +391,27 @@ static bool vcache_event_admit(u64 *seq)
 	return ok;
 }
 
-void vcache_nl_event(u32 type, struct vcache_video *v)
+static bool vcache_nl_listened(void)
+{
+	/* Pairs with vcache_nl_init(): the family's groups are set up. */
+	return smp_load_acquire(&vcache_nl_ready) &&
+	       genl_has_listeners(&vcache_nl_family, &init_net,
+				  VCACHE_NLGRP_EVENTS);
+}
+
+/* Sends one event, if the bucket has a token for it; @gfp as the caller may. */
+static void vcache_nl_send(u32 type, struct vcache_video *v, gfp_t gfp)
 {
 	struct nlattr *nest;
 	struct sk_buff *msg;
 	void *hdr;
 	u64 seq;
 
-	/* GFP_KERNEL below; every caller may sleep, and must keep doing so. */
-	might_sleep();
-	/* Pairs with vcache_nl_init(): the family's groups are set up. */
-	if (!smp_load_acquire(&vcache_nl_ready) ||
-	    !genl_has_listeners(&vcache_nl_family, &init_net,
-				VCACHE_NLGRP_EVENTS))
-		return;
 	if (!vcache_event_admit(&seq))
 		goto drop;
 	msg = genlmsg_new(nla_total_size(sizeof(u32)) +
 			  2 * nla_total_size_64bit(sizeof(u64)) +
-			  nla_total_size(vcache_nl_video_size()), GFP_KERNEL);
+			  nla_total_size(vcache_nl_video_size()), gfp);
 	if (!msg)
 		goto drop;
 	hdr = genlmsg_put(msg, 0, 0, &vcache_nl_family, 0, VCACHE_CMD_EVENT);
@@ -400,14 +430,44 @@ void vcache_nl_event(u32 type, struct vcache_video *v)
 	 * Errors are not ours to count: ESRCH means the last listener just
 	 * left, and a listener whose buffer overflows gets ENOBUFS itself.
 	 */
-	genlmsg_multicast(&vcache_nl_family, msg, 0, VCACHE_NLGRP_EVENTS,
-			  GFP_KERNEL);
+	genlmsg_multicast(&vcache_nl_family, msg, 0, VCACHE_NLGRP_EVENTS, gfp);
 	return;
 
 free:
 	nlmsg_free(msg);
 drop:
 	atomic64_inc(&vcache_events_dropped);
+}
+
+void vcache_nl_event(u32 type, struct vcache_video *v)
+{
+	/* GFP_KERNEL below; every caller may sleep, and must keep doing so. */
+	might_sleep();
+	if (vcache_nl_listened())
+		vcache_nl_send(type, v, GFP_KERNEL);
+}
+
+/*
+ * Called from the read path, which must not block (RWF_NOWAIT and
+ * io_uring's inline attempts come through it), so the allocation does not
+ * sleep; and which a viewer may hammer: with no listener this is one check,
+ * and the per-stream stamp folds a retry loop into an event per gap. A
+ * reader that loses the race for the stamp leaves the event to the winner.
+ */
+void vcache_nl_viewer_behind(struct vcache_video *v)
+{
+	u64 now, last;
+
+	if (!vcache_nl_listened())
+		return;
+	now = ktime_get_ns();
+	last = atomic64_read(&v->behind_event);
+	if (last && now - last < VCACHE_BEHIND_GAP_NS)
+		return;
+	if (atomic64_cmpxchg(&v->behind_event, last, now) != last)
+		return;
+	vcache_nl_send(VCACHE_EVENT_VIEWER_BEHIND, v,
+		       GFP_NOWAIT | __GFP_NOWARN);
 }
 
 int vcache_nl_init(void)

@@ -14,10 +14,16 @@ int vcache_nl_init(void);
 void vcache_nl_exit(void);
 
 /*
- * Tells the events group that @v was created, sealed, deleted or evicted
- * (VCACHE_EVENT_*), as it is now. May sleep: call it without spinlocks, and
- * after dropping the registry lock.
+ * Tells the events group that @v was created, sealed, deleted, evicted,
+ * started or ended (VCACHE_EVENT_*), as it is now. May sleep: call it
+ * without spinlocks, and after dropping the registry lock.
  */
 void vcache_nl_event(u32 type, struct vcache_video *v);
+
+/*
+ * VCACHE_EVENT_VIEWER_BEHIND for @v, at most one per stream every so
+ * often. Never sleeps: for the read path.
+ */
+void vcache_nl_viewer_behind(struct vcache_video *v);
 
 #endif /* _VCACHE_NETLINK_H */

@@ -54,6 +54,8 @@ struct vcache_video {
 	u64 window;
 	u64 zone;
 	struct page *ctrl;
+	atomic64_t behind;		/* reads refused with EOVERFLOW */
+	atomic64_t behind_event;	/* ktime_get_ns() of the last such event */
 
 	/* Serialises writers against SEAL and COMMIT; readers never take it. */
 	struct mutex lock;
@@ -81,6 +83,12 @@ struct vcache_video {
 	atomic_t writers;		/* bound descriptors open for writing */
 	atomic_t maps;
 	atomic_t wmaps;			/* mappings that may write */
+	/*
+	 * Orders SEAL against new writable mappings. Not v->lock: mmap runs
+	 * under mmap_lock, and write(2) takes mmap_lock (faulting in its
+	 * buffer) under v->lock.
+	 */
+	spinlock_t map_lock;
 	atomic_long_t mem_pages;	/* pages charged to the cache limit */
 	atomic64_t bytes_served;
 	u64 create_time;
@@ -228,7 +236,7 @@ ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to
 ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 			  enum vcache_page_how how);
 int vcache_live_commit(struct vcache_video *v, u64 head);
-void vcache_live_end(struct vcache_video *v);
+bool vcache_live_end(struct vcache_video *v);
 struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
 				  unsigned long *run);
 

@@ -57,6 +57,7 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	mutex_init(&v->lock);
 	init_waitqueue_head(&v->wq);
 	spin_lock_init(&v->aio_lock);
+	spin_lock_init(&v->map_lock);
 	INIT_LIST_HEAD(&v->aio_waiting);
 	v->state = VCACHE_STATE_LOADING;
 	atomic_long_set(&v->mem_pages, meta);
@@ -192,8 +193,15 @@ void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 	info->index_entries = READ_ONCE(v->index_count);
 	info->duration = READ_ONCE(v->duration);
 	if (v->live) {
+		u32 writers = atomic_read(&v->writers);
+
 		info->tail = vcache_live_tail(v, info->size);
 		info->window = v->window;
-		info->viewers = info->open_count - atomic_read(&v->writers);
+		/*
+		 * The writer counts in writers before it counts in opens
+		 * (CREATE binds after the name is visible): do not wrap.
+		 */
+		info->viewers = info->open_count > writers ?
+				info->open_count - writers : 0;
 	}
 }

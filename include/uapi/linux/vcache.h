@@ -261,7 +261,8 @@ struct vcache_delete {
  *                  not see them.
  * @mem_bytes:      memory the video holds (data pages and bookkeeping).
  * @create_time_ns: CLOCK_REALTIME of creation, in nanoseconds.
- * @seal_time_ns:   CLOCK_REALTIME of the seal, 0 while loading.
+ * @seal_time_ns:   CLOCK_REALTIME of the seal, or of a live stream's end;
+ *                  0 while loading or live.
  * @access_time_ns: CLOCK_REALTIME of the last read or page fault (OPEN and
  *                  INFO do not count), which orders eviction.
  * @duration:       end of the indexed video in 90 kHz ticks: the last index
@@ -601,15 +602,31 @@ enum vcache_cmd {
  * @VCACHE_A_VIDEO_BYTES_SERVED:  u64, as vcache_info.bytes_served.
  * @VCACHE_A_VIDEO_MEM_BYTES:     u64, memory the video holds.
  * @VCACHE_A_VIDEO_CREATE_TIME:   u64, CLOCK_REALTIME ns of creation.
- * @VCACHE_A_VIDEO_SEAL_TIME:     u64, CLOCK_REALTIME ns of the seal; absent
- *	while the video is loading.
+ * @VCACHE_A_VIDEO_SEAL_TIME:     u64, CLOCK_REALTIME ns of the seal, or of
+ *	a live stream's end; absent while the video is loading or live.
  * @VCACHE_A_VIDEO_ACCESS_TIME:   u64, CLOCK_REALTIME ns of the last read or
  *	page fault, as vcache_info.access_time_ns.
+ * @VCACHE_A_VIDEO_LIVE_HEAD:     u64, live streams only: the head, the
+ *	offset of the next byte to come (the same as VCACHE_A_VIDEO_SIZE).
+ * @VCACHE_A_VIDEO_LIVE_TAIL:     u64, live streams only: the oldest offset
+ *	still readable, as vcache_info.tail. Head and tail are one snapshot:
+ *	tail = max(0, head - window).
+ * @VCACHE_A_VIDEO_LIVE_RING:     u64, live streams only: bytes in the ring
+ *	(the capacity rounded up to pages), as vcache_live_ctrl.ring_size.
+ * @VCACHE_A_VIDEO_LIVE_WINDOW:   u64, live streams only: most bytes readable
+ *	behind the head, as vcache_info.window.
+ * @VCACHE_A_VIDEO_LIVE_VIEWERS:  u32, live streams only: bound descriptors
+ *	other than the writer's, as vcache_info.viewers.
+ * @VCACHE_A_VIDEO_LIVE_BEHIND:   u64, live streams only: reads refused with
+ *	EOVERFLOW because the data had left the window (a viewer fell
+ *	behind), since the stream was created. Readers of a mapping check the
+ *	control page themselves and are not counted.
  * @__VCACHE_A_VIDEO_MAX:         for VCACHE_A_VIDEO_MAX.
  *
  * The values are a snapshot: each one is read once, without stopping
- * readers or the loader, as VCACHE_IOC_INFO does. Live streams will add
- * attributes here (head, tail, viewers) when the cache gains them.
+ * readers or the loader, as VCACHE_IOC_INFO does. The VCACHE_A_VIDEO_LIVE_*
+ * attributes are present exactly when the state is VCACHE_STATE_LIVE or
+ * VCACHE_STATE_ENDED.
  */
 enum vcache_a_video {
 	VCACHE_A_VIDEO_UNSPEC,
@@ -631,6 +648,12 @@ enum vcache_a_video {
 	VCACHE_A_VIDEO_CREATE_TIME,
 	VCACHE_A_VIDEO_SEAL_TIME,
 	VCACHE_A_VIDEO_ACCESS_TIME,
+	VCACHE_A_VIDEO_LIVE_HEAD,
+	VCACHE_A_VIDEO_LIVE_TAIL,
+	VCACHE_A_VIDEO_LIVE_RING,
+	VCACHE_A_VIDEO_LIVE_WINDOW,
+	VCACHE_A_VIDEO_LIVE_VIEWERS,
+	VCACHE_A_VIDEO_LIVE_BEHIND,
 
 	__VCACHE_A_VIDEO_MAX,
 };
@@ -682,16 +705,30 @@ enum vcache_a_stats {
  *	VCACHE_CMD_VIDEO_DEL, or the loader of a video still loading let go
  *	of it (the video then still shows VCACHE_STATE_LOADING).
  * @VCACHE_EVENT_EVICTED: an unused sealed video was evicted for memory.
+ * @VCACHE_EVENT_LIVE_STARTED: a live stream was created and bound to its
+ *	writer; it follows the stream's VCACHE_EVENT_CREATED, which is sent
+ *	as for any video.
+ * @VCACHE_EVENT_LIVE_ENDED: a live stream ended (VCACHE_STATE_ENDED):
+ *	VCACHE_IOC_SEAL, or its writer closed. The video keeps its name and
+ *	its window until it is deleted.
+ * @VCACHE_EVENT_VIEWER_BEHIND: a read of a live stream failed with
+ *	EOVERFLOW: a viewer fell behind the window. Sent at most once per
+ *	stream every 100 ms (the numbers may change), so that a viewer
+ *	retrying in a loop cannot use up the group's rate for everyone;
+ *	VCACHE_A_VIDEO_LIVE_BEHIND in the message counts every such read,
+ *	those folded into no event too. Folded reads are not events: they
+ *	take no number and are not counted in VCACHE_A_STATS_EVENTS_DROPPED.
  *
- * Listeners must ignore types they do not know: live streams will add
- * their own (started, ended, a viewer fell behind), with attributes of
- * their own in the same message.
+ * Listeners must ignore types they do not know.
  */
 enum vcache_event_type {
 	VCACHE_EVENT_CREATED = 1,
 	VCACHE_EVENT_SEALED,
 	VCACHE_EVENT_DELETED,
 	VCACHE_EVENT_EVICTED,
+	VCACHE_EVENT_LIVE_STARTED,
+	VCACHE_EVENT_LIVE_ENDED,
+	VCACHE_EVENT_VIEWER_BEHIND,
 };
 
 /**
