@@ -22,7 +22,9 @@
  *   posix-aio   glibc's aio_read() (a user-space thread pool), completions
  *               as real-time signals read from a signalfd
  *   libaio      kernel AIO through libaio, eventfd + epoll
- *   kaio        kernel AIO through user/aio.c, eventfd + epoll
+ *   kaio        kernel AIO through user/aio.c, eventfd + epoll; completions
+ *               taken from the ring, the eventfd armed only while reads
+ *               are in flight (see "kaio" below)
  *   kaio-sync   user/aio.c's synchronous fallback, for comparison
  *   io_uring    liburing, eventfd + epoll
  * All of them run the same loop: epoll_pwait2() with a timeout to the next
@@ -733,6 +735,23 @@ static void laio_teardown(struct run *r)
 
 /* ---- kaio: user/aio.c ------------------------------------------------ */
 
+/*
+ * Reads of tmpfs and of /dev/vcache complete inside io_submit(), so the
+ * completions are in the ring when it returns: kaio takes them from there
+ * (vaio_reap_ring(), no system call) and arms the eventfd in epoll
+ * (EPOLLONESHOT) only while reads are still in flight. A tick whose reads
+ * all completed costs io_submit() and the loop's wait: two system calls,
+ * whatever the number of files, where blocking makes one pread() a file
+ * and the wait. Without a ring to read (kaio-sync, or a kernel whose ring
+ * this code does not know), the eventfd stays armed and every reap reads it.
+ */
+struct kaio {
+	struct vaio v;			/* first: kaio_teardown() */
+	int efd;
+	bool lazy;			/* armed only while reads are in flight */
+	bool armed;
+};
+
 static void kaio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie,
 		      long res, void *arg)
 {
@@ -741,22 +760,29 @@ static void kaio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie,
 
 static int kaio_setup_flags(struct run *r, unsigned int flags)
 {
-	struct vaio *v = calloc(1, sizeof(*v));
+	struct kaio *k = calloc(1, sizeof(*k));
+	struct epoll_event ev = { .events = EPOLLIN };
 	int err;
 
-	if (!v)
+	if (!k)
 		return -ENOMEM;
-	err = vaio_init(v, QUEUE_DEPTH, flags | VAIO_QUIET);
+	err = vaio_init(&k->v, QUEUE_DEPTH, flags | VAIO_QUIET);
 	if (err) {
-		snprintf(r->res->note, sizeof(r->res->note), "%s", vaio_reason(v));
-		free(v);
+		snprintf(r->res->note, sizeof(r->res->note), "%s", vaio_reason(&k->v));
+		free(k);
 		return err;
 	}
-	r->priv = v;
-	if (vaio_is_sync(v) && !(flags & VAIO_SYNC))
+	r->priv = k;
+	if (vaio_is_sync(&k->v) && !(flags & VAIO_SYNC))
 		snprintf(r->res->note, sizeof(r->res->note), "fell back: %s",
-			 vaio_reason(v));
-	return add_fd(r, vaio_eventfd(v));
+			 vaio_reason(&k->v));
+	k->efd = vaio_eventfd(&k->v);
+	k->lazy = k->v.ring != NULL && !vaio_is_sync(&k->v);
+	/* Lazy: registered disarmed (no event bits), armed when needed. */
+	if (k->lazy)
+		ev.events = EPOLLONESHOT;
+	k->armed = !k->lazy;
+	return epoll_ctl(r->epfd, EPOLL_CTL_ADD, k->efd, &ev) ? -errno : 0;
 }
 
 static int kaio_setup(struct run *r)
@@ -769,14 +795,41 @@ static int kaio_sync_setup(struct run *r)
 	return kaio_setup_flags(r, VAIO_SYNC);
 }
 
+/*
+ * Reads still in flight: clear the doorbell (vaio_reap() reads it, and
+ * reaps what came meanwhile), then arm it. A completion after the read
+ * rings it again and the MOD sees that.
+ */
+static void kaio_arm(struct run *r, struct kaio *k)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+
+	if (vaio_reap(&k->v, kaio_done, r) < 0)
+		die("vaio_reap");
+	if (!vaio_in_flight(&k->v))
+		return;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, k->efd, &ev))
+		die("epoll_ctl");
+	k->armed = true;
+}
+
 static void kaio_reap(struct run *r)
 {
-	if (vaio_reap(r->priv, kaio_done, r) < 0)
-		die("vaio_reap");
+	struct kaio *k = r->priv;
+
+	if (!k->lazy) {
+		if (vaio_reap(&k->v, kaio_done, r) < 0)
+			die("vaio_reap");
+		return;
+	}
+	/* EPOLLONESHOT disarmed it when it fired. */
+	k->armed = false;
+	kaio_arm(r, k);
 }
 
 static void kaio_issue(struct run *r, struct req **q, int n)
 {
+	struct kaio *k = r->priv;
 	struct vaio_iocb *cbs[MAX_FILES];
 	int i, done = 0, got;
 
@@ -786,7 +839,7 @@ static void kaio_issue(struct run *r, struct req **q, int n)
 		cbs[i] = &q[i]->u.viocb;
 	}
 	while (done < n) {
-		got = vaio_submit(r->priv, cbs + done, n - done);
+		got = vaio_submit(&k->v, cbs + done, n - done);
 		if (got < 0) {
 			complete(r, q[done], got);
 			done++;
@@ -794,8 +847,15 @@ static void kaio_issue(struct run *r, struct req **q, int n)
 		}
 		done += got;
 	}
-	/* Reads that completed inside io_submit() are in the ring already. */
-	kaio_reap(r);
+	if (!k->lazy) {
+		/* Reads that completed inside io_submit() are in the ring already. */
+		kaio_reap(r);
+		return;
+	}
+	if (vaio_reap_ring(&k->v, kaio_done, r) < 0)
+		die("vaio_reap_ring");
+	if (vaio_in_flight(&k->v) && !k->armed)
+		kaio_arm(r, k);
 }
 
 static void kaio_teardown(struct run *r)

@@ -742,6 +742,35 @@ int vaio_reap_max(struct vaio *ctx, unsigned int max, vaio_done_fn *fn,
 	return reaped ? (int)reaped : err;
 }
 
+int vaio_reap_ring(struct vaio *ctx, vaio_done_fn *fn, void *arg)
+{
+	unsigned int limit = ctx->in_flight, reaped = 0;
+	unsigned int batch = ctx->max_events < VAIO_BATCH ? ctx->max_events :
+							    VAIO_BATCH;
+
+	if (ctx->sync || !ctx->ring)
+		return -EOPNOTSUPP;
+	while (reaped < limit) {
+		unsigned int want = limit - reaped < batch ? limit - reaped : batch;
+		int got, i;
+
+		got = done_pop(ctx, ctx->events, want);
+		if (!got)
+			got = kernel_fetch(ctx, ctx->events, want);
+		if (got <= 0)
+			break;
+		ctx->in_flight -= got;
+		for (i = 0; i < got; i++) {
+			struct vaio_event *ev = &ctx->events[i];
+
+			fn(ctx, (struct vaio_iocb *)(uintptr_t)ev->obj,
+			   (void *)(uintptr_t)ev->data, (long)ev->res, arg);
+		}
+		reaped += got;
+	}
+	return reaped;
+}
+
 int vaio_reap(struct vaio *ctx, vaio_done_fn *fn, void *arg)
 {
 	return vaio_reap_max(ctx, 0, fn, arg);

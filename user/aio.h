@@ -229,6 +229,22 @@ int vaio_reap_max(struct vaio *ctx, unsigned int max, vaio_done_fn *fn,
 		  void *arg);
 
 /*
+ * vaio_reap_ring() - hand to @fn the completions already in the kernel's
+ * completion ring, without a system call and without reading the eventfd.
+ *
+ * For a loop that looks right after vaio_submit() (buffered reads and reads
+ * of /dev/vcache complete inside io_submit()) and so needs the eventfd only
+ * while requests are still in flight: it can register the descriptor with
+ * EPOLLONESHOT and arm it (vaio_reap() first, to clear it, then
+ * EPOLL_CTL_MOD) only then. The counter keeps counting meanwhile; that is
+ * harmless, since it is only a doorbell. Returns the number reaped, or
+ * -EOPNOTSUPP when there is no ring to read (the synchronous engine,
+ * VAIO_NO_USER_REAP, a ring layout this code does not know): use
+ * vaio_reap() then.
+ */
+int vaio_reap_ring(struct vaio *ctx, vaio_done_fn *fn, void *arg);
+
+/*
  * vaio_cancel() - ask that @cb, in flight, be cancelled.
  *
  * Returns 0 if cancellation is under way: the completion still arrives

@@ -62,6 +62,7 @@ struct cmd {
  * @cmd:    the command being run.
  * @device: the device node (--device).
  * @json:   -j was given.
+ * @verbose: -v was given.
  * @argc:   number of positional arguments in @argv.
  * @argv:   the positional arguments.
  * @optval: value of each of @cmd->opts, by index, or NULL if not given.
@@ -70,6 +71,7 @@ struct ctx {
 	const struct cmd *cmd;
 	const char *device;
 	bool json;
+	bool verbose;
 	int argc;
 	char *argv[CMD_MAX_ARGS];
 	const char *optval[CMD_MAX_OPTS];

@@ -59,6 +59,12 @@ static struct nla_policy video_policy[VCACHE_A_VIDEO_MAX + 1] = {
 	[VCACHE_A_VIDEO_CREATE_TIME] = { .type = NLA_U64 },
 	[VCACHE_A_VIDEO_SEAL_TIME] = { .type = NLA_U64 },
 	[VCACHE_A_VIDEO_ACCESS_TIME] = { .type = NLA_U64 },
+	[VCACHE_A_VIDEO_LIVE_HEAD] = { .type = NLA_U64 },
+	[VCACHE_A_VIDEO_LIVE_TAIL] = { .type = NLA_U64 },
+	[VCACHE_A_VIDEO_LIVE_RING] = { .type = NLA_U64 },
+	[VCACHE_A_VIDEO_LIVE_WINDOW] = { .type = NLA_U64 },
+	[VCACHE_A_VIDEO_LIVE_VIEWERS] = { .type = NLA_U32 },
+	[VCACHE_A_VIDEO_LIVE_BEHIND] = { .type = NLA_U64 },
 };
 
 static struct nla_policy stats_policy[VCACHE_A_STATS_MAX + 1] = {
@@ -153,6 +159,16 @@ static void fill_info(struct nlattr **tb, struct vcache_info *in)
 	in->create_time_ns = get_u64(tb[VCACHE_A_VIDEO_CREATE_TIME]);
 	in->seal_time_ns = get_u64(tb[VCACHE_A_VIDEO_SEAL_TIME]);
 	in->access_time_ns = get_u64(tb[VCACHE_A_VIDEO_ACCESS_TIME]);
+	in->tail = get_u64(tb[VCACHE_A_VIDEO_LIVE_TAIL]);
+	in->window = get_u64(tb[VCACHE_A_VIDEO_LIVE_WINDOW]);
+	in->viewers = get_u32(tb[VCACHE_A_VIDEO_LIVE_VIEWERS]);
+}
+
+static void fill_live(struct nlattr **tb, struct vcnl_live *live)
+{
+	memset(live, 0, sizeof(*live));
+	live->ring = get_u64(tb[VCACHE_A_VIDEO_LIVE_RING]);
+	live->behind = get_u64(tb[VCACHE_A_VIDEO_LIVE_BEHIND]);
 }
 
 /* The extended ack's message, when the kernel explained a refusal. */
@@ -346,28 +362,44 @@ static int put_name(struct nl_msg *msg, const char *name)
 	return nla_put_string(msg, VCACHE_A_VIDEO_NAME, name) < 0 ? -EMSGSIZE : 0;
 }
 
+struct got {
+	struct vcache_info *info;
+	struct vcnl_live *live;
+};
+
 static int got_info(struct nlattr **tb, void *arg)
 {
-	fill_info(tb, arg);
+	struct got *g = arg;
+
+	fill_info(tb, g->info);
+	if (g->live)
+		fill_live(tb, g->live);
 	return 0;
 }
 
-int vcnl_video_get(struct vcnl *nl, const char *name, struct vcache_info *info)
+int vcnl_video_get(struct vcnl *nl, const char *name, struct vcache_info *info,
+		   struct vcnl_live *live)
 {
 	struct nl_msg *msg = new_msg(nl, VCACHE_CMD_VIDEO_GET, 0);
+	struct got g = { .info = info, .live = live };
 
 	memset(info, 0, sizeof(*info));
+	if (live)
+		memset(live, 0, sizeof(*live));
 	if (!msg)
 		return -ENOMEM;
 	if (put_name(msg, name)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return request(nl, msg, got_info, info);
+	return request(nl, msg, got_info, &g);
 }
 
+/* One of the two callbacks is set. */
 struct dump {
 	int (*fn)(const struct vcache_info *info, void *arg);
+	int (*fn_live)(const struct vcache_info *info, const struct vcnl_live *live,
+		       void *arg);
 	void *arg;
 };
 
@@ -375,20 +407,40 @@ static int got_dumped(struct nlattr **tb, void *arg)
 {
 	struct dump *d = arg;
 	struct vcache_info info;
+	struct vcnl_live live;
 
 	fill_info(tb, &info);
-	return d->fn(&info, d->arg);
+	if (!d->fn_live)
+		return d->fn(&info, d->arg);
+	fill_live(tb, &live);
+	return d->fn_live(&info, &live, d->arg);
+}
+
+static int dump_videos(struct vcnl *nl, struct dump *d)
+{
+	struct nl_msg *msg = new_msg(nl, VCACHE_CMD_VIDEO_GET, NLM_F_DUMP);
+
+	if (!msg)
+		return -ENOMEM;
+	return request(nl, msg, got_dumped, d);
 }
 
 int vcnl_video_dump(struct vcnl *nl,
 		    int (*fn)(const struct vcache_info *info, void *arg), void *arg)
 {
-	struct nl_msg *msg = new_msg(nl, VCACHE_CMD_VIDEO_GET, NLM_F_DUMP);
 	struct dump d = { .fn = fn, .arg = arg };
 
-	if (!msg)
-		return -ENOMEM;
-	return request(nl, msg, got_dumped, &d);
+	return dump_videos(nl, &d);
+}
+
+int vcnl_video_dump_live(struct vcnl *nl,
+			 int (*fn)(const struct vcache_info *info,
+				   const struct vcnl_live *live, void *arg),
+			 void *arg)
+{
+	struct dump d = { .fn_live = fn, .arg = arg };
+
+	return dump_videos(nl, &d);
 }
 
 int vcnl_video_del(struct vcnl *nl, const char *name)
@@ -491,8 +543,10 @@ static int on_event(struct nl_msg *msg, void *arg)
 	ev.time_ns = get_u64(tb[VCACHE_A_EVENT_TIME]);
 	if (tb[VCACHE_A_EVENT_VIDEO] &&
 	    !nla_parse_nested(vtb, VCACHE_A_VIDEO_MAX, tb[VCACHE_A_EVENT_VIDEO],
-			      video_policy))
+			      video_policy)) {
 		fill_info(vtb, &ev.video);
+		fill_live(vtb, &ev.live);
+	}
 	err = m->fn(&ev, m->arg);
 	if (err < 0) {
 		m->err = err;

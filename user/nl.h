@@ -29,12 +29,23 @@ struct vcnl_stats {
 	uint64_t aio_cancelled;
 };
 
+/*
+ * What VIDEO_GET says of a live stream beyond struct vcache_info, whose
+ * size (the head), tail, window and viewers it fills too. All 0 for a
+ * video that is not live.
+ */
+struct vcnl_live {
+	uint64_t ring;			/* bytes in the ring */
+	uint64_t behind;		/* reads refused with EOVERFLOW */
+};
+
 /* One message of the events group. */
 struct vcnl_event {
 	uint32_t type;			/* VCACHE_EVENT_* or one we do not know */
 	uint64_t seq;
 	uint64_t time_ns;
 	struct vcache_info video;	/* as VIDEO_GET would describe it */
+	struct vcnl_live live;
 };
 
 /* Connects to the family: -ENOENT when the module is not loaded. */
@@ -46,13 +57,19 @@ const char *vcnl_ext_msg(const struct vcnl *nl);
 
 /*
  * VIDEO_GET. The struct vcache_info is filled as VCACHE_IOC_INFO fills it;
- * what netlink does not carry stays 0.
+ * what netlink does not carry stays 0. @live may be NULL.
  */
-int vcnl_video_get(struct vcnl *nl, const char *name, struct vcache_info *info);
+int vcnl_video_get(struct vcnl *nl, const char *name, struct vcache_info *info,
+		   struct vcnl_live *live);
 
 /* VIDEO_GET dump: @fn once per video, in id order; a negative return stops. */
 int vcnl_video_dump(struct vcnl *nl,
 		    int (*fn)(const struct vcache_info *info, void *arg), void *arg);
+/* The same, with what only live streams have. */
+int vcnl_video_dump_live(struct vcnl *nl,
+			 int (*fn)(const struct vcache_info *info,
+				   const struct vcnl_live *live, void *arg),
+			 void *arg);
 
 int vcnl_video_del(struct vcnl *nl, const char *name);
 int vcnl_stats_get(struct vcnl *nl, struct vcnl_stats *st);

@@ -24,6 +24,7 @@
 #include <linux/vcache.h>
 #include <vcache/name.h>
 #include "cmd.h"
+#include "load.h"
 #include "nl.h"
 #include "parse.h"
 #include "tcparse.h"
@@ -34,10 +35,10 @@
 #define MiB		(1024 * 1024ULL)
 
 /*
- * load and cat map the video this much at a time rather than whole: the
- * pages of a mapping count in our RSS, and a loader whose RSS is the size of
- * the video is the first thing the OOM killer picks. 8 MiB keeps the
- * mmap/munmap cost per byte negligible.
+ * cat maps the video this much at a time rather than whole, as load does
+ * (LOAD_WINDOW): the pages of a mapping count in our RSS, and a process
+ * whose RSS is the size of the video is the first thing the OOM killer
+ * picks. 8 MiB keeps the mmap/munmap cost per byte negligible.
  */
 #define MAP_WINDOW	(8 * MiB)
 /* pwrite size when loading from a pipe. */
@@ -268,6 +269,7 @@ struct load {
 	int in;
 	const char *name;	/* the video's, as a name field */
 	const char *file;	/* FILE as given, "-" for stdin */
+	bool verbose;		/* -v: say how FILE was read */
 	uint64_t capacity;
 	struct progress progress;
 	/*
@@ -313,59 +315,50 @@ static ssize_t stream_read(struct load *ld, char *buf, size_t len)
 	return n;
 }
 
+static void load_progress(void *arg, uint64_t done)
+{
+	progress_update(arg, done);
+}
+
 /*
- * Copies @total bytes of a regular file with no buffer of our own: each
- * window of the video is mapped writable and read(2) fills it, so the data
- * goes from the page cache straight into the video's pages. COMMIT then
- * publishes the window's bytes. A file that shrank meanwhile just makes a
- * shorter video: it is what the file holds now. Returns 0 or EXIT_FAIL
- * after a message.
+ * Copies @total bytes of a regular file with no buffer of our own, with
+ * kernel AIO straight into writable mappings of the video (user/load.c).
+ * A file that shrank meanwhile just makes a shorter video: it is what the
+ * file holds now. Returns 0 or EXIT_FAIL after a message.
  */
 static int load_mapped(struct load *ld, uint64_t total)
 {
-	uint64_t off = 0;
+	struct load_job job = {
+		.vfd = ld->vfd, .in = ld->in, .path = ld->file, .total = total,
+		.stop = &stop_signal, .progress = load_progress, .arg = &ld->progress,
+	};
+	char how[640];
+	int err = load_file(&job);
 
-	while (off < total) {
-		uint64_t span = min_u64(total - off, MAP_WINDOW), got = 0;
-		struct vcache_commit commit;
-		int err = 0;
-		char *map;
-
-		map = mmap(NULL, page_up(span), PROT_READ | PROT_WRITE, MAP_SHARED, ld->vfd, off);
-		if (map == MAP_FAILED)
-			return fail(errno, "map video %s for writing", show(ld->name));
-		while (got < span) {
-			ssize_t n = read_some(ld->in, map + got, span - got);
-
-			if (n <= 0) {
-				err = n ? errno : 0;
-				break;
-			}
-			got += n;
-			progress_update(&ld->progress, off + got);
-		}
-		memset(&commit, 0, sizeof(commit));
-		commit.size = off + got;
-		if (!err && got && ioctl(ld->vfd, VCACHE_IOC_COMMIT, &commit)) {
-			err = errno;
-			munmap(map, page_up(span));
-			return fail(err, "commit to video %s", show(ld->name));
-		}
-		munmap(map, page_up(span));
-		/*
-		 * The kernel fills our mapping's pages on fault while read(2)
-		 * copies; when the cache is out of memory that fault fails and
-		 * read(2) reports EFAULT. Say what it means.
-		 */
-		if (err == EFAULT)
-			return fail(ENOSPC, "read %s into video %s", file_label(ld), show(ld->name));
-		if (err)
-			return fail(err, "read %s", file_label(ld));
-		if (got < span)
-			break;		/* end of file */
-		off += got;
+	if (ld->verbose) {
+		load_describe(&job, how, sizeof(how));
+		if (progress_shown)
+			fputc('\n', stderr);
+		progress_shown = false;
+		fprintf(stderr, PROG ": read %s with %s\n", file_label(ld), how);
 	}
-	return 0;
+	switch (err ? job.step : LOAD_STEP_NONE) {
+	case LOAD_STEP_NONE:
+	case LOAD_STEP_STOP:		/* cmd_load() says it */
+		return 0;
+	case LOAD_STEP_SETUP:
+		return fail(err, "load video %s%s%s", show(ld->name), job.why[0] ? ": " : "",
+			    job.why);
+	case LOAD_STEP_MAP:
+		return fail(err, "map video %s for writing", show(ld->name));
+	case LOAD_STEP_COMMIT:
+		return fail(err, "commit to video %s", show(ld->name));
+	case LOAD_STEP_FULL:
+		return fail(ENOSPC, "read %s into video %s", file_label(ld), show(ld->name));
+	case LOAD_STEP_READ:
+		break;
+	}
+	return fail(err, "read %s", file_label(ld));
 }
 
 /*
@@ -380,6 +373,9 @@ static int load_stream(struct load *ld)
 	char *buf;
 	int ret = 0;
 
+	if (ld->verbose)
+		fprintf(stderr, PROG ": read %s with read(2) and pwrite(2), through a buffer: "
+			"not a regular file\n", file_label(ld));
 	buf = malloc(STREAM_CHUNK);
 	if (!buf)
 		return fail(ENOMEM, "load video %s", show(ld->name));
@@ -487,12 +483,20 @@ static int load_probe(struct load *ld, struct load_info *li, bool stream)
 
 	if (!buf)
 		return fail(ENOMEM, "load video %s", show(ld->name));
-	while (len < VINDEX_PROBE) {
-		ssize_t n = stream ? read_some(ld->in, buf + len, VINDEX_PROBE - len) :
-			    pread(ld->in, buf + len, VINDEX_PROBE - len, len);
+	if (!stream) {
+		uint64_t got;
 
-		if (n < 0 && errno == EINTR && !stream)
-			continue;
+		/* Kernel AIO, as the load: no read(2) of FILE anywhere. */
+		err = load_read_head(ld->in, buf, VINDEX_PROBE, &got);
+		if (err) {
+			free(buf);
+			return fail(err, "read %s", file_label(ld));
+		}
+		len = got;
+	}
+	while (stream && len < VINDEX_PROBE) {
+		ssize_t n = read_some(ld->in, buf + len, VINDEX_PROBE - len);
+
 		if (n < 0) {
 			err = errno;
 			free(buf);
@@ -624,7 +628,8 @@ static int cmd_load(struct ctx *ctx)
 {
 	const char *fps = ctx->optval[0], *cap = ctx->optval[1];
 	char name[VCACHE_NAME_MAX];
-	struct load ld = { .vfd = -1, .in = -1, .name = name, .file = ctx->argv[1] };
+	struct load ld = { .vfd = -1, .in = -1, .name = name, .file = ctx->argv[1],
+			   .verbose = ctx->verbose };
 	struct load_info li = { 0 };
 	uint32_t num = 25, den = 1;
 	struct sigaction sa, old[3];
@@ -962,13 +967,25 @@ static const char *state_name(uint32_t state)
 		return "loading";
 	case VCACHE_STATE_SEALED:
 		return "sealed";
+	case VCACHE_STATE_LIVE:
+		return "live";
+	case VCACHE_STATE_ENDED:
+		return "ended";
 	default:
 		return "unknown";
 	}
 }
 
-/* One JSON object, on one line and without a newline, for info, ls and monitor. */
-static void put_info_json(const struct vcache_info *in)
+static bool is_live(const struct vcache_info *in)
+{
+	return in->state == VCACHE_STATE_LIVE || in->state == VCACHE_STATE_ENDED;
+}
+
+/*
+ * One JSON object, on one line and without a newline, for info, ls and
+ * monitor. A live stream's has a "live" object too.
+ */
+static void put_info_json(const struct vcache_info *in, const struct vcnl_live *live)
 {
 	char name[6 * VCACHE_NAME_MAX + 1];
 
@@ -981,7 +998,7 @@ static void put_info_json(const struct vcache_info *in)
 	       "\"index_entries\": %" PRIu64 ", \"bytes_served\": %" PRIu64 ", "
 	       "\"mem_bytes\": %" PRIu64 ", \"create_time_ns\": %" PRIu64 ", "
 	       "\"seal_time_ns\": %" PRIu64 ", \"access_time_ns\": %" PRIu64 ", "
-	       "\"duration\": %" PRIu64 "}",
+	       "\"duration\": %" PRIu64,
 	       name, (uint64_t)in->id, state_name(in->state),
 	       in->flags & VCACHE_INFO_DELETED ? "true" : "false", (uint32_t)in->flags,
 	       (uint64_t)in->size, (uint64_t)in->capacity,
@@ -991,15 +1008,22 @@ static void put_info_json(const struct vcache_info *in)
 	       (uint64_t)in->mem_bytes, (uint64_t)in->create_time_ns,
 	       (uint64_t)in->seal_time_ns, (uint64_t)in->access_time_ns,
 	       (uint64_t)in->duration);
+	if (is_live(in))
+		printf(", \"live\": {\"head\": %" PRIu64 ", \"tail\": %" PRIu64 ", "
+		       "\"ring\": %" PRIu64 ", \"window\": %" PRIu64 ", "
+		       "\"viewers\": %" PRIu32 ", \"behind\": %" PRIu64 "}",
+		       (uint64_t)in->size, (uint64_t)in->tail, live->ring,
+		       (uint64_t)in->window, (uint32_t)in->viewers, live->behind);
+	putchar('}');
 }
 
-static void print_info_json(const struct vcache_info *in)
+static void print_info_json(const struct vcache_info *in, const struct vcnl_live *live)
 {
-	put_info_json(in);
+	put_info_json(in, live);
 	putchar('\n');
 }
 
-static void print_info(const struct vcache_info *in)
+static void print_info(const struct vcache_info *in, const struct vcnl_live *live)
 {
 	char name[VCACHE_NAME_MAX + 1], fps[64];
 
@@ -1012,6 +1036,16 @@ static void print_info(const struct vcache_info *in)
 	   in->flags & VCACHE_INFO_DELETED ? ", deleted" : "");
 	kv_bytes("size", in->size);
 	kv_bytes("capacity", in->capacity);
+	if (is_live(in)) {
+		/* Offsets in the stream, and the ring that holds [tail, head). */
+		kv_bytes("head", in->size);
+		kv_bytes("tail", in->tail);
+		kv_bytes("ring", live->ring);
+		kv_bytes("window", in->window);
+		kv("viewers", "%" PRIu32, (uint32_t)in->viewers);
+		kv("fell behind", "%" PRIu64 " read%s", live->behind,
+		   live->behind == 1 ? "" : "s");
+	}
 	kv_bytes("memory", in->mem_bytes);
 	kv("fps", "%s", fps);
 	kv("descriptors", "%" PRIu32, (uint32_t)in->open_count);
@@ -1025,7 +1059,7 @@ static void print_info(const struct vcache_info *in)
 		kv("duration", "-");
 	kv_bytes("bytes served", in->bytes_served);
 	kv_time("created", in->create_time_ns);
-	kv_time("sealed", in->seal_time_ns);
+	kv_time(is_live(in) ? "ended" : "sealed", in->seal_time_ns);
 	kv_time("accessed", in->access_time_ns);
 }
 
@@ -1074,6 +1108,7 @@ static int cmd_info(struct ctx *ctx)
 {
 	char name[VCACHE_NAME_MAX];
 	struct vcache_info info;
+	struct vcnl_live live;
 	struct vcnl *nl;
 	int ret, err;
 
@@ -1083,13 +1118,13 @@ static int cmd_info(struct ctx *ctx)
 	nl = nl_connect();
 	if (!nl)
 		return EXIT_FAIL;
-	err = vcnl_video_get(nl, name, &info);
+	err = vcnl_video_get(nl, name, &info, &live);
 	if (err)
 		ret = nl_fail(nl, -err, "describe video %s", show(name));
 	else if (ctx->json)
-		print_info_json(&info);
+		print_info_json(&info, &live);
 	else
-		print_info(&info);
+		print_info(&info, &live);
 	vcnl_close(nl);
 	return ret;
 }
@@ -1150,32 +1185,41 @@ static int cmd_stats(struct ctx *ctx)
 
 /* --- ls, limit, monitor -------------------------------------------------- */
 
-struct listing {
-	struct vcache_info *v;
-	size_t n, cap;
+struct listed {
+	struct vcache_info info;
+	struct vcnl_live live;
 };
 
-static int listing_add(const struct vcache_info *info, void *arg)
+struct listing {
+	struct listed *v;
+	size_t n, cap;
+	bool live;		/* a live stream is among them */
+};
+
+static int listing_add(const struct vcache_info *info, const struct vcnl_live *live,
+		       void *arg)
 {
 	struct listing *l = arg;
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct vcache_info *v = realloc(l->v, cap * sizeof(*v));
+		struct listed *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = *info;
+	l->v[l->n].info = *info;
+	l->v[l->n++].live = *live;
+	l->live |= is_live(info);
 	return 0;
 }
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct vcache_info *)a)->name,
-		      ((const struct vcache_info *)b)->name);
+	return strcmp(((const struct listed *)a)->info.name,
+		      ((const struct listed *)b)->info.name);
 }
 
 /* "25", "29.97", "23.976", "12.5": a table has no room for the exact N/D. */
@@ -1203,15 +1247,21 @@ static size_t width(const char *s)
 }
 
 enum { LS_NAME, LS_STATE, LS_SIZE, LS_CAPACITY, LS_FPS, LS_INDEX, LS_OPEN, LS_MAPS,
-       LS_SERVED, LS_ACCESSED, LS_COLS };
+       LS_SERVED, LS_HEAD, LS_TAIL, LS_VIEWERS, LS_ACCESSED, LS_COLS };
 
 static const char *const ls_head[LS_COLS] = {
 	"NAME", "STATE", "SIZE", "CAPACITY", "FPS", "INDEX", "OPEN", "MAPS", "SERVED",
-	"ACCESSED",
+	"HEAD", "TAIL", "VIEWERS", "ACCESSED",
 };
 
+/* Columns of live streams only, shown when the listing has one. */
+static bool ls_live_col(int c)
+{
+	return c == LS_HEAD || c == LS_TAIL || c == LS_VIEWERS;
+}
+
 /* Numbers right-aligned, words left-aligned; the last column unpadded. */
-static void ls_row(const char *const cell[LS_COLS], const size_t w[LS_COLS])
+static void ls_row(const char *const cell[LS_COLS], const size_t w[LS_COLS], bool live)
 {
 	int c;
 
@@ -1219,6 +1269,8 @@ static void ls_row(const char *const cell[LS_COLS], const size_t w[LS_COLS])
 		bool left = c == LS_NAME || c == LS_STATE || c == LS_ACCESSED;
 		int pad = (int)(w[c] - width(cell[c]));
 
+		if (!live && ls_live_col(c))
+			continue;
 		if (c)
 			fputs("  ", stdout);
 		if (!left)
@@ -1240,7 +1292,7 @@ static void ls_table(const struct listing *l)
 	for (c = 0; c < LS_COLS; c++)
 		w[c] = width(ls_head[c]);
 	for (i = 0; text && i < l->n; i++) {
-		const struct vcache_info *in = &l->v[i];
+		const struct vcache_info *in = &l->v[i].info;
 
 		snprintf(text[i][LS_STATE], 40, "%s", state_name(in->state));
 		format_size(text[i][LS_SIZE], 40, in->size);
@@ -1250,6 +1302,15 @@ static void ls_table(const struct listing *l)
 		snprintf(text[i][LS_OPEN], 40, "%" PRIu32, (uint32_t)in->open_count);
 		snprintf(text[i][LS_MAPS], 40, "%" PRIu32, (uint32_t)in->map_count);
 		format_size(text[i][LS_SERVED], 40, in->bytes_served);
+		if (is_live(in)) {
+			format_size(text[i][LS_HEAD], 40, in->size);
+			format_size(text[i][LS_TAIL], 40, in->tail);
+			snprintf(text[i][LS_VIEWERS], 40, "%" PRIu32, (uint32_t)in->viewers);
+		} else {
+			strcpy(text[i][LS_HEAD], "-");
+			strcpy(text[i][LS_TAIL], "-");
+			strcpy(text[i][LS_VIEWERS], "-");
+		}
 		if (in->access_time_ns)
 			format_time(text[i][LS_ACCESSED], 40, in->access_time_ns);
 		else
@@ -1260,12 +1321,12 @@ static void ls_table(const struct listing *l)
 			if (width(text[i][c]) > w[c])
 				w[c] = width(text[i][c]);
 	}
-	ls_row(ls_head, w);
+	ls_row(ls_head, w, l->live);
 	for (i = 0; text && i < l->n; i++) {
-		cell[LS_NAME] = l->v[i].name;
+		cell[LS_NAME] = l->v[i].info.name;
 		for (c = 1; c < LS_COLS; c++)
 			cell[c] = text[i][c];
-		ls_row(cell, w);
+		ls_row(cell, w, l->live);
 	}
 	free(text);
 }
@@ -1280,7 +1341,7 @@ static int cmd_ls(struct ctx *ctx)
 	nl = nl_connect();
 	if (!nl)
 		return EXIT_FAIL;
-	err = vcnl_video_dump(nl, listing_add, &l);
+	err = vcnl_video_dump_live(nl, listing_add, &l);
 	if (err) {
 		ret = nl_fail(nl, -err, "list the videos");
 		goto out;
@@ -1290,7 +1351,7 @@ static int cmd_ls(struct ctx *ctx)
 		/* One video a line, so that line tools work on it too. */
 		fputs(l.n ? "[\n" : "[", stdout);
 		for (i = 0; i < l.n; i++) {
-			put_info_json(&l.v[i]);
+			put_info_json(&l.v[i].info, &l.v[i].live);
 			fputs(i + 1 < l.n ? ",\n" : "\n", stdout);
 		}
 		fputs("]\n", stdout);
@@ -1359,6 +1420,12 @@ static const char *event_name(uint32_t type)
 		return "deleted";
 	case VCACHE_EVENT_EVICTED:
 		return "evicted";
+	case VCACHE_EVENT_LIVE_STARTED:
+		return "started";
+	case VCACHE_EVENT_LIVE_ENDED:
+		return "ended";
+	case VCACHE_EVENT_VIEWER_BEHIND:
+		return "behind";
 	default:
 		return NULL;
 	}
@@ -1367,6 +1434,7 @@ static const char *event_name(uint32_t type)
 static void monitor_human(const struct vcnl_event *ev)
 {
 	const struct vcache_info *in = &ev->video;
+	const struct vcnl_live *live = &ev->live;
 	const char *what = event_name(ev->type);
 	char when[64], fps[64], type[32];
 
@@ -1393,6 +1461,19 @@ static void monitor_human(const struct vcnl_event *ev)
 		format_time(when, sizeof(when), in->access_time_ns);
 		printf(", size %s, last read %s", hsize(in->size), when);
 		break;
+	case VCACHE_EVENT_LIVE_STARTED:
+		format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
+		printf(", ring %s, window %s, %s fps", hsize(live->ring), hsize(in->window),
+		       fps);
+		break;
+	case VCACHE_EVENT_LIVE_ENDED:
+		printf(", head %s, %" PRIu32 " viewer%s", hsize(in->size),
+		       (uint32_t)in->viewers, in->viewers == 1 ? "" : "s");
+		break;
+	case VCACHE_EVENT_VIEWER_BEHIND:
+		printf(", tail %s, head %s, %" PRIu64 " read%s behind so far", hsize(in->tail),
+		       hsize(in->size), live->behind, live->behind == 1 ? "" : "s");
+		break;
 	}
 	putchar('\n');
 }
@@ -1413,7 +1494,7 @@ static int on_event(const struct vcnl_event *ev, void *arg)
 			printf("{\"event\": \"unknown\", \"type\": %" PRIu32 ", ", ev->type);
 		printf("\"seq\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"video\": ",
 		       ev->seq, ev->time_ns);
-		put_info_json(&ev->video);
+		put_info_json(&ev->video, &ev->live);
 		fputs("}\n", stdout);
 	} else {
 		monitor_human(ev);
@@ -1500,6 +1581,177 @@ out:
 	return ret;
 }
 
+/* --- live ---------------------------------------------------------------- */
+
+/* The ring of a live stream: at least four pages (see struct vcache_create). */
+static int live_capacity(const struct ctx *ctx, const char *arg, uint64_t *cap)
+{
+	uint64_t min = 4 * (uint64_t)sysconf(_SC_PAGESIZE);
+	int err;
+
+	if (!arg)
+		return usage_error(ctx, "--capacity is needed: the size of the stream's ring");
+	err = parse_size(arg, cap);
+	if (err)
+		return usage_error(ctx, "bad --capacity %s: %s", show(arg),
+				   err == -ERANGE ? "too large" :
+				   "want a byte count such as 256K, 64M or 1.5G");
+	if (*cap < min)
+		return usage_error(ctx, "--capacity %s is too small: a ring holds at least %s",
+				   show(arg), hsize(min));
+	return EXIT_OK;
+}
+
+/* The stream being fed: our descriptor is its writer. */
+struct live {
+	int fd;
+	const char *name;
+	char *data;		/* the ring, mapped twice in a row, writable */
+	uint64_t ring;
+	uint64_t zone;		/* the landing zone ahead of the head */
+	uint64_t head;
+};
+
+/*
+ * Lands what stdin has straight in the ring at the head, with no buffer of
+ * our own (the zone ahead of the head is the writer's, and contiguous even
+ * across the wrap), then commits it. Returns 0 to go on, -1 at the end of
+ * stdin, or EXIT_FAIL after a message.
+ */
+static int live_land(struct live *lv)
+{
+	struct vcache_commit commit;
+	ssize_t n = read(STDIN_FILENO, lv->data + lv->head % lv->ring, lv->zone);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n < 0)
+		return fail(errno, "read stdin");
+	if (!n)
+		return -1;
+	memset(&commit, 0, sizeof(commit));
+	commit.size = lv->head + n;
+	if (ioctl(lv->fd, VCACHE_IOC_COMMIT, &commit))
+		return fail(errno, "commit to live stream %s", show(lv->name));
+	lv->head += n;
+	return 0;
+}
+
+/* Maps the control page for the ring's geometry, then the ring writable. */
+static int live_map(struct live *lv)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct vcache_live_ctrl *ctrl;
+
+	ctrl = mmap(NULL, ps, PROT_READ, MAP_SHARED, lv->fd, 0);
+	if (ctrl == MAP_FAILED)
+		return fail(errno, "map live stream %s", show(lv->name));
+	lv->ring = ctrl->ring_size;
+	lv->zone = ctrl->zone;
+	munmap(ctrl, ps);
+	lv->data = mmap(NULL, 2 * lv->ring, PROT_READ | PROT_WRITE, MAP_SHARED, lv->fd,
+			(off_t)ps * VCACHE_LIVE_DATA_PGOFF);
+	if (lv->data == MAP_FAILED) {
+		lv->data = NULL;
+		return fail(errno, "map live stream %s for writing", show(lv->name));
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Creates live stream NAME and feeds it from stdin until the end of stdin
+ * or SIGINT/SIGTERM/SIGHUP, then ends it; it keeps its window, for
+ * viewers, until rm. The signals come through a signalfd polled with
+ * stdin, blocked from before CREATE on, so that no signal can leave the
+ * stream without its end.
+ */
+static int cmd_live(struct ctx *ctx)
+{
+	const char *cap = ctx->optval[0], *fps = ctx->optval[1];
+	char name[VCACHE_NAME_MAX];
+	struct live lv = { .fd = -1, .name = name };
+	struct vcache_create req;
+	struct vcache_stats st;
+	uint32_t num = 25, den = 1;
+	struct pollfd pfd[2];
+	sigset_t sigs, old;
+	uint64_t capacity;
+	int ret, err, sfd = -1;
+
+	ret = name_field(ctx, ctx->argv[0], name);
+	if (ret)
+		return ret;
+	ret = live_capacity(ctx, cap, &capacity);
+	if (ret)
+		return ret;
+	if (fps && parse_fps(fps, &num, &den))
+		return usage_error(ctx, "bad --fps %s: want N, N/D or a decimal such as 29.97, %s",
+				   show(fps), "from 1 to 1000 frames a second");
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		ret = fail(errno, "watch for signals");
+		goto out;
+	}
+	lv.fd = dev_open(ctx, O_RDWR);
+	if (lv.fd < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	memcpy(req.name, name, sizeof(req.name));
+	req.capacity = capacity;
+	req.fps_num = num;
+	req.fps_den = den;
+	req.flags = VCACHE_CREATE_LIVE;
+	if (ioctl(lv.fd, VCACHE_IOC_CREATE, &req)) {
+		err = errno;
+		if (err == EFBIG && !ioctl(lv.fd, VCACHE_IOC_STATS, &st))
+			ret = fail(err, "create live stream %s: ring %s, but the cache holds at most %s",
+				   show(name), hsize(capacity), hsize(st.mem_limit));
+		else
+			ret = fail(err, "create live stream %s", show(name));
+		goto out;
+	}
+	ret = live_map(&lv);
+	pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	while (!ret) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno != EINTR)
+				ret = fail(errno, "wait for stdin");
+			continue;
+		}
+		if (pfd[1].revents)
+			break;		/* asked to stop: a normal end */
+		if (!pfd[0].revents)
+			continue;
+		ret = live_land(&lv);
+		if (ret < 0) {
+			ret = EXIT_OK;
+			break;		/* the end of stdin */
+		}
+	}
+	/* Ends the stream even after a failure: viewers get their end of file. */
+	if (ioctl(lv.fd, VCACHE_IOC_SEAL, 0) && !ret)
+		ret = fail(errno, "end live stream %s", show(name));
+	if (!ret)
+		printf("ended %s: %s streamed\n", show(name), hsize(lv.head));
+out:
+	if (lv.data)
+		munmap(lv.data, 2 * lv.ring);
+	if (lv.fd >= 0)
+		close(lv.fd);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
 /* --- the table, help and dispatch ---------------------------------------- */
 
 static int cmd_help(struct ctx *ctx);
@@ -1527,6 +1779,14 @@ static const struct cmd_opt monitor_opts[] = {
 
 _Static_assert(sizeof(monitor_opts) / sizeof(monitor_opts[0]) <= CMD_MAX_OPTS + 1, "ctx->optval");
 
+static const struct cmd_opt live_opts[] = {
+	{ "--capacity", "SIZE", "bytes in the stream's ring (required; at least 16K)" },
+	{ "--fps", "N[/D]", "frame rate: 30000/1001, 29.97, 12.5 ... (default 25)" },
+	{ 0 }
+};
+
+_Static_assert(sizeof(live_opts) / sizeof(live_opts[0]) <= CMD_MAX_OPTS + 1, "ctx->optval");
+
 static const struct cmd cmds[] = {
 	{
 		.name = "load",
@@ -1534,10 +1794,12 @@ static const struct cmd cmds[] = {
 		.opts = load_opts,
 		.summary = "Create video NAME from FILE (- for stdin) and seal it.",
 		.help =
-			"FILE is read straight into a writable mapping of the video. From\n"
-			"stdin, a pipe or a device, --capacity is required and the video\n"
-			"holds what arrives, up to it. If anything fails, the video is\n"
-			"deleted again. Shows progress on a terminal for files over 64 MiB.\n"
+			"FILE is read with kernel AIO, O_DIRECT where its file system\n"
+			"supports it, straight into a writable mapping of the video (-v\n"
+			"says how). From stdin, a pipe or a device, --capacity is required\n"
+			"and the video holds what arrives, up to it. If anything fails, the\n"
+			"video is deleted again. Shows progress on a terminal for files over\n"
+			"64 MiB.\n"
 			"\n"
 			"MPEG-TS video (H.264, HEVC, MPEG-2) is indexed from the video's own\n"
 			"pages before the seal, for seek and cat --at; one line then tells\n"
@@ -1576,6 +1838,22 @@ static const struct cmd cmds[] = {
 		.handler = cmd_seek,
 	},
 	{
+		.name = "live",
+		.args = { "NAME" },
+		.opts = live_opts,
+		.summary = "Broadcast stdin as live stream NAME, until its end.",
+		.help =
+			"Creates live stream NAME with a ring of --capacity bytes and feeds\n"
+			"it from stdin, which lands straight in the ring (no copy of ours).\n"
+			"Viewers read the most recent three quarters of the ring; info\n"
+			"and ls show the head, the tail and the viewers. At the end of\n"
+			"stdin, or at SIGINT, SIGTERM or SIGHUP, the stream ends (viewers\n"
+			"get end of file) and keeps its window until rm. Prints one line\n"
+			"then: how much was streamed.\n"
+			"  ffmpeg -re -i in.ts -c copy -f mpegts - | vcachectl live cam1 --capacity 64M\n",
+		.handler = cmd_live,
+	},
+	{
 		.name = "ls",
 		.json = true,
 		.summary = "List the videos, by name.",
@@ -1588,7 +1866,10 @@ static const struct cmd cmds[] = {
 		.args = { "NAME" },
 		.json = true,
 		.summary = "Describe video NAME.",
-		.help = "With -j, one JSON object with every field of struct vcache_info.\n",
+		.help =
+			"With -j, one JSON object with every field of struct vcache_info;\n"
+			"a live stream's has a \"live\" object too: head, tail, ring, window,\n"
+			"viewers, and behind (reads refused because the viewer fell behind).\n",
 		.handler = cmd_info,
 	},
 	{
@@ -1621,7 +1902,9 @@ static const struct cmd cmds[] = {
 		.json = true,
 		.summary = "Print what happens to videos as it happens.",
 		.help =
-			"One line per event: created, sealed, deleted, evicted. With -j,\n"
+			"One line per event: created, sealed, deleted, evicted; for live\n"
+			"streams started, ended, and behind (a viewer fell behind the\n"
+			"window; at most one a stream every 100 ms). With -j,\n"
 			"one JSON object per line. Events beyond the kernel's rate limit\n"
 			"are dropped; a \"lost\" line says how many.\n",
 		.handler = cmd_monitor,
@@ -1697,7 +1980,7 @@ static void print_help(void)
 {
 	size_t i;
 
-	fputs("usage: " PROG " [--device PATH] [-j] COMMAND [ARG...]\n\n"
+	fputs("usage: " PROG " [--device PATH] [-j] [-v] COMMAND [ARG...]\n\n"
 	      "Commands:\n", stdout);
 	for (i = 0; i < NR_CMDS; i++) {
 		fputs("  ", stdout);
@@ -1708,6 +1991,7 @@ static void print_help(void)
 	      "  --device PATH  the vcache device (default " DEFAULT_DEVICE "); ls, info,\n"
 	      "                 rm, stats, limit and monitor use netlink instead\n"
 	      "  -j, --json     print JSON, for commands that print data\n"
+	      "  -v, --verbose  say how load reads FILE (kernel AIO, O_DIRECT...)\n"
 	      "  -h, --help     this help; after COMMAND, COMMAND's help\n"
 	      "\nExit status: 0 done, 1 failed, 2 usage error.\n", stdout);
 }
@@ -1767,6 +2051,10 @@ static int parse_args(struct ctx *ctx, int argc, char **argv)
 		}
 		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			ctx->json = true;
+			continue;
+		}
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			ctx->verbose = true;
 			continue;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
