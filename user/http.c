@@ -173,6 +173,10 @@ static int parse_request_line(const char *p, size_t len, struct http_request *re
 		req->method = HTTP_GET;		/* methods are case-sensitive */
 	else if (req->method_name.len == 4 && !memcmp(p, "HEAD", 4))
 		req->method = HTTP_HEAD;
+	else if (req->method_name.len == 3 && !memcmp(p, "PUT", 3))
+		req->method = HTTP_PUT;
+	else if (req->method_name.len == 4 && !memcmp(p, "POST", 4))
+		req->method = HTTP_POST;
 	else
 		req->method = HTTP_OTHER;
 
@@ -230,6 +234,8 @@ static int set_once(struct http_span *field, struct http_span v)
 
 struct header_state {
 	bool te;		/* a Transfer-Encoding was sent */
+	bool te_twice;		/* ...more than once */
+	bool te_chunked;	/* ...and it said exactly "chunked" */
 	bool close;		/* Connection: close */
 	bool keep_alive;	/* Connection: keep-alive */
 };
@@ -261,12 +267,19 @@ static int parse_field(const char *p, size_t len, struct http_request *req,
 	if (http_span_eq(name, "content-length"))
 		return parse_length(v, req);
 	if (http_span_eq(name, "transfer-encoding")) {
+		/* Only a lone "chunked": a list of codings is not decoded here. */
+		hs->te_twice |= hs->te;
 		hs->te = true;
+		hs->te_chunked = http_span_eq(v, "chunked");
 		return 0;
 	}
 	if (http_span_eq(name, "connection")) {
 		hs->close |= http_has_token(v, "close");
 		hs->keep_alive |= http_has_token(v, "keep-alive");
+		return 0;
+	}
+	if (http_span_eq(name, "expect")) {
+		req->expect_continue |= http_span_eq(v, "100-continue");
 		return 0;
 	}
 	if (http_span_eq(name, "range"))
@@ -288,9 +301,11 @@ static int finish_head(struct http_request *req, const struct header_state *hs)
 {
 	if (hs->te) {
 		/* Both: the classic smuggling shape. In 1.0, TE is faulty framing. */
-		if (req->has_length || req->minor == 0)
+		if (req->has_length || req->minor == 0 || hs->te_twice)
 			return -400;
-		return -501;
+		if (!hs->te_chunked)
+			return -501;
+		req->chunked = true;
 	}
 	/* A 1.1 request without Host is a 400 (RFC 9112 section 3.2). */
 	if (req->minor == 1 && !req->host.p)
@@ -354,7 +369,9 @@ ssize_t http_parse_request(const char *buf, size_t len, size_t max_head,
 const char *http_reason(int status)
 {
 	switch (status) {
+	case 100: return "Continue";
 	case 200: return "OK";
+	case 201: return "Created";
 	case 206: return "Partial Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
@@ -362,12 +379,14 @@ const char *http_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 411: return "Length Required";
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Unknown";
 	}

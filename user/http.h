@@ -10,8 +10,8 @@
  * The parser is strict where leniency lets two parsers disagree about where
  * a message ends (RFC 9112 section 11.2, request smuggling): lines end with
  * CRLF only, obsolete line folding, whitespace before a colon, a NUL or a
- * bare CR anywhere, a Transfer-Encoding, and an invalid or ambiguous
- * Content-Length are all refused. Everything the server does not use is
+ * bare CR anywhere, a Transfer-Encoding other than exactly "chunked" (once),
+ * and an invalid or ambiguous Content-Length are all refused. Everything the server does not use is
  * skipped after it has been checked against the grammar.
  */
 #ifndef VCACHE_HTTP_H
@@ -32,6 +32,8 @@ struct http_span {
 enum http_method {
 	HTTP_GET,
 	HTTP_HEAD,
+	HTTP_PUT,		/* live ingest only */
+	HTTP_POST,		/* live ingest only */
 	HTTP_OTHER,		/* a valid method token we do not serve: 405 */
 };
 
@@ -49,6 +51,9 @@ enum http_method {
  * @keep_alive:  the connection may stay open after the response.
  * @has_length:  a Content-Length was sent; @length is its value.
  * @length:      see @has_length.
+ * @chunked:     the body comes in the chunked coding (Transfer-Encoding:
+ *               chunked, the only coding taken; see user/chunked.h).
+ * @expect_continue: Expect: 100-continue was sent.
  * @host:        the Host field (required in HTTP/1.1).
  * @range:       the Range field, if any.
  * @if_range:    the If-Range field, if any.
@@ -68,6 +73,8 @@ struct http_request {
 	bool keep_alive;
 	bool has_length;
 	uint64_t length;
+	bool chunked;
+	bool expect_continue;
 	struct http_span host;
 	struct http_span range;
 	struct http_span if_range;
@@ -84,7 +91,9 @@ struct http_request {
  * more bytes are needed and nothing seen so far is wrong; or a negative HTTP
  * status: -400 (malformed, or a smuggling risk), -414 (the request line
  * alone passes @max_head), -431 (the head passes @max_head), -501 (a
- * Transfer-Encoding: we take no request bodies), -505 (not HTTP/1.x).
+ * Transfer-Encoding other than "chunked"), -505 (not HTTP/1.x). Both a
+ * Transfer-Encoding and a Content-Length, a Transfer-Encoding in HTTP/1.0,
+ * or two Transfer-Encoding fields are a 400.
  * A head may be refused before it is complete, as soon as it cannot be
  * valid any more, so that garbage is answered at once. @req is only
  * meaningful after a positive return.

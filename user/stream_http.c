@@ -11,6 +11,7 @@
  *                                If-Modified-Since
  *   GET|HEAD /v/NAME?t=TC        from the keyframe at or before timecode TC
  *   GET|HEAD /v/NAME?loop=N      N passes (0: forever), chunked
+ *   /live/...                    live streams: stream_live.c
  * ?t= and ?loop= responses are views computed per request: they carry no
  * validators, ignore Range and conditionals, and say Accept-Ranges: none.
  *
@@ -83,7 +84,7 @@ static void resp_init(struct conn *c)
 }
 
 /* The status line and the fields every response has. */
-static void head_start(struct worker *w, struct conn *c, int status)
+void head_start(struct worker *w, struct conn *c, int status)
 {
 	c->r.status = status;
 	out_printf(c, "HTTP/1.1 %d %s\r\nServer: " PROG "\r\nDate: %s\r\n",
@@ -98,7 +99,7 @@ static void head_start(struct worker *w, struct conn *c, int status)
  * Ends the head that began at @start and plans it as the first segment,
  * then the text body at [@body, @body_end) of conn->out, if any.
  */
-static void head_end(struct conn *c, size_t start)
+void head_end(struct conn *c, size_t start)
 {
 	out_printf(c, "\r\n");
 	add_seg(c, SEG_OUT, start, c->out_len);
@@ -114,10 +115,7 @@ static bool is_head(const struct conn *c)
  * A short text/plain response: "404 Not Found: no video named x\n". @extra
  * is more header lines, each ending in CRLF, or NULL.
  */
-static void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
-			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
+void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
 			 const char *fmt, ...)
 {
 	char body[512];
@@ -165,7 +163,9 @@ struct list_state {
 static const char *state_name(uint32_t state)
 {
 	return state == VCACHE_STATE_SEALED ? "sealed" :
-	       state == VCACHE_STATE_LOADING ? "loading" : "unknown";
+	       state == VCACHE_STATE_LOADING ? "loading" :
+	       state == VCACHE_STATE_LIVE ? "live" :
+	       state == VCACHE_STATE_ENDED ? "ended" : "unknown";
 }
 
 static int list_one(const struct vcache_info *in, void *arg)
@@ -513,8 +513,12 @@ void http_respond(struct worker *w, struct conn *c)
 
 	resp_init(c);
 	/* A body we do not read would be taken for the next request. */
-	c->close_after = !req->keep_alive || (req->has_length && req->length);
-	if (req->method == HTTP_OTHER) {
+	c->close_after = !req->keep_alive || (req->has_length && req->length) || req->chunked;
+	if (req->path.len >= 6 && !memcmp(req->path.p, "/live/", 6)) {
+		live_respond(w, c, (struct http_span){ req->path.p + 6, req->path.len - 6 });
+		return;
+	}
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
 		respond_text(w, c, 405, "Allow: GET, HEAD\r\n",
 			     "only GET and HEAD are served here");
 		return;

@@ -377,6 +377,7 @@ int resp_send(struct worker *w, struct conn *c)
 /* The response is over, sent or not: let go of what it held. */
 void resp_release(struct worker *w, struct conn *c)
 {
+	live_release(w, c);
 	if (c->r.v) {
 		video_put(w, c->r.v);
 		c->r.v = NULL;

@@ -55,6 +55,9 @@ struct config cfg = {
 	.send_timeout_ms = 30000,
 	.drain_timeout_ms = 10000,
 	.max_conns = 10000,
+	.live_capacity = 64 << 20,
+	.live_fps_num = 30000,
+	.live_fps_den = 1001,
 };
 
 static atomic_uint total_conns;
@@ -116,7 +119,7 @@ static void log_request(struct worker *w, struct conn *c, bool aborted)
 {
 	const struct resp *r = &c->r;
 	char line[1024], method[64], target[512], request[600] = "-", range[160] = "-";
-	char when[32];
+	char when[32], live[160] = "";
 	struct timespec ts;
 	struct tm tm;
 	uint64_t dur = now_ns() - c->resp_start_ns;
@@ -135,12 +138,13 @@ static void log_request(struct worker *w, struct conn *c, bool aborted)
 		if (c->req.range.p)
 			c_escape(range, sizeof(range), c->req.range.p, c->req.range.len);
 	}
+	live_log(c, live, sizeof(live));
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s \"%s\" %d %" PRIu64
-		     " \"%s\" %" PRIu64 ".%03ums %s%s\n", when, ts.tv_nsec / 1000000, c->peer,
+		     " \"%s\" %" PRIu64 ".%03ums %s%s%s\n", when, ts.tv_nsec / 1000000, c->peer,
 		     request, r->status, r->sent > r->head_bytes ? r->sent - r->head_bytes : 0,
 		     range, dur / 1000000, (unsigned int)(dur / 1000 % 1000),
 		     r->file_sent ? send_mode_names[r->mode] : "-",
-		     aborted ? " aborted" : "");
+		     aborted ? " aborted" : "", live);
 	if (n >= sizeof(line))
 		n = sizeof(line) - 1;
 	if (w->loglen + n > sizeof(w->logbuf))
@@ -190,6 +194,7 @@ static void conn_unlink(struct conn **head, struct conn *c)
 
 static void conn_free(struct worker *w, struct conn *c)
 {
+	live_free(c);
 	free(c->in);
 	free(c->out);
 	free(c->buf);
@@ -220,7 +225,7 @@ static void conn_close(struct worker *w, struct conn *c)
 {
 	if (c->dead)
 		return;
-	if (c->state == ST_SEND)
+	if (c->state == ST_SEND || c->state == ST_INGEST)
 		log_request(w, c, true);
 	resp_release(w, c);
 	if (c->aio_waiting)
@@ -320,7 +325,7 @@ static const char *parse_error_text(int status)
 	case 431:
 		return "the request head is larger than --max-header-bytes";
 	case 501:
-		return "Transfer-Encoding is not supported: requests here have no body";
+		return "only the chunked Transfer-Encoding is taken";
 	case 505:
 		return "only HTTP/1.0 and HTTP/1.1 are served";
 	default:
@@ -333,6 +338,8 @@ static void start_response(struct worker *w, struct conn *c, ssize_t n)
 {
 	c->resp_start_ns = now_ns();
 	w->requests++;
+	/* A live ingest switches to ST_INGEST, to take the body first. */
+	c->state = ST_SEND;
 	if (n > 0) {
 		c->have_req = true;
 		http_respond(w, c);
@@ -342,7 +349,6 @@ static void start_response(struct worker *w, struct conn *c, ssize_t n)
 		c->close_after = true;
 		http_respond_error(w, c, -n, parse_error_text(-n));
 	}
-	c->state = ST_SEND;
 }
 
 /*
@@ -428,8 +434,16 @@ void conn_run(struct worker *w, struct conn *c)
 
 	while (!c->dead) {
 		switch (c->state) {
+		case ST_INGEST:
+			ret = live_ingest_run(w, c);
+			if (ret < 0)
+				conn_close(w, c);
+			if (ret <= 0)
+				return;
+			c->state = ST_SEND;
+			break;
 		case ST_SEND:
-			ret = resp_send(w, c);
+			ret = c->live ? live_send(w, c) : resp_send(w, c);
 			if (ret < 0) {
 				conn_close(w, c);
 				return;
@@ -552,7 +566,16 @@ static void sweep(struct worker *w)
 				conn_run(w, c);
 			}
 			break;
+		case ST_INGEST:
+			/* A broadcaster that sends nothing: the stream ends. */
+			if (idle >= cfg.idle_timeout_ms ||
+			    (w->stopping && w->now_ms >= w->stop_deadline_ms))
+				conn_close(w, c);
+			break;
 		case ST_SEND:
+			/* A live viewer waiting for the broadcaster is not idle. */
+			if (live_waiting(c))
+				c->active_ms = w->now_ms;
 			/* The client reads nothing (or the drain is over): nothing to say. */
 			if (idle >= cfg.send_timeout_ms ||
 			    (w->stopping && w->now_ms >= w->stop_deadline_ms))
@@ -644,6 +667,9 @@ static void *worker_main(void *arg)
 				if (!((struct conn *)k)->dead)
 					conn_run(w, (struct conn *)k);
 				break;
+			case EP_LIVE:
+				live_event(w, k);
+				break;
 			}
 		}
 	}
@@ -716,7 +742,10 @@ static int usage(FILE *f)
 		"Serves the videos of /dev/vcache over HTTP/1.1: GET/HEAD /v/NAME (Range,\n"
 		"If-Range, If-None-Match, If-Modified-Since), /v/NAME?t=HH:MM:SS:FF (from the\n"
 		"keyframe at or before; HH:MM:SS;FF for drop-frame), /v/NAME?loop=N (N passes,\n"
-		"0 for ever, chunked), and GET /v/ (a JSON list of the cache).\n\n"
+		"0 for ever, chunked), and GET /v/ (a JSON list of the cache).\n"
+		"Live: PUT or POST /live/NAME[?fps=RATE] ingests a stream (Content-Length or\n"
+		"chunked); GET /live/NAME follows it from its latest keyframe (chunked),\n"
+		"/live/NAME?t=TC from a timecode still in the ring; GET /live/ has counters.\n\n"
 		"Options:\n"
 		"  --listen ADDR:PORT     where to listen (default " DEFAULT_LISTEN
 		"; [::1]:8080 for IPv6)\n"
@@ -733,6 +762,12 @@ static int usage(FILE *f)
 		"  --send-timeout SEC     a response may make no progress (default 30)\n"
 		"  --drain-timeout SEC    on SIGINT/SIGTERM, responses under way get (default 10)\n"
 		"  --max-conns N          open connections, all threads (default 10000): 503\n"
+		"  --live-capacity SIZE   ring of a live stream PUT /live/NAME creates\n"
+		"                         (default 64M; the last quarter is the landing zone)\n"
+		"  --live-fps RATE        its frame rate unless the PUT says ?fps= (default\n"
+		"                         30000/1001): timecodes of ?t= count in it\n"
+		"  --live-sndbuf SIZE     socket send buffer of live viewers (default: the\n"
+		"                         kernel's autotuning); bounds their lag\n"
 		"  -h, --help             this help\n\n"
 		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
 		"the log. On exit, the bytes sent by each send path go to stderr.\n");
@@ -816,6 +851,9 @@ enum {
 	OPT_SEND_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_MAX_CONNS,
+	OPT_LIVE_CAPACITY,
+	OPT_LIVE_FPS,
+	OPT_LIVE_SNDBUF,
 };
 
 static int parse_options(int argc, char **argv)
@@ -833,6 +871,9 @@ static int parse_options(int argc, char **argv)
 		{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
 		{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "live-capacity", required_argument, NULL, OPT_LIVE_CAPACITY },
+		{ "live-fps", required_argument, NULL, OPT_LIVE_FPS },
+		{ "live-sndbuf", required_argument, NULL, OPT_LIVE_SNDBUF },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -899,6 +940,29 @@ static int parse_options(int argc, char **argv)
 				return 2;
 			}
 			cfg.max_conns = u;
+			break;
+		case OPT_LIVE_CAPACITY:
+			if (parse_size(optarg, &v) || v < 16384 || v > (1ULL << 40)) {
+				fprintf(stderr, PROG ": bad --live-capacity %s: want 16K to 1T\n",
+					optarg);
+				return 2;
+			}
+			cfg.live_capacity = v;
+			break;
+		case OPT_LIVE_SNDBUF:
+			if (parse_size(optarg, &v) || v < 4096 || v > (1 << 30)) {
+				fprintf(stderr, PROG ": bad --live-sndbuf %s: want 4K to 1G\n",
+					optarg);
+				return 2;
+			}
+			cfg.live_sndbuf = v;
+			break;
+		case OPT_LIVE_FPS:
+			if (parse_fps(optarg, &cfg.live_fps_num, &cfg.live_fps_den)) {
+				fprintf(stderr, PROG ": bad --live-fps %s: want N, N/D or a decimal "
+					"such as 29.97\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			return usage(stdout) - 1;
@@ -980,6 +1044,7 @@ static void print_totals(struct worker *workers)
 	for (m = 0; m < SEND_NR; m++)
 		fprintf(stderr, " %s %" PRIu64 "%s", send_mode_names[m], bytes[m],
 			m + 1 < SEND_NR ? "," : "\n");
+	live_totals();
 }
 
 int main(int argc, char **argv)

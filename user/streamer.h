@@ -5,6 +5,7 @@
  *   stream_http.c   a parsed request -> a response (headers + body plan)
  *   stream_send.c   sending a response: the four send paths
  *   stream_video.c  each worker's table of open (and mapped) videos
+ *   stream_live.c   live streams: PUT/POST ingest, GET viewers following the head
  *
  * Each worker thread owns everything it touches: its listening socket
  * (SO_REUSEPORT), its epoll set, its connections, its video table, its AIO
@@ -51,6 +52,9 @@ struct config {
 	uint64_t send_timeout_ms;	/* a response may make no progress */
 	uint64_t drain_timeout_ms;	/* SIGTERM: in-flight responses get */
 	unsigned int max_conns;
+	uint64_t live_capacity;		/* ring of a live stream a PUT creates */
+	uint32_t live_fps_num, live_fps_den;
+	unsigned int live_sndbuf;	/* SO_SNDBUF of live viewers, 0: the kernel's */
 };
 
 extern struct config cfg;
@@ -83,6 +87,7 @@ enum ep_kind {
 	EP_WAKE,
 	EP_AIO,
 	EP_CONN,
+	EP_LIVE,	/* a live viewer's descriptor: data past its position */
 };
 
 /*
@@ -134,11 +139,13 @@ struct resp {
 
 enum conn_state {
 	ST_READ,	/* waiting for (the rest of) a request head */
+	ST_INGEST,	/* taking a live stream's request body */
 	ST_SEND,	/* sending a response */
 	ST_LINGER,	/* response sent, closing: draining what the client sends */
 };
 
 struct worker;
+struct live;
 
 struct conn {
 	enum ep_kind kind;		/* EP_CONN: first member */
@@ -175,6 +182,7 @@ struct conn {
 	bool aio_waiting;		/* on the worker's list for a free slot */
 	int aio_err;
 	struct conn *aio_next;
+	struct live *live;		/* a live ingest or viewer; stream_live.c */
 };
 
 struct worker {
@@ -205,6 +213,7 @@ struct worker {
 	/* Counters, summed at exit. */
 	uint64_t requests;
 	uint64_t bytes[SEND_NR];
+	uint64_t live_in;		/* bytes ingested into live streams */
 	/* Access log lines waiting for one write(2). */
 	char logbuf[4096];
 	size_t loglen;
@@ -220,12 +229,32 @@ void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(p
 void http_respond(struct worker *w, struct conn *c);
 void http_respond_error(struct worker *w, struct conn *c, int status, const char *why);
 bool out_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void head_start(struct worker *w, struct conn *c, int status);
+void head_end(struct conn *c, size_t start);
 
 /* stream_send.c: 1 done, 0 blocked (socket full or AIO pending), -1 failed. */
 int resp_send(struct worker *w, struct conn *c);
 void resp_release(struct worker *w, struct conn *c);
 void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res, void *arg);
 void send_aio_retry(struct worker *w);
+
+/*
+ * stream_live.c. live_respond() answers /live/ requests; an ingest then
+ * runs in ST_INGEST (live_ingest_run(): 1 body done and the response
+ * planned, 0 blocked, -1 failed), a viewer in ST_SEND through live_send()
+ * (as resp_send()). live_event() is the EP_LIVE epoll event.
+ */
+void live_respond(struct worker *w, struct conn *c, struct http_span rest);
+int live_ingest_run(struct worker *w, struct conn *c);
+int live_send(struct worker *w, struct conn *c);
+void live_event(struct worker *w, enum ep_kind *k);
+bool live_waiting(const struct conn *c);
+void live_release(struct worker *w, struct conn *c);
+void live_free(struct conn *c);
+size_t live_log(const struct conn *c, char *buf, size_t size);
+void live_totals(void);
 
 /* stream_video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);

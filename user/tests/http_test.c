@@ -142,8 +142,15 @@ TEST(other_methods_parse)
 	struct http_request req;
 
 	ASSERT_GT(parse("POST /v/a HTTP/1.1\r\nHost: x\r\n\r\n", &req), 0);
-	EXPECT_EQ(HTTP_OTHER, req.method);
+	EXPECT_EQ(HTTP_POST, req.method);
 	EXPECT_TRUE(span_is(req.method_name, "POST"));
+	ASSERT_GT(parse("PUT /live/a HTTP/1.1\r\nHost: x\r\n\r\n", &req), 0);
+	EXPECT_EQ(HTTP_PUT, req.method);
+	EXPECT_TRUE(span_is(req.path, "/live/a"));
+	ASSERT_GT(parse("DELETE /v/a HTTP/1.1\r\nHost: x\r\n\r\n", &req), 0);
+	EXPECT_EQ(HTTP_OTHER, req.method);
+	ASSERT_GT(parse("put /v/a HTTP/1.1\r\nHost: x\r\n\r\n", &req), 0);
+	EXPECT_EQ(HTTP_OTHER, req.method);
 	ASSERT_GT(parse("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", &req), 0);
 	ASSERT_GT(parse("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", &req), 0);
 	/* Methods are case-sensitive: "get" is some other method. */
@@ -219,7 +226,18 @@ TEST(smuggling_guards)
 				  "Transfer-Encoding: chunked\r\n\r\n"));
 	EXPECT_EQ(-400, status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
 				  "Content-Length: 5\r\n\r\n"));
-	EXPECT_EQ(-501, status_of("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+	/* chunked alone is taken (live ingest); other codings are not. */
+	ASSERT_GT(parse("PUT /live/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n",
+			&req), 0);
+	EXPECT_TRUE(req.chunked);
+	EXPECT_FALSE(req.has_length);
+	ASSERT_GT(parse("PUT /live/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n", &req), 0);
+	EXPECT_FALSE(req.chunked);
+	EXPECT_EQ(-501, status_of("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
+	EXPECT_EQ(-501, status_of("PUT / HTTP/1.1\r\nHost: x\r\n"
+				  "Transfer-Encoding: gzip, chunked\r\n\r\n"));
+	EXPECT_EQ(-400, status_of("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n"));
 	EXPECT_EQ(-400, status_of("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"));
 	EXPECT_EQ(-400, status_of("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
 				  "Content-Length: 6\r\n\r\n"));

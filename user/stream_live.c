@@ -1,0 +1,931 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer: live streams (see "Live streams" in linux/vcache.h).
+ *
+ *   PUT|POST /live/NAME   ingest: the request body (Content-Length or
+ *                         chunked) becomes the live stream NAME
+ *   GET|HEAD /live/NAME   follow it from its latest keyframe, chunked
+ *   GET /live/NAME?t=TC   from the keyframe at or before timecode TC, as
+ *                         long as the ring still holds it
+ *   GET|HEAD /live/       JSON: the streamer's live counters
+ *
+ * Ingest is zero-copy: the streamer creates the stream (a ring of
+ * --live-capacity bytes, at --live-fps or ?fps=), maps the ring writable
+ * and recv(2)s the body straight into the landing zone at the head, then
+ * VCACHE_IOC_COMMITs the new head once the socket runs dry (or the zone is
+ * full): one commit per burst, not per recv. Chunked framing is read
+ * through a 32-byte buffer (user/chunked.c says how many data bytes come
+ * next, and those are received into the ring), so only the framing and the
+ * few data bytes that share its recv are copied, and the body bytes that
+ * came with the request head. The committed bytes are indexed in place
+ * (user/tsindex.c reads the mapping) and their keyframes appended to the
+ * stream's live index, so that viewers can join at a keyframe and ?t= can
+ * rewind. The end of the body seals the stream (201 Created); a client
+ * that goes away, or a malformed chunked body (400), closes the writer,
+ * which ends the stream as well: viewers get the last chunk either way.
+ *
+ * A name is taken if it is a VOD video or a live stream still being written
+ * (409: the kernel allows one writer). A live stream that has ended is
+ * replaced by a new PUT. A body needs a length: neither Content-Length nor
+ * chunked is a 411. Appending to a live stream after its writer is gone is
+ * not possible: the kernel ends a stream when its writer closes.
+ *
+ * Viewers read with pread(2) on a descriptor of their own, non-blocking:
+ * EAGAIN at the head arms EPOLLIN|EPOLLONESHOT on it (the module's poll,
+ * at the descriptor's file position), 0 is the end of the stream (the last
+ * chunk goes out), EOVERFLOW means the viewer fell behind the window: it is
+ * re-joined at the latest keyframe (or at the head, without an index) and
+ * counted, in the access log ("rejoins=N"), in GET /live/ and in the totals
+ * at exit. A chunk, once announced, must be sent whole while the ring moves
+ * on, so each one is read into the connection's buffer first (the kernel
+ * refuses a read that raced with an overwrite): one copy, and a viewer
+ * never gets torn bytes. --live-sndbuf bounds a viewer's socket buffer, and
+ * with it how far behind the head a viewer may be before it notices.
+ * HTTP/1.0 viewers get the raw stream, ended by the
+ * close. Range, If-Range and conditionals are ignored on live streams (200,
+ * Accept-Ranges: none): their bytes are not a fixed representation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vcache/name.h>
+#include "chunked.h"
+#include "parse.h"
+#include "streamer.h"
+#include "tsindex.h"
+
+/* A viewer's chunk: framing room, then up to LIVE_BUF bytes, then CRLF. */
+#define LIVE_HDR	24
+#define LIVE_BUF	(256 * 1024)
+#define FRAMING_RECV	32
+
+struct live {
+	enum ep_kind kind;		/* EP_LIVE: first member */
+	struct conn *c;
+	bool ingest;
+	char name[VCACHE_NAME_MAX];
+	int fd;
+
+	/* ingest */
+	const struct vcache_live_ctrl *ctrl;
+	uint8_t *data;			/* the ring, twice */
+	size_t ps;
+	uint64_t ring, zone, window;
+	uint64_t head;			/* committed */
+	uint64_t landed;		/* head + bytes received but not committed */
+	bool chunked;
+	struct chunked ck;
+	uint64_t body_left;		/* Content-Length bodies */
+	const char *pre;		/* body bytes that came with the head */
+	size_t pre_len;
+	char fb[FRAMING_RECV];		/* chunk framing, received */
+	size_t fb_off, fb_len;
+	uint64_t copied;		/* bytes that did not land by recv */
+	uint64_t commits;
+	struct tsindex *ix;
+	struct vcache_index_entry *batch;
+	size_t batch_cap;
+	uint64_t last_key;		/* offset of the last keyframe sent */
+	uint64_t last_pts;
+	uint64_t keys;			/* keyframes appended */
+	uint64_t keys_refused;
+
+	/* viewer */
+	uint64_t start;
+	uint64_t pos;
+	uint64_t rejoins;
+	uint64_t rejoined_at;		/* the last re-join's offset */
+	bool in_ep;
+	bool waiting;			/* for data, not for the socket */
+	bool ended;
+	bool final_out;
+	bool head_out;
+	bool framed;			/* HTTP/1.1: chunked */
+	size_t out_off, out_len;	/* of conn->buf */
+};
+
+static atomic_uint_fast64_t g_rejoins, g_viewers, g_ingests, g_ingest_bytes;
+static atomic_uint_fast64_t g_copied, g_commits;
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static struct live *live_new(struct conn *c, bool ingest, const char *name)
+{
+	struct live *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->kind = EP_LIVE;
+	l->c = c;
+	l->ingest = ingest;
+	l->fd = -1;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->ps = sysconf(_SC_PAGESIZE);
+	c->live = l;
+	return l;
+}
+
+static const char *shown(const char *name, char *buf, size_t size)
+{
+	c_escape(buf, size, name, strlen(name));
+	return buf;
+}
+
+/* "fps=30000/1001" in the query, percent-encoding not needed for it. */
+static int query_fps(struct http_span q, uint32_t *num, uint32_t *den)
+{
+	size_t i = 0;
+
+	while (i < q.len) {
+		size_t end = i;
+		char v[32];
+
+		while (end < q.len && q.p[end] != '&')
+			end++;
+		if (end - i > 4 && !memcmp(q.p + i, "fps=", 4)) {
+			if (end - i - 4 >= sizeof(v))
+				return -1;
+			memcpy(v, q.p + i + 4, end - i - 4);
+			v[end - i - 4] = '\0';
+			return parse_fps(v, num, den) ? -1 : 1;
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
+/* --- ingest ---------------------------------------------------------------- */
+
+/* The name's current owner, for a CREATE that found it taken: 409 or retry. */
+static int taken_by(int wfd, const char *name, char *why, size_t size)
+{
+	struct vcache_open op;
+	struct vcache_info in;
+	struct vcache_delete del;
+	int fd = open(cfg.device, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&op, 0, sizeof(op));
+	snprintf(op.name, sizeof(op.name), "%s", name);
+	if (ioctl(fd, VCACHE_IOC_OPEN, &op) || ioctl(fd, VCACHE_IOC_INFO, &in)) {
+		err = errno == ENOENT ? 0 : -errno;	/* gone meanwhile: retry */
+		close(fd);
+		return err;
+	}
+	close(fd);
+	if (in.state == VCACHE_STATE_ENDED) {
+		/* An ended stream is replaced; its viewers keep the old one. */
+		memset(&del, 0, sizeof(del));
+		memcpy(del.name, op.name, sizeof(del.name));
+		if (ioctl(wfd, VCACHE_IOC_DELETE, &del) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	snprintf(why, size, in.state == VCACHE_STATE_LIVE ?
+		 "live stream is being written by another client (one writer at a time)" :
+		 "is a video on demand, not a live stream");
+	return 1;
+}
+
+static void ingest_fail(struct worker *w, struct conn *c, int status, const char *fmt,
+			const char *arg)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1];
+
+	respond_text(w, c, status, NULL, fmt, shown(c->live->name, shown_name,
+							 sizeof(shown_name)), arg);
+}
+
+static int ingest_open(struct worker *w, struct conn *c, struct live *l, uint32_t num,
+		       uint32_t den)
+{
+	struct vcache_create cr;
+	char why[128];
+	void *p;
+	int tries, err;
+
+	l->fd = open(cfg.device, O_RDWR | O_CLOEXEC);
+	if (l->fd < 0) {
+		ingest_fail(w, c, 503, "cannot open the device for %s: %s", strerror(errno));
+		return -1;
+	}
+	memset(&cr, 0, sizeof(cr));
+	memcpy(cr.name, l->name, sizeof(cr.name));
+	cr.capacity = cfg.live_capacity;
+	cr.fps_num = num;
+	cr.fps_den = den;
+	cr.flags = VCACHE_CREATE_LIVE;
+	for (tries = 0;; tries++) {
+		if (!ioctl(l->fd, VCACHE_IOC_CREATE, &cr))
+			break;
+		err = errno;
+		if (err == EEXIST && tries < 2) {
+			err = taken_by(l->fd, l->name, why, sizeof(why));
+			if (!err)
+				continue;
+			if (err > 0) {
+				ingest_fail(w, c, 409, "\"%s\" %s", why);
+				return -1;
+			}
+			err = -err;
+		}
+		ingest_fail(w, c, err == EFBIG || err == ENOSPC || err == ENOMEM ? 507 : 503,
+			    "cannot create live stream \"%s\": %s", strerror(err));
+		return -1;
+	}
+	p = mmap(NULL, l->ps, PROT_READ, MAP_SHARED, l->fd, 0);
+	if (p == MAP_FAILED)
+		goto map_fail;
+	l->ctrl = p;
+	l->ring = l->ctrl->ring_size;
+	l->zone = l->ctrl->zone;
+	l->window = l->ctrl->window;
+	p = mmap(NULL, 2 * l->ring, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd,
+		 (off_t)l->ps * VCACHE_LIVE_DATA_PGOFF);
+	if (p == MAP_FAILED)
+		goto map_fail;
+	l->data = p;
+	l->ix = malloc(sizeof(*l->ix));
+	if (!l->ix) {
+		errno = ENOMEM;
+		goto map_fail;
+	}
+	tsindex_init(l->ix);
+	l->last_key = 0;
+	return 0;
+map_fail:
+	ingest_fail(w, c, 503, "cannot map live stream \"%s\": %s", strerror(errno));
+	return -1;
+}
+
+/* Keyframes of what was just committed, into the stream's live index. */
+static void ingest_index(struct worker *w, struct live *l, uint64_t from, uint64_t to,
+			 bool finish)
+{
+	struct vcache_index_append req;
+	uint64_t tail = to > l->window ? to - l->window : 0;
+	size_t i, n = 0;
+
+	if (!l->ix)
+		return;
+	if (to > from && tsindex_feed(l->ix, l->data + from % l->ring, to - from))
+		goto drop;
+	if (finish)
+		tsindex_finish(l->ix);
+	if (!l->ix->count)
+		return;
+	if (l->batch_cap < l->ix->count) {
+		struct vcache_index_entry *b = realloc(l->batch, l->ix->count * sizeof(*b));
+
+		if (!b)
+			goto drop;
+		l->batch = b;
+		l->batch_cap = l->ix->count;
+	}
+	for (i = 0; i < l->ix->count; i++) {
+		const struct tsindex_entry *e = &l->ix->entries[i];
+
+		if (!(e->flags & TSINDEX_KEY))
+			continue;
+		/* The kernel wants them in the window, in time and byte order. */
+		if (e->offset < tail || e->offset >= to ||
+		    (l->keys && (e->pts < l->last_pts || e->offset < l->last_key))) {
+			l->keys_refused++;
+			continue;
+		}
+		l->batch[n++] = (struct vcache_index_entry){
+			.pts = e->pts, .offset = e->offset, .flags = VCACHE_INDEX_KEY,
+		};
+		l->last_pts = e->pts;
+		l->last_key = e->offset;
+		l->keys++;
+	}
+	/* Only the keyframes matter here: the rest are let go, memory too. */
+	l->ix->count = 0;
+	for (i = 0; i < n; i += VCACHE_INDEX_BATCH_MAX) {
+		memset(&req, 0, sizeof(req));
+		req.entries = (uintptr_t)(l->batch + i);
+		req.count = min_u64(n - i, VCACHE_INDEX_BATCH_MAX);
+		if (ioctl(l->fd, VCACHE_IOC_INDEX_APPEND, &req)) {
+			l->keys -= req.count;
+			l->keys_refused += req.count;
+		}
+	}
+	return;
+drop:
+	/* Out of memory: the stream goes on without an index. */
+	worker_warn(w, "live %s: indexing stopped: out of memory", l->name);
+	tsindex_free(l->ix);
+	free(l->ix);
+	l->ix = NULL;
+}
+
+/* Makes the landed bytes the stream's: one ioctl for a burst of recvs. */
+static int ingest_commit(struct worker *w, struct live *l, bool finish)
+{
+	struct vcache_commit cm;
+	uint64_t from = l->head;
+
+	if (l->landed > l->head) {
+		memset(&cm, 0, sizeof(cm));
+		cm.size = l->landed;
+		if (ioctl(l->fd, VCACHE_IOC_COMMIT, &cm))
+			return -1;
+		l->head = l->landed;
+		l->commits++;
+		atomic_fetch_add(&g_commits, 1);
+	}
+	ingest_index(w, l, from, l->head, finish);
+	return 0;
+}
+
+/* Room in the landing zone before a commit is needed. */
+static uint64_t room(const struct live *l)
+{
+	return l->zone - (l->landed - l->head);
+}
+
+static uint64_t data_wanted(const struct live *l)
+{
+	return l->chunked ? chunked_data_left(&l->ck) : l->body_left;
+}
+
+static void took(struct live *l, uint64_t n)
+{
+	l->landed += n;
+	if (l->chunked)
+		chunked_data(&l->ck, n);
+	else
+		l->body_left -= n;
+}
+
+static bool body_done(const struct live *l)
+{
+	return l->chunked ? chunked_done(&l->ck) : !l->body_left;
+}
+
+/*
+ * Bytes already received elsewhere (with the head, or with framing): data
+ * is copied into the zone, framing parsed. Returns the bytes used, which
+ * is less than @len when the zone is full or the body is over, or -1 for a
+ * malformed body.
+ */
+static ssize_t ingest_bytes(struct live *l, const char *p, size_t len)
+{
+	size_t used = 0;
+
+	while (used < len && !body_done(l)) {
+		uint64_t want = data_wanted(l);
+		ssize_t n;
+
+		if (want) {
+			uint64_t take = min_u64(min_u64(want, len - used), room(l));
+
+			if (!take)
+				break;
+			memcpy(l->data + l->landed % l->ring, p + used, take);
+			took(l, take);
+			l->copied += take;
+			used += take;
+			continue;
+		}
+		n = chunked_parse(&l->ck, p + used, len - used);
+		if (n < 0)
+			return -1;
+		used += n;
+	}
+	return used;
+}
+
+static void ingest_done(struct worker *w, struct conn *c, struct live *l)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1], loc[VCACHE_NAME_MAX * 3 + 32];
+	size_t i, o;
+
+	/* /live/NAME, the name percent-encoded where a path needs it. */
+	o = snprintf(loc, sizeof(loc), "Location: /live/");
+	for (i = 0; l->name[i] && o + 4 < sizeof(loc); i++) {
+		unsigned char ch = l->name[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+			loc[o++] = ch;
+		else
+			o += snprintf(loc + o, sizeof(loc) - o, "%%%02X", ch);
+	}
+	snprintf(loc + o, sizeof(loc) - o, "\r\n");
+	respond_text(w, c, 201, loc, "live stream \"%s\" ended after %" PRIu64
+		     " bytes, %" PRIu64 " keyframes indexed",
+		     shown(l->name, shown_name, sizeof(shown_name)), l->head, l->keys);
+}
+
+/* The writer lets go: the stream ends (with SEAL, or by the close). */
+static void ingest_close(struct worker *w, struct live *l, bool seal)
+{
+	if (l->fd < 0)
+		return;
+	if (seal && ioctl(l->fd, VCACHE_IOC_SEAL, 0))
+		worker_warn(w, "live %s: seal: %s", l->name, strerror(errno));
+	if (l->data)
+		munmap(l->data, 2 * l->ring);
+	if (l->ctrl)
+		munmap((void *)l->ctrl, l->ps);
+	l->data = NULL;
+	l->ctrl = NULL;
+	close(l->fd);
+	l->fd = -1;
+	if (l->ix) {
+		tsindex_free(l->ix);
+		free(l->ix);
+		l->ix = NULL;
+	}
+	free(l->batch);
+	l->batch = NULL;
+	atomic_fetch_add(&g_ingest_bytes, l->head);
+	atomic_fetch_add(&g_copied, l->copied);
+	w->live_in += l->head;
+}
+
+int live_ingest_run(struct worker *w, struct conn *c)
+{
+	struct live *l = c->live;
+	ssize_t n;
+
+	for (;;) {
+		if (body_done(l)) {
+			if (ingest_commit(w, l, true))
+				goto failed;
+			ingest_close(w, l, true);
+			ingest_done(w, c, l);
+			return 1;
+		}
+		if (!room(l)) {
+			if (ingest_commit(w, l, false))
+				goto failed;
+			continue;
+		}
+		if (l->pre_len) {
+			n = ingest_bytes(l, l->pre, l->pre_len);
+			if (n < 0)
+				goto malformed;
+			l->pre += n;
+			l->pre_len -= n;
+			continue;
+		}
+		if (l->fb_off < l->fb_len) {
+			n = ingest_bytes(l, l->fb + l->fb_off, l->fb_len - l->fb_off);
+			if (n < 0)
+				goto malformed;
+			l->fb_off += n;
+			continue;
+		}
+		if (data_wanted(l)) {
+			/* The zero-copy part: the socket's bytes land in the ring. */
+			n = recv(c->fd, l->data + l->landed % l->ring,
+				 min_u64(data_wanted(l), room(l)), 0);
+			if (n > 0)
+				took(l, n);
+		} else {
+			n = recv(c->fd, l->fb, sizeof(l->fb), 0);
+			if (n > 0) {
+				l->fb_off = 0;
+				l->fb_len = n;
+			}
+		}
+		if (n > 0) {
+			c->active_ms = w->now_ms;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* Dry: what came is the viewers' now. */
+			if (ingest_commit(w, l, false))
+				goto failed;
+			return 0;
+		}
+		/* The client went away mid-body: the writer's close ends the stream. */
+		ingest_commit(w, l, false);
+		return -1;
+	}
+malformed:
+	ingest_commit(w, l, false);
+	ingest_close(w, l, false);
+	c->close_after = true;
+	respond_text(w, c, 400, NULL, "malformed chunked body: %s",
+		     l->ck.why ? l->ck.why : "?");
+	return 1;
+failed:
+	worker_warn(w, "live %s: commit: %s", l->name, strerror(errno));
+	return -1;
+}
+
+static void ingest_start(struct worker *w, struct conn *c, const char *name)
+{
+	const struct http_request *req = &c->req;
+	uint32_t num = cfg.live_fps_num, den = cfg.live_fps_den;
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct live *l;
+	int q;
+
+	if (!req->chunked && !req->has_length) {
+		respond_text(w, c, 411, NULL, "a live stream's body needs a Content-Length or "
+			     "Transfer-Encoding: chunked");
+		return;
+	}
+	q = query_fps(req->query, &num, &den);
+	if (q < 0) {
+		respond_text(w, c, 400, NULL, "bad fps=: want N, N/D or a decimal such as 29.97");
+		return;
+	}
+	l = live_new(c, true, name);
+	if (!l) {
+		respond_text(w, c, 503, NULL, "out of memory");
+		return;
+	}
+	c->close_after = true;
+	if (ingest_open(w, c, l, num, den))
+		return;
+	l->chunked = req->chunked;
+	l->body_left = req->has_length ? req->length : 0;
+	if (l->chunked)
+		chunked_init(&l->ck);
+	l->pre = c->in + req->head_len;
+	l->pre_len = c->in_len - req->head_len;
+	/* Everything after the head is the body's (we close after it). */
+	if (req->expect_continue && !l->pre_len)
+		send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	atomic_fetch_add(&g_ingests, 1);
+	c->state = ST_INGEST;
+}
+
+/* --- viewers --------------------------------------------------------------- */
+
+/* The latest keyframe, or the head if the stream has no index (yet). */
+static int latest(struct live *l, uint64_t *pos)
+{
+	struct vcache_lookup lk;
+	struct vcache_info in;
+
+	memset(&lk, 0, sizeof(lk));
+	lk.mode = VCACHE_LOOKUP_LATEST;
+	if (!ioctl(l->fd, VCACHE_IOC_LOOKUP, &lk)) {
+		*pos = lk.key_offset;
+		return 0;
+	}
+	if (errno != ENODATA && errno != ERANGE)
+		return -1;
+	if (ioctl(l->fd, VCACHE_IOC_INFO, &in))
+		return -1;
+	*pos = in.size;
+	return 0;
+}
+
+static void view_start(struct worker *w, struct conn *c, const char *name)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1], extra[256] = "", tc[32];
+	const char *why = NULL;
+	struct vcache_lookup lk;
+	struct vcache_open op;
+	struct vcache_info in;
+	struct http_query q;
+	struct live *l;
+
+	if (http_parse_query(c->req.query, &q, &why)) {
+		respond_text(w, c, 400, NULL, "%s", why);
+		return;
+	}
+	if (q.has_loop) {
+		respond_text(w, c, 400, NULL, "loop= is for videos on demand, not live streams");
+		return;
+	}
+	l = live_new(c, false, name);
+	if (!l) {
+		respond_text(w, c, 503, NULL, "out of memory");
+		return;
+	}
+	c->close_after = true;
+	l->fd = open(cfg.device, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (l->fd < 0) {
+		respond_text(w, c, 503, NULL, "cannot open %s: %s", cfg.device, strerror(errno));
+		return;
+	}
+	memset(&op, 0, sizeof(op));
+	memcpy(op.name, l->name, sizeof(op.name));
+	if (ioctl(l->fd, VCACHE_IOC_OPEN, &op) || ioctl(l->fd, VCACHE_IOC_INFO, &in)) {
+		if (errno == ENOENT)
+			respond_text(w, c, 404, NULL, "no live stream named \"%s\"",
+				     shown(name, shown_name, sizeof(shown_name)));
+		else
+			respond_text(w, c, 503, NULL, "cannot open \"%s\": %s",
+				     shown(name, shown_name, sizeof(shown_name)), strerror(errno));
+		return;
+	}
+	if (in.state != VCACHE_STATE_LIVE && in.state != VCACHE_STATE_ENDED) {
+		respond_text(w, c, 404, NULL, "\"%s\" is not a live stream: videos on demand "
+			     "are at /v/NAME", shown(name, shown_name, sizeof(shown_name)));
+		return;
+	}
+	if (q.has_t) {
+		memset(&lk, 0, sizeof(lk));
+		lk.mode = VCACHE_LOOKUP_TIMECODE;
+		lk.flags = q.tc.drop ? VCACHE_LOOKUP_DROP_FRAME : 0;
+		lk.tc.hh = q.tc.hh;
+		lk.tc.mm = q.tc.mm;
+		lk.tc.ss = q.tc.ss;
+		lk.tc.ff = q.tc.ff > 255 ? 255 : q.tc.ff;
+		http_format_timecode(tc, sizeof(tc), q.tc.hh, q.tc.mm, q.tc.ss, q.tc.ff,
+				     q.tc.drop);
+		if (q.tc.ff > 255 || ioctl(l->fd, VCACHE_IOC_LOOKUP, &lk)) {
+			int err = q.tc.ff > 255 ? EINVAL : errno;
+
+			if (err == ENODATA)
+				respond_text(w, c, 409, NULL, "live stream has no keyframe in its "
+					     "window (yet): t= needs one");
+			else if (err == ERANGE)
+				respond_text(w, c, 416, NULL, "timecode %s is past the newest "
+					     "keyframe of the live stream", tc);
+			else if (err == EINVAL)
+				respond_text(w, c, 400, NULL, "timecode %s does not exist at %u/%u "
+					     "frames a second", tc, in.fps_num, in.fps_den);
+			else
+				respond_text(w, c, 503, NULL, "timecode lookup failed: %s",
+					     strerror(err));
+			return;
+		}
+		l->start = lk.key_offset;
+		snprintf(extra, sizeof(extra), "X-Vcache-Timecode: %02u:%02u:%02u%c%02u\r\n"
+			 "X-Vcache-Frame: %" PRIu64 "\r\n", lk.key_tc.hh, lk.key_tc.mm,
+			 lk.key_tc.ss, q.tc.drop ? ';' : ':', lk.key_tc.ff,
+			 (uint64_t)lk.key_frame);
+	} else if (latest(l, &l->start)) {
+		respond_text(w, c, 503, NULL, "cannot find where to join: %s", strerror(errno));
+		return;
+	}
+	l->pos = l->start;
+	l->framed = c->req.minor >= 1;
+	head_start(w, c, 200);
+	out_printf(c, "Content-Type: %s\r\nCache-Control: no-cache\r\nAccept-Ranges: none\r\n"
+		   "X-Vcache-Offset: %" PRIu64 "\r\n%s%s", http_content_type(name), l->start,
+		   extra, l->framed ? "Transfer-Encoding: chunked\r\n" : "");
+	head_end(c, 0);
+	c->r.mode = SEND_COPY;
+	if (c->req.method == HTTP_HEAD) {
+		l->final_out = true;	/* nothing follows the head */
+		close(l->fd);
+		l->fd = -1;
+		return;
+	}
+	/*
+	 * A bounded socket buffer bounds how stale a slow viewer's bytes get
+	 * before it is seen to fall behind (and re-joined).
+	 */
+	if (cfg.live_sndbuf) {
+		int sz = cfg.live_sndbuf;
+
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	atomic_fetch_add(&g_viewers, 1);
+}
+
+static int rejoin(struct live *l)
+{
+	if (latest(l, &l->pos))
+		return -1;
+	l->rejoined_at = l->pos;
+	l->rejoins++;
+	atomic_fetch_add(&g_rejoins, 1);
+	return 0;
+}
+
+/* Waits for data past the position: the module's poll, once. */
+static int view_wait(struct worker *w, struct live *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = &l->kind };
+
+	if (lseek(l->fd, l->pos, SEEK_SET) < 0)
+		return -1;
+	if (epoll_ctl(w->ep, l->in_ep ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, l->fd, &ev))
+		return -1;
+	l->in_ep = true;
+	l->waiting = true;
+	return 0;
+}
+
+int live_send(struct worker *w, struct conn *c)
+{
+	struct live *l = c->live;
+	ssize_t n;
+	int ret;
+
+	if (!l->head_out || l->ingest) {
+		ret = resp_send(w, c);
+		if (ret <= 0 || l->ingest || l->final_out)
+			return ret;
+		l->head_out = true;
+		/* The copy path's buffer, from an earlier response, is smaller. */
+		free(c->buf);
+		c->buf = malloc(LIVE_HDR + LIVE_BUF + 2);
+		if (!c->buf)
+			return -1;
+	}
+	for (;;) {
+		if (l->out_off < l->out_len) {
+			n = send(c->fd, c->buf + l->out_off, l->out_len - l->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return errno == EAGAIN ? 0 : -1;
+			}
+			l->out_off += n;
+			c->r.sent += n;
+			c->r.file_sent += n;
+			w->bytes[SEND_COPY] += n;
+			c->active_ms = w->now_ms;
+			continue;
+		}
+		if (l->final_out)
+			return 1;
+		if (l->ended) {
+			l->final_out = true;
+			if (!l->framed)
+				return 1;
+			memcpy(c->buf, "0\r\n\r\n", 5);
+			l->out_off = 0;
+			l->out_len = 5;
+			continue;
+		}
+		n = pread(l->fd, c->buf + LIVE_HDR, LIVE_BUF, l->pos);
+		if (n > 0) {
+			char hdr[LIVE_HDR];
+			int h = 0;
+
+			l->pos += n;
+			l->out_off = LIVE_HDR;
+			l->out_len = LIVE_HDR + n;
+			if (l->framed) {
+				h = snprintf(hdr, sizeof(hdr), "%zx\r\n", (size_t)n);
+				memcpy(c->buf + LIVE_HDR - h, hdr, h);
+				l->out_off -= h;
+				memcpy(c->buf + l->out_len, "\r\n", 2);
+				l->out_len += 2;
+			}
+			continue;
+		}
+		if (!n) {
+			l->ended = true;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return view_wait(w, l) ? -1 : 0;
+		if (errno == EOVERFLOW) {
+			if (rejoin(l))
+				return -1;
+			continue;
+		}
+		return -1;
+	}
+}
+
+void live_event(struct worker *w, enum ep_kind *k)
+{
+	struct live *l = (struct live *)k;
+
+	if (l->c->dead)
+		return;
+	l->waiting = false;
+	conn_run(w, l->c);
+}
+
+bool live_waiting(const struct conn *c)
+{
+	return c->live && c->live->waiting;
+}
+
+/* --- the rest -------------------------------------------------------------- */
+
+static void respond_counters(struct worker *w, struct conn *c)
+{
+	size_t body;
+
+	c->out_len = 0;
+	out_printf(c, "{\"viewers\": %" PRIu64 ", \"rejoins\": %" PRIu64 ", \"ingests\": %"
+		   PRIu64 ", \"ingest_bytes\": %" PRIu64 ", \"ingest_copied\": %" PRIu64
+		   ", \"commits\": %" PRIu64 "}\n", (uint64_t)atomic_load(&g_viewers),
+		   (uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_ingests),
+		   (uint64_t)atomic_load(&g_ingest_bytes), (uint64_t)atomic_load(&g_copied),
+		   (uint64_t)atomic_load(&g_commits));
+	body = c->out_len;
+	head_start(w, c, 200);
+	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-cache\r\n", body);
+	head_end(c, body);
+	if (c->req.method != HTTP_HEAD) {
+		/* The body was written first: send it after the head. */
+		c->r.seg[c->r.nseg++] = (struct seg){ SEG_OUT, 0, body };
+	}
+}
+
+void live_respond(struct worker *w, struct conn *c, struct http_span rest)
+{
+	const struct http_request *req = &c->req;
+	char name[VCACHE_NAME_MAX];
+
+	if (!rest.len) {
+		if (req->method == HTTP_GET || req->method == HTTP_HEAD)
+			respond_counters(w, c);
+		else
+			respond_text(w, c, 405, "Allow: GET, HEAD\r\n", "/live/ is read-only");
+		return;
+	}
+	if (!http_decode_name(rest, name, sizeof(name)) || !vcache_name_check(name, sizeof(name))) {
+		respond_text(w, c, 404, NULL, "live streams are at /live/NAME");
+		return;
+	}
+	switch (req->method) {
+	case HTTP_GET:
+	case HTTP_HEAD:
+		view_start(w, c, name);
+		break;
+	case HTTP_PUT:
+	case HTTP_POST:
+		ingest_start(w, c, name);
+		break;
+	default:
+		respond_text(w, c, 405, "Allow: GET, HEAD, PUT, POST\r\n",
+			     "live streams take GET, HEAD, PUT and POST");
+	}
+	/* Refused: the response is plain text, and nothing live stays open. */
+	if (c->live && c->r.status >= 300) {
+		live_release(w, c);
+		live_free(c);
+	}
+}
+
+void live_release(struct worker *w, struct conn *c)
+{
+	struct live *l = c->live;
+
+	if (!l)
+		return;
+	if (l->ingest) {
+		/* Still ingesting: the close ends the stream for the viewers. */
+		ingest_close(w, l, false);
+	} else if (l->fd >= 0) {
+		close(l->fd);		/* and off the epoll set */
+		l->fd = -1;
+		l->waiting = false;
+	}
+}
+
+void live_free(struct conn *c)
+{
+	if (c->live) {
+		free(c->live->batch);
+		free(c->live);
+		c->live = NULL;
+	}
+}
+
+size_t live_log(const struct conn *c, char *buf, size_t size)
+{
+	const struct live *l = c->live;
+
+	if (!l || !size)
+		return 0;
+	if (l->ingest)
+		return snprintf(buf, size, " in=%" PRIu64 " copied=%" PRIu64 " commits=%" PRIu64
+				" keys=%" PRIu64, l->landed, l->copied, l->commits, l->keys);
+	if (l->rejoins)
+		return snprintf(buf, size, " from=%" PRIu64 " to=%" PRIu64 " rejoins=%" PRIu64
+				" rejoined_at=%" PRIu64, l->start, l->pos, l->rejoins,
+				l->rejoined_at);
+	return snprintf(buf, size, " from=%" PRIu64 " to=%" PRIu64 " rejoins=0", l->start,
+			l->pos);
+}
+
+void live_totals(void)
+{
+	fprintf(stderr, PROG ": live: %" PRIu64 " ingests, %" PRIu64 " bytes in (%" PRIu64
+		" not by recv into the ring), %" PRIu64 " commits; %" PRIu64 " viewers, %"
+		PRIu64 " re-joined after falling behind\n", (uint64_t)atomic_load(&g_ingests),
+		(uint64_t)atomic_load(&g_ingest_bytes), (uint64_t)atomic_load(&g_copied),
+		(uint64_t)atomic_load(&g_commits), (uint64_t)atomic_load(&g_viewers),
+		(uint64_t)atomic_load(&g_rejoins));
+}
