@@ -24,13 +24,15 @@ MOD_DEPS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild \
 	    include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
 USER_PROGS := user/vcachectl user/vcache-streamer
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
-BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench
+BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
+	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
-SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client
+SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_client
 
-.PHONY: all modules user selftests benches unit check demo style clean install deps \
+.PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
+	install deps \
 	bench bench-chunk fuzz-tsindex fuzz-http
 
 all: modules user selftests benches
@@ -38,14 +40,25 @@ all: modules user selftests benches
 deps:
 	@$(ROOT)/scripts/install-deps
 
+# The debug kernel (scripts/build-debug-kernel), once built: its tree and
+# release. make check-debug builds it when it is missing.
+DEBUG_KTREE := $(shell $(ROOT)/scripts/build-debug-kernel --path 2>/dev/null)
+DEBUG_KVER := $(if $(DEBUG_KTREE),$(shell cat $(DEBUG_KTREE)/kernelrelease))
+
 ifneq ($(KDIR),)
 modules:
 	$(ROOT)/scripts/build-module $(KDIR)
 else
-modules: $(foreach k,$(KVERS),$(BUILD)/$(k)/vcache.ko)
+modules: $(foreach k,$(KVERS),$(BUILD)/$(k)/vcache.ko) \
+	$(if $(DEBUG_KVER),$(BUILD)/$(DEBUG_KVER)/vcache.ko)
 
 $(BUILD)/%/vcache.ko: $(MOD_DEPS)
-	$(ROOT)/scripts/build-module $*
+	$(ROOT)/scripts/build-module $(if $(filter $*,$(DEBUG_KVER)),debug,$*)
+
+# A debug kernel built again (a new config fragment) has the same release.
+ifneq ($(DEBUG_KVER),)
+$(BUILD)/$(DEBUG_KVER)/vcache.ko: $(DEBUG_KTREE)/.complete
+endif
 endif
 
 user: $(USER_PROGS)
@@ -55,13 +68,15 @@ NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 
 # load indexes MPEG-TS (tsindex.c, vindex.c); seek and cat --at take timecodes.
+# load reads FILE with kernel AIO (load.c, aio.c).
 user/vcachectl: user/vcachectl.c user/parse.c user/nl.c user/tsindex.c user/vindex.c \
-		user/tcparse.c $(wildcard user/*.h) \
+		user/tcparse.c user/load.c user/aio.c $(wildcard user/*.h) \
 		include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
 	$(CC) $(CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(NL_LIBS)
 
 # The HTTP server; GET /v/ lists the cache over netlink.
 STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \
+	user/stream_live.c user/chunked.c user/tsindex.c \
 	user/http.c user/range.c user/parse.c user/aio.c user/nl.c
 
 user/vcache-streamer: $(STREAMER_SRCS) $(wildcard user/*.h) \
@@ -73,12 +88,14 @@ selftests: $(SELFTESTS) $(SELFTEST_HELPERS) test-media
 # Two-minute videos for selftests/vcache/timecode_test.c, made here on the
 # host before the VM boots: ffmpeg under TCG takes fifteen times as long
 # (20 s here, 5.5 min there). A stamp makes it a no-op once made; without
-# ffmpeg or libx264 the script exits 77 and the test skips.
+# ffmpeg or libx264 the script exits 77 and the test skips. The 20 s set in
+# build/media (also the unit tests') feeds live_http_test.sh's ffmpeg PUT.
 TEST_MEDIA := $(BUILD)/media-long
 
 .PHONY: test-media
 test-media:
 	@$(ROOT)/scripts/make-test-media -d 120 $(TEST_MEDIA) || [ $$? -eq 77 ]
+	@$(ROOT)/scripts/make-test-media $(BUILD)/media || [ $$? -eq 77 ]
 
 $(BUILD)/selftests/%: selftests/vcache/%.sh
 	@mkdir -p $(dir $@)
@@ -92,7 +109,14 @@ benches: $(BENCHES)
 
 $(BUILD)/bench/%: bench/%.c include/uapi/linux/vcache.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD)/bench/lookup_bench: LDLIBS += -lm
+
+# Every experiment of issue 10 into bench/results/REPORT.md (bench/run-all):
+# the module experiments in one VM boot, then bench-aio and bench-live.
+bench: modules user benches
+	$(ROOT)/bench/run-all
 
 # Chunk access inside the VM: pread copy vs mmap vs pointer (issue: VOD cache).
 bench-chunk: all
@@ -106,6 +130,18 @@ $(BUILD)/bench/aio_bench: bench/aio_bench.c user/aio.c user/aio.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ bench/aio_bench.c user/aio.c \
 		-luring -laio -lrt -lpthread
+
+# Live ingest of 1 MiB chunks from loopback TCP: recv + write() vs recv into
+# the mapped ring vs splice, receiver CPU per MiB (issue: live broadcast).
+# Into bench/results/live_ingest.md; the RATIO line is for scripts.
+.PHONY: bench-live
+bench-live: modules $(BUILD)/bench/live_ingest
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G --timeout 1800 -- sh -c \
+		'$(BUILD)/bench/live_ingest --label "VM (QEMU TCG), kernel 6.12" $(LIVE_BENCH_ARGS) \
+		>"$$VCACHE_OUT/live_ingest.md"'
+	@mkdir -p $(ROOT)/bench/results
+	cp $(BUILD)/vm-out/live_ingest.md $(ROOT)/bench/results/live_ingest.md
+	@cat $(ROOT)/bench/results/live_ingest.md
 
 .PHONY: bench-aio bench-aio-quick
 
@@ -161,12 +197,42 @@ fuzz-http: $(BUILD)/fuzz/http_fuzz
 		-dict=user/fuzz/http.dict -artifact_prefix=$(BUILD)/fuzz/http- \
 		$(FUZZ_FLAGS) $(BUILD)/fuzz/http-corpus user/fuzz/http-corpus
 
+# libFuzzer on the chunked body decoder of live ingest (user/chunked.c).
+$(BUILD)/fuzz/chunked_fuzz: user/fuzz/chunked_fuzz.c user/chunked.c user/chunked.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ user/fuzz/chunked_fuzz.c
+
+.PHONY: fuzz-chunked
+fuzz-chunked: $(BUILD)/fuzz/chunked_fuzz
+	@mkdir -p $(BUILD)/fuzz/chunked-corpus
+	$< -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/chunked- $(FUZZ_FLAGS) $(BUILD)/fuzz/chunked-corpus
+
 # checkpatch --strict over the kernel code, W=1 + sparse builds on every kernel.
 style:
 	@$(ROOT)/scripts/check style
 
 check:
 	@$(ROOT)/scripts/check all
+
+# The selftests on the debug kernel (built once per machine, ~16 min).
+check-debug:
+	@$(ROOT)/scripts/check debug
+
+# The device fuzzer for longer: make fuzz SEED=n OPS=n THREADS=n, on the
+# debug kernel when it is built (else 6.12). A failing seed goes into
+# fuzz_seeds[] in selftests/vcache/fuzz_test.c.
+SEED ?= $(shell date +%s)
+OPS ?= 1000000
+THREADS ?= 4
+FUZZ_KERNEL ?= $(if $(DEBUG_KVER),debug,6.12)
+
+fuzz: modules $(BUILD)/selftests/fuzz_test
+	$(ROOT)/scripts/vm-run -k $(FUZZ_KERNEL) --timeout 14400 -- env VCACHE_FUZZ_SEED=$(SEED) \
+		VCACHE_FUZZ_OPS=$(OPS) VCACHE_FUZZ_THREADS=$(THREADS) \
+		$(BUILD)/selftests/fuzz_test -r fuzz.random_ops
 
 demo: all
 	@$(ROOT)/scripts/demo

@@ -10,9 +10,14 @@
  *   mmap-window  mmap(2) of the chunk's pages + munmap (no access)
  *   mmap-touch   mmap(2) of the chunk + read one byte a page + munmap
  *   pointer      pointer arithmetic into a mapping of the whole video
+ *   splice       splice(2) of the chunk into a pipe, drained by splice(2)
+ *                into /dev/null, a pipe's worth at a time (what a server
+ *                does on its way to a socket; /dev/vcache hands the video's
+ *                own pages to the pipe, tmpfs its page-cache pages)
  * for /dev/vcache and, when --tmpfs DIR is given, for a file on tmpfs.
  *
- * Output: a Markdown table, then lines "RATIO name value" for scripts.
+ * Output: a Markdown table, then lines "RATIO name value" for scripts;
+ * --csv FILE also writes the medians as CSV.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +33,15 @@
 
 #define MiB (1024 * 1024UL)
 
-enum { M_PREAD, M_WINDOW, M_TOUCH, M_POINTER, M_COUNT };
+enum { M_PREAD, M_WINDOW, M_TOUCH, M_POINTER, M_SPLICE, M_COUNT };
 static const char * const method_names[M_COUNT] = {
-	"pread", "mmap-window", "mmap-touch", "pointer",
+	"pread", "mmap-window", "mmap-touch", "pointer", "splice",
 };
+
+/* The pipe and /dev/null the splice method goes through. */
+static int pipe_fd[2] = { -1, -1 };
+static int null_fd = -1;
+static size_t pipe_size;
 
 struct target {
 	const char *name;
@@ -42,6 +52,33 @@ struct target {
 };
 
 static volatile uint64_t sink;
+
+static void die(const char *what);
+
+/* @chunk bytes at @off from @fd through the pipe into /dev/null. */
+static void splice_chunk(int fd, off_t off, size_t chunk)
+{
+	loff_t pos = off;
+	size_t done = 0;
+
+	while (done < chunk) {
+		size_t want = chunk - done < pipe_size ? chunk - done : pipe_size;
+		ssize_t in = splice(fd, &pos, pipe_fd[1], NULL, want, SPLICE_F_MOVE);
+		ssize_t out = 0;
+
+		if (in <= 0)
+			die("splice from the source");
+		while (out < in) {
+			ssize_t n = splice(pipe_fd[0], NULL, null_fd, NULL, in - out,
+					   SPLICE_F_MOVE);
+
+			if (n <= 0)
+				die("splice to /dev/null");
+			out += n;
+		}
+		done += in;
+	}
+}
 
 static double now_ns(void)
 {
@@ -92,6 +129,9 @@ static double request_chunk(struct target *t, int m, off_t off, size_t chunk,
 	case M_POINTER:
 		p = t->whole + off;
 		sink += (uintptr_t)p;
+		break;
+	case M_SPLICE:
+		splice_chunk(t->fd, off, chunk);
 		break;
 	}
 	return now_ns() - t0;
@@ -152,7 +192,7 @@ static int open_tmpfs(const char *dir, size_t len)
 int main(int argc, char **argv)
 {
 	size_t video = 256 * MiB, chunk = 20 * MiB;
-	const char *tmpfs = NULL;
+	const char *tmpfs = NULL, *csv = NULL;
 	int reps = 15, i, r, m, nt = 1;
 	struct target t[2] = { { .name = "/dev/vcache" }, { .name = "tmpfs file" } };
 	double *samples;
@@ -165,8 +205,10 @@ int main(int argc, char **argv)
 			video = strtoul(argv[++i], NULL, 0) * MiB;
 		else if (!strcmp(argv[i], "--tmpfs") && i + 1 < argc)
 			tmpfs = argv[++i];
+		else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
+			csv = argv[++i];
 		else {
-			fprintf(stderr, "usage: chunk_bench [--reps N] [--video-mb N] [--tmpfs DIR]\n");
+			fprintf(stderr, "usage: chunk_bench [--reps N] [--video-mb N] [--tmpfs DIR] [--csv FILE]\n");
 			return 2;
 		}
 	}
@@ -185,6 +227,14 @@ int main(int argc, char **argv)
 	if (!buf || !samples)
 		die("malloc");
 	memset(buf, 1, chunk);
+	if (pipe(pipe_fd))
+		die("pipe");
+	/* As big a pipe as an unprivileged server gets (pipe-max-size). */
+	fcntl(pipe_fd[1], F_SETPIPE_SZ, 1024 * 1024);
+	pipe_size = fcntl(pipe_fd[1], F_GETPIPE_SZ);
+	null_fd = open("/dev/null", O_WRONLY);
+	if (null_fd < 0 || (ssize_t)pipe_size <= 0)
+		die("/dev/null or F_GETPIPE_SZ");
 
 	for (i = 0; i < nt; i++) {
 		double s[M_COUNT][reps];
@@ -208,22 +258,41 @@ int main(int argc, char **argv)
 		}
 	}
 
-	printf("| source | %s | %s | %s | %s |\n", method_names[0], method_names[1],
-	       method_names[2], method_names[3]);
-	printf("|---|---|---|---|---|\n");
+	printf("| source | %s | %s | %s | %s | %s |\n", method_names[0], method_names[1],
+	       method_names[2], method_names[3], method_names[4]);
+	printf("|---|---|---|---|---|---|\n");
 	for (i = 0; i < nt; i++)
-		printf("| %s | %.3f ms | %.1f us | %.3f ms | %.0f ns |\n", t[i].name,
+		printf("| %s | %.3f ms | %.1f us | %.3f ms | %.0f ns | %.3f ms |\n", t[i].name,
 		       t[i].ns[M_PREAD] / 1e6, t[i].ns[M_WINDOW] / 1e3,
-		       t[i].ns[M_TOUCH] / 1e6, t[i].ns[M_POINTER]);
-	printf("\n20 MiB chunk, median of %d, video %zu MiB\n", reps, video / MiB);
+		       t[i].ns[M_TOUCH] / 1e6, t[i].ns[M_POINTER],
+		       t[i].ns[M_SPLICE] / 1e6);
+	printf("\n20 MiB chunk, median of %d, video %zu MiB, pipe %zu KiB\n", reps,
+	       video / MiB, pipe_size / 1024);
+	if (csv) {
+		FILE *f = fopen(csv, "w");
+
+		if (!f)
+			die(csv);
+		fprintf(f, "source,method,median_ns\n");
+		for (i = 0; i < nt; i++)
+			for (m = 0; m < M_COUNT; m++)
+				fprintf(f, "%s,%s,%.0f\n", t[i].name, method_names[m],
+					t[i].ns[m]);
+		fclose(f);
+	}
 	printf("RATIO vcache_pread_over_pointer %.0f\n",
 	       t[0].ns[M_PREAD] / (t[0].ns[M_POINTER] > 0 ? t[0].ns[M_POINTER] : 1));
 	printf("RATIO vcache_pread_over_mmap_window %.1f\n",
 	       t[0].ns[M_PREAD] / t[0].ns[M_WINDOW]);
 	printf("RATIO vcache_pread_over_mmap_touch %.2f\n",
 	       t[0].ns[M_PREAD] / t[0].ns[M_TOUCH]);
-	if (nt == 2)
+	printf("RATIO vcache_pread_over_splice %.2f\n",
+	       t[0].ns[M_PREAD] / t[0].ns[M_SPLICE]);
+	if (nt == 2) {
 		printf("RATIO tmpfs_pread_over_vcache_pread %.2f\n",
 		       t[1].ns[M_PREAD] / t[0].ns[M_PREAD]);
+		printf("RATIO tmpfs_splice_over_vcache_splice %.2f\n",
+		       t[1].ns[M_SPLICE] / t[0].ns[M_SPLICE]);
+	}
 	return 0;
 }

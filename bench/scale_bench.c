@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Does serving a chunk cost the same whatever the size of the cache?
+ *
+ * The cache is filled step by step with sealed videos of --video-mb MiB
+ * (256 MiB, then doubling, then as much as fits: --max-mb, by default
+ * MemTotal less 1 GiB for the rest of the system, in whole 256 MiB). At
+ * each step, --chunks requests each pick a random video and a random
+ * page-aligned 20 MiB window in it and serve it the way a server would:
+ *   open+splice  open /dev/vcache, VCACHE_IOC_OPEN by name, splice(2) the
+ *                chunk into a pipe drained into /dev/null, close
+ *   open+pread   the same with pread(2) into a buffer (a copy)
+ *   open         open, VCACHE_IOC_OPEN by name, close: the name lookup
+ *   memcpy       a control that does not involve the cache: memcpy(3) of
+ *                20 MiB between two buffers of the bench's own
+ * the methods taking turns request by request. The steps run one after the
+ * other, so a change in the machine's speed (other jobs on the host of a
+ * VM) would look like a cache effect: the control tells, and the ratios
+ * are also given relative to it. Pages the kernel scanned for reclaim
+ * during each step (/proc/vmstat pgscan_*) show memory pressure. A step's result is the
+ * median per method. The cache's memory limit is raised to the largest
+ * size first (the max_mb parameter); no video may be evicted meanwhile
+ * (checked with VCACHE_IOC_STATS), or the step would measure eviction.
+ *
+ * Output: a Markdown table, "RATIO name value" lines (largest cache over
+ * smallest, per method: flat is 1.0), and with --csv FILE the table as CSV.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vcache.h>
+
+#define MiB		(1024 * 1024UL)
+#define CHUNK		(20 * MiB)
+#define MAX_STEPS	32
+#define MAX_PARAM	"/sys/module/vcache/parameters/max_mb"
+
+enum { M_SPLICE, M_PREAD, M_OPEN, M_MEMCPY, M_COUNT };
+static const char * const method_names[M_COUNT] = {
+	"open+splice", "open+pread", "open", "memcpy",
+};
+static uint8_t *copy_src;
+
+static int pipe_fd[2], null_fd;
+static size_t pipe_size;
+static volatile uint64_t sink;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "scale_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void video_name(char *name, unsigned int i)
+{
+	memset(name, 0, VCACHE_NAME_MAX);
+	snprintf(name, VCACHE_NAME_MAX, "scale-bench-%u", i);
+}
+
+static void add_video(unsigned int i, size_t bytes, uint8_t *buf)
+{
+	struct vcache_create c;
+	struct vcache_delete d;
+	size_t off;
+	int fd = open("/dev/vcache", O_RDWR);
+
+	if (fd < 0)
+		die("open /dev/vcache");
+	memset(&c, 0, sizeof(c));
+	video_name(c.name, i);
+	memset(&d, 0, sizeof(d));
+	video_name(d.name, i);
+	ioctl(fd, VCACHE_IOC_DELETE, &d);
+	c.capacity = bytes;
+	c.fps_num = 25;
+	c.fps_den = 1;
+	if (ioctl(fd, VCACHE_IOC_CREATE, &c))
+		die("VCACHE_IOC_CREATE");
+	for (off = 0; off < bytes; off += MiB) {
+		memset(buf, (int)(i + off / MiB), MiB);
+		if (pwrite(fd, buf, MiB, off) != (ssize_t)MiB)
+			die("pwrite");
+	}
+	if (ioctl(fd, VCACHE_IOC_SEAL, 0))
+		die("VCACHE_IOC_SEAL");
+	close(fd);
+}
+
+static int open_video(unsigned int i)
+{
+	struct vcache_open o;
+	int fd = open("/dev/vcache", O_RDONLY);
+
+	if (fd < 0)
+		die("open /dev/vcache");
+	memset(&o, 0, sizeof(o));
+	video_name(o.name, i);
+	if (ioctl(fd, VCACHE_IOC_OPEN, &o))
+		die("VCACHE_IOC_OPEN (was the video evicted?)");
+	return fd;
+}
+
+static void splice_chunk(int fd, off_t off)
+{
+	loff_t pos = off;
+	size_t done = 0;
+
+	while (done < CHUNK) {
+		size_t want = CHUNK - done < pipe_size ? CHUNK - done : pipe_size;
+		ssize_t in = splice(fd, &pos, pipe_fd[1], NULL, want, SPLICE_F_MOVE);
+		ssize_t out = 0;
+
+		if (in <= 0)
+			die("splice from /dev/vcache");
+		while (out < in) {
+			ssize_t n = splice(pipe_fd[0], NULL, null_fd, NULL, in - out,
+					   SPLICE_F_MOVE);
+
+			if (n <= 0)
+				die("splice to /dev/null");
+			out += n;
+		}
+		done += in;
+	}
+}
+
+/* One request by method @m for a chunk of video @v at @off; ns. */
+static double request(int m, unsigned int v, off_t off, uint8_t *buf)
+{
+	double t0 = now_ns();
+	int fd;
+
+	if (m == M_MEMCPY) {
+		memcpy(buf, copy_src + off % (CHUNK / 2), CHUNK / 2);
+		memcpy(buf + CHUNK / 2, copy_src, CHUNK / 2);
+		sink += buf[CHUNK - 1];
+		return now_ns() - t0;
+	}
+	fd = open_video(v);
+	switch (m) {
+	case M_SPLICE:
+		splice_chunk(fd, off);
+		break;
+	case M_PREAD:
+		if (pread(fd, buf, CHUNK, off) != (ssize_t)CHUNK)
+			die("pread");
+		/* The pattern says which video and MiB the bytes are from. */
+		if (buf[0] != (uint8_t)(v + off / MiB)) {
+			fprintf(stderr, "scale_bench: video %u at %lld: wrong bytes\n",
+				v, (long long)off);
+			exit(1);
+		}
+		sink += buf[CHUNK - 1];
+		break;
+	}
+	close(fd);
+	return now_ns() - t0;
+}
+
+static struct vcache_stats stats(void)
+{
+	struct vcache_stats st;
+	int fd = open("/dev/vcache", O_RDONLY);
+
+	if (fd < 0 || ioctl(fd, VCACHE_IOC_STATS, &st))
+		die("VCACHE_IOC_STATS");
+	close(fd);
+	return st;
+}
+
+/* Pages scanned for reclaim so far (kswapd and direct). */
+static unsigned long long pgscan(void)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	unsigned long long total = 0, v;
+	char name[64];
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %llu", name, &v) == 2)
+		if (!strncmp(name, "pgscan_", 7) && strcmp(name, "pgscan_anon") &&
+		    strcmp(name, "pgscan_file"))
+			total += v;
+	fclose(f);
+	return total;
+}
+
+static unsigned long mem_total_mb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long kb = 0;
+	char line[256];
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb / 1024;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long max_mb = 0, video_mb = 64, steps[MAX_STEPS], mb;
+	double med[MAX_STEPS][M_COUNT], *samples[M_COUNT];
+	unsigned long long scanned[MAX_STEPS];
+	int chunks = 30, nsteps = 0, i, m, k;
+	unsigned int videos = 0;
+	const char *csv = NULL;
+	uint64_t evicted0;
+	uint8_t *buf;
+	FILE *f;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--max-mb") && i + 1 < argc)
+			max_mb = strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--video-mb") && i + 1 < argc)
+			video_mb = strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--chunks") && i + 1 < argc)
+			chunks = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
+			csv = argv[++i];
+		else {
+			fprintf(stderr, "usage: scale_bench [--max-mb N] [--video-mb N] [--chunks K] [--csv FILE]\n");
+			return 2;
+		}
+	}
+	if (!max_mb)
+		max_mb = mem_total_mb() > 1024 + 256 ? (mem_total_mb() - 1024) / 256 * 256 : 256;
+	if (video_mb * MiB < 2 * CHUNK || max_mb < 256 || chunks < 1 || max_mb % video_mb) {
+		fprintf(stderr, "scale_bench: need --video-mb >= 40 dividing --max-mb >= 256, --chunks >= 1\n");
+		return 2;
+	}
+	for (mb = 256; mb < max_mb && nsteps < MAX_STEPS - 1; mb *= 2)
+		if (mb % video_mb == 0)
+			steps[nsteps++] = mb;
+	steps[nsteps++] = max_mb;
+
+	/*
+	 * Room for the largest step besides what others keep in the cache,
+	 * and a little slack.
+	 */
+	f = fopen(MAX_PARAM, "w");
+	if (!f || fprintf(f, "%llu\n", max_mb + 64 +
+			  (unsigned long long)stats().mem_used / MiB) < 0 || fclose(f))
+		die("raising " MAX_PARAM);
+
+	if (pipe(pipe_fd))
+		die("pipe");
+	fcntl(pipe_fd[1], F_SETPIPE_SZ, 1024 * 1024);
+	pipe_size = fcntl(pipe_fd[1], F_GETPIPE_SZ);
+	null_fd = open("/dev/null", O_WRONLY);
+	buf = malloc(CHUNK);
+	copy_src = malloc(CHUNK);
+	if (!copy_src)
+		die("malloc");
+	memset(copy_src, 7, CHUNK);
+	for (m = 0; m < M_COUNT; m++)
+		samples[m] = calloc(chunks, sizeof(double));
+	if (null_fd < 0 || !buf || !samples[M_COUNT - 1] || (ssize_t)pipe_size <= 0)
+		die("setup");
+	evicted0 = stats().evictions;
+
+	for (i = 0; i < nsteps; i++) {
+		double t0 = now_ns();
+
+		while (videos * video_mb < steps[i])
+			add_video(videos++, video_mb * MiB, buf);
+		fprintf(stderr, "scale_bench: %lu MiB in %u videos (loading took %.1f s)\n",
+			steps[i], videos, (now_ns() - t0) / 1e9);
+		scanned[i] = pgscan();
+		for (k = 0; k < chunks; k++) {
+			unsigned int v = rng() % videos;
+			off_t off = (rng() % ((video_mb * MiB - CHUNK) / MiB + 1)) * MiB;
+
+			for (m = 0; m < M_COUNT; m++)
+				samples[m][k] = request(m, v, off, buf);
+		}
+		scanned[i] = pgscan() - scanned[i];
+		for (m = 0; m < M_COUNT; m++) {
+			qsort(samples[m], chunks, sizeof(double), cmp_double);
+			med[i][m] = samples[m][chunks / 2];
+		}
+		if (stats().evictions != evicted0) {
+			fprintf(stderr, "scale_bench: videos were evicted at %lu MiB\n", steps[i]);
+			return 1;
+		}
+	}
+
+	printf("| cache | videos | %s | %s | %s | %s (control) | splice/memcpy | pages scanned |\n",
+	       method_names[0], method_names[1], method_names[2], method_names[3]);
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (i = 0; i < nsteps; i++)
+		printf("| %lu MiB | %lu | %.3f ms | %.3f ms | %.1f us | %.3f ms | %.3f | %llu |\n",
+		       steps[i], steps[i] / video_mb, med[i][M_SPLICE] / 1e6,
+		       med[i][M_PREAD] / 1e6, med[i][M_OPEN] / 1e3, med[i][M_MEMCPY] / 1e6,
+		       med[i][M_SPLICE] / med[i][M_MEMCPY], scanned[i]);
+	printf("\n20 MiB chunks at random videos and offsets, median of %d per step;"
+	       " videos of %lu MiB; no evictions\n", chunks, video_mb);
+	if (csv) {
+		f = fopen(csv, "w");
+		if (!f)
+			die(csv);
+		fprintf(f, "cache_mb,videos,splice_ns,pread_ns,open_ns,memcpy_ns,pgscan\n");
+		for (i = 0; i < nsteps; i++)
+			fprintf(f, "%lu,%lu,%.0f,%.0f,%.0f,%.0f,%llu\n", steps[i],
+				steps[i] / video_mb, med[i][M_SPLICE], med[i][M_PREAD],
+				med[i][M_OPEN], med[i][M_MEMCPY], scanned[i]);
+		fclose(f);
+	}
+	printf("RATIO scale_splice_largest_over_smallest %.2f (%lu MiB vs %lu MiB)\n",
+	       med[nsteps - 1][M_SPLICE] / med[0][M_SPLICE], steps[nsteps - 1], steps[0]);
+	printf("RATIO scale_pread_largest_over_smallest %.2f\n",
+	       med[nsteps - 1][M_PREAD] / med[0][M_PREAD]);
+	printf("RATIO scale_open_largest_over_smallest %.2f\n",
+	       med[nsteps - 1][M_OPEN] / med[0][M_OPEN]);
+	printf("RATIO scale_memcpy_control_largest_over_smallest %.2f\n",
+	       med[nsteps - 1][M_MEMCPY] / med[0][M_MEMCPY]);
+	printf("RATIO scale_splice_per_memcpy_largest_over_smallest %.2f\n",
+	       (med[nsteps - 1][M_SPLICE] / med[nsteps - 1][M_MEMCPY]) /
+	       (med[0][M_SPLICE] / med[0][M_MEMCPY]));
+
+	for (i = 0; i < (int)videos; i++) {
+		struct vcache_delete d;
+		int fd = open("/dev/vcache", O_RDWR);
+
+		memset(&d, 0, sizeof(d));
+		video_name(d.name, i);
+		if (fd >= 0) {
+			ioctl(fd, VCACHE_IOC_DELETE, &d);
+			close(fd);
+		}
+	}
+	return 0;
+}
