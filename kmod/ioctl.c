@@ -260,13 +260,7 @@ static long vcache_ioc_stats(void __user *argp)
 {
 	struct vcache_stats st;
 
-	memset(&st, 0, sizeof(st));
-	st.mem_used = (u64)vcache_mem_used() << PAGE_SHIFT;
-	st.mem_limit = (u64)vcache_mem_limit() << PAGE_SHIFT;
-	st.videos = vcache_registry_count();
-	st.evictions = vcache_registry_evictions();
-	st.bytes_served = vcache_bytes_served();
-	vcache_aio_stats(&st);
+	vcache_stats_fill(&st);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 

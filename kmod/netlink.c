@@ -250,13 +250,7 @@ static int vcache_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	void *hdr;
 
-	memset(&st, 0, sizeof(st));
-	st.mem_used = (u64)vcache_mem_used() << PAGE_SHIFT;
-	st.mem_limit = (u64)vcache_mem_limit() << PAGE_SHIFT;
-	st.videos = vcache_registry_count();
-	st.evictions = vcache_registry_evictions();
-	st.bytes_served = vcache_bytes_served();
-	vcache_aio_stats(&st);
+	vcache_stats_fill(&st);
 
 	msg = genlmsg_new(nla_total_size(sizeof(u32)) +
 			  8 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);

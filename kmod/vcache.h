@@ -204,7 +204,7 @@ struct vcache_registry_cursor {
 
 int vcache_registry_walk(struct vcache_registry_cursor *cur,
 			 int (*fn)(struct vcache_video *v, void *arg), void *arg);
-u64 vcache_bytes_served(void);
+void vcache_stats_fill(struct vcache_stats *st);
 void vcache_count_served(struct vcache_video *v, size_t bytes);
 
 /* io.c */

@@ -161,7 +161,7 @@ void vcache_count_served(struct vcache_video *v, size_t bytes)
 	this_cpu_add(vcache_served, bytes);
 }
 
-u64 vcache_bytes_served(void)
+static u64 vcache_bytes_served(void)
 {
 	u64 sum = 0;
 	int cpu;
@@ -169,6 +169,18 @@ u64 vcache_bytes_served(void)
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(vcache_served, cpu);
 	return sum;
+}
+
+/* The cache-wide counters, for VCACHE_IOC_STATS and netlink's STATS_GET. */
+void vcache_stats_fill(struct vcache_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->mem_used = (u64)vcache_mem_used() << PAGE_SHIFT;
+	st->mem_limit = (u64)vcache_mem_limit() << PAGE_SHIFT;
+	st->videos = vcache_registry_count();
+	st->evictions = vcache_registry_evictions();
+	st->bytes_served = vcache_bytes_served();
+	vcache_aio_stats(st);
 }
 
 void vcache_video_info(struct vcache_video *v, struct vcache_info *info)

@@ -695,6 +695,20 @@ static bool more_waiting(struct vaio *ctx)
 	return true;	/* cannot tell: a spurious wakeup is cheap */
 }
 
+/* Hands @got fetched completions (ctx->events) to @fn; they leave flight. */
+static void deliver(struct vaio *ctx, int got, vaio_done_fn *fn, void *arg)
+{
+	int i;
+
+	ctx->in_flight -= got;
+	for (i = 0; i < got; i++) {
+		struct vaio_event *ev = &ctx->events[i];
+
+		fn(ctx, (struct vaio_iocb *)(uintptr_t)ev->obj,
+		   (void *)(uintptr_t)ev->data, (long)ev->res, arg);
+	}
+}
+
 int vaio_reap_max(struct vaio *ctx, unsigned int max, vaio_done_fn *fn,
 		  void *arg)
 {
@@ -717,7 +731,7 @@ int vaio_reap_max(struct vaio *ctx, unsigned int max, vaio_done_fn *fn,
 		harvest_polls(ctx);
 	while (reaped < limit) {
 		unsigned int want = limit - reaped < batch ? limit - reaped : batch;
-		int got, i;
+		int got;
 
 		/* Completions the engine holds (sync, or a cancel's) first. */
 		got = done_pop(ctx, ctx->events, want);
@@ -727,13 +741,7 @@ int vaio_reap_max(struct vaio *ctx, unsigned int max, vaio_done_fn *fn,
 			return got;
 		if (got <= 0)
 			break;
-		ctx->in_flight -= got;
-		for (i = 0; i < got; i++) {
-			struct vaio_event *ev = &ctx->events[i];
-
-			fn(ctx, (struct vaio_iocb *)(uintptr_t)ev->obj,
-			   (void *)(uintptr_t)ev->data, (long)ev->res, arg);
-		}
+		deliver(ctx, got, fn, arg);
 		reaped += got;
 	}
 	/* Stopped by the limit: ring again so that the loop comes back. */
@@ -752,20 +760,14 @@ int vaio_reap_ring(struct vaio *ctx, vaio_done_fn *fn, void *arg)
 		return -EOPNOTSUPP;
 	while (reaped < limit) {
 		unsigned int want = limit - reaped < batch ? limit - reaped : batch;
-		int got, i;
+		int got;
 
 		got = done_pop(ctx, ctx->events, want);
 		if (!got)
 			got = kernel_fetch(ctx, ctx->events, want);
 		if (got <= 0)
 			break;
-		ctx->in_flight -= got;
-		for (i = 0; i < got; i++) {
-			struct vaio_event *ev = &ctx->events[i];
-
-			fn(ctx, (struct vaio_iocb *)(uintptr_t)ev->obj,
-			   (void *)(uintptr_t)ev->data, (long)ev->res, arg);
-		}
+		deliver(ctx, got, fn, arg);
 		reaped += got;
 	}
 	return reaped;
