@@ -30,17 +30,23 @@
  * chunked is a 411. Appending to a live stream after its writer is gone is
  * not possible: the kernel ends a stream when its writer closes.
  *
- * Viewers read with pread(2) on a descriptor of their own, non-blocking:
- * EAGAIN at the head arms EPOLLIN|EPOLLONESHOT on it (the module's poll,
- * at the descriptor's file position), 0 is the end of the stream (the last
- * chunk goes out), EOVERFLOW means the viewer fell behind the window: it is
- * re-joined at the latest keyframe (or at the head, without an index) and
- * counted, in the access log ("rejoins=N"), in GET /live/ and in the totals
- * at exit. A chunk, once announced, must be sent whole while the ring moves
- * on, so each one is read into the connection's buffer first (the kernel
- * refuses a read that raced with an overwrite): one copy, and a viewer
- * never gets torn bytes. --live-sndbuf bounds a viewer's socket buffer, and
- * with it how far behind the head a viewer may be before it notices.
+ * Viewers map the stream's control page and ring read-only on a descriptor
+ * of their own and send each chunk straight from the ring: the socket's
+ * copy is the only one. The control page says where the head is, so no
+ * system call is needed to learn of new data; after the send, the head is
+ * read again to prove none of the bytes handed to the socket had been
+ * overwritten (if they were, the connection is closed: it cannot be taken
+ * back). A chunk, once announced, must go out whole while the ring moves
+ * on, so what the socket does not take at once is copied to the
+ * connection's buffer, while it is still in the window. At the head, or
+ * behind the window, a non-blocking pread(2) speaks for the module: EAGAIN
+ * arms EPOLLIN|EPOLLONESHOT on the descriptor (the module's poll, at its
+ * file position), 0 is the end of the stream (the last chunk goes out),
+ * EOVERFLOW means the viewer fell behind the window: it is re-joined at the
+ * latest keyframe (or at the head, without an index) and counted, in the
+ * access log ("rejoins=N"), in GET /live/ and in the totals at exit.
+ * --live-sndbuf bounds a viewer's socket buffer, and with it how far behind
+ * the head a viewer may be before it notices.
  * HTTP/1.0 viewers get the raw stream, ended by the
  * close. Range, If-Range and conditionals are ignored on live streams (200,
  * Accept-Ranges: none): their bytes are not a fixed representation.
@@ -594,6 +600,99 @@ static int latest(struct live *l, uint64_t *pos)
 	return 0;
 }
 
+/* The control page and the ring (twice), read-only: viewers send from them. */
+static int view_map(struct live *l)
+{
+	void *p = mmap(NULL, l->ps, PROT_READ, MAP_SHARED, l->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	l->ctrl = p;
+	l->ring = l->ctrl->ring_size;
+	l->window = l->ctrl->window;
+	p = mmap(NULL, 2 * l->ring, PROT_READ, MAP_SHARED, l->fd,
+		 (off_t)l->ps * VCACHE_LIVE_DATA_PGOFF);
+	if (p == MAP_FAILED)
+		return -1;
+	l->data = p;
+	return 0;
+}
+
+static void view_unmap(struct live *l)
+{
+	if (l->data)
+		munmap(l->data, 2 * l->ring);
+	if (l->ctrl)
+		munmap((void *)l->ctrl, l->ps);
+	l->data = NULL;
+	l->ctrl = NULL;
+}
+
+/* Whether [@pos, ...) is still inside the window, by the head as it is now. */
+static bool view_intact(const struct live *l, uint64_t pos)
+{
+	uint64_t head;
+
+	/* Orders the reads of the ring before the head's (a read barrier). */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	head = __atomic_load_n(&l->ctrl->head, __ATOMIC_ACQUIRE);
+	return head <= l->window || pos >= head - l->window;
+}
+
+/*
+ * The next chunk, [pos, head) up to LIVE_BUF bytes, straight from the ring
+ * to the socket. What the socket does not take is copied to the buffer.
+ * Returns 1 when the chunk is out or queued, 0 when the socket is full and
+ * nothing was sent, -1 to close the connection.
+ */
+static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t head)
+{
+	size_t len = min_u64(head - l->pos, LIVE_BUF), left, off, i;
+	char hdr[LIVE_HDR];
+	struct iovec iov[3];
+	struct msghdr msg;
+	int h = 0;
+	ssize_t n;
+
+	if (l->framed)
+		h = snprintf(hdr, sizeof(hdr), "%zx\r\n", len);
+	iov[0] = (struct iovec){ hdr, h };
+	iov[1] = (struct iovec){ l->data + l->pos % l->ring, len };
+	iov[2] = (struct iovec){ "\r\n", l->framed ? 2 : 0 };
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 3;
+	do {
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	if (!view_intact(l, l->pos)) {
+		worker_warn(w, "live %s: viewer's bytes overwritten while sent; closing",
+			    l->name);
+		return -1;
+	}
+	c->r.sent += n;
+	c->r.file_sent += n;
+	w->bytes[SEND_MMAP] += n;
+	c->active_ms = w->now_ms;
+	/* The rest of the chunk, from the ring while it is still there. */
+	l->out_off = 0;
+	l->out_len = 0;
+	for (i = 0, off = 0; i < 3; off += iov[i].iov_len, i++) {
+		if ((size_t)n >= off + iov[i].iov_len)
+			continue;
+		left = (size_t)n > off ? (size_t)n - off : 0;
+		memcpy(c->buf + l->out_len, (char *)iov[i].iov_base + left,
+		       iov[i].iov_len - left);
+		l->out_len += iov[i].iov_len - left;
+	}
+	if (l->out_len && !view_intact(l, l->pos))
+		return -1;
+	l->pos += len;
+	return 1;
+}
+
 static void view_start(struct worker *w, struct conn *c, const char *name)
 {
 	char shown_name[4 * VCACHE_NAME_MAX + 1], extra[256] = "", tc[32];
@@ -675,6 +774,11 @@ static void view_start(struct worker *w, struct conn *c, const char *name)
 		respond_text(w, c, 503, NULL, "cannot find where to join: %s", strerror(errno));
 		return;
 	}
+	if (c->req.method != HTTP_HEAD && view_map(l)) {
+		respond_text(w, c, 503, NULL, "cannot map live stream \"%s\": %s",
+			     shown(name, shown_name, sizeof(shown_name)), strerror(errno));
+		return;
+	}
 	l->pos = l->start;
 	l->framed = c->req.minor >= 1;
 	head_start(w, c, 200);
@@ -682,7 +786,7 @@ static void view_start(struct worker *w, struct conn *c, const char *name)
 		   "X-Vcache-Offset: %" PRIu64 "\r\n%s%s", http_content_type(name), l->start,
 		   extra, l->framed ? "Transfer-Encoding: chunked\r\n" : "");
 	head_end(c, 0);
-	c->r.mode = SEND_COPY;
+	c->r.mode = SEND_MMAP;
 	if (c->req.method == HTTP_HEAD) {
 		l->final_out = true;	/* nothing follows the head */
 		close(l->fd);
@@ -768,6 +872,17 @@ int live_send(struct worker *w, struct conn *c)
 			l->out_off = 0;
 			l->out_len = 5;
 			continue;
+		}
+		if (l->data) {
+			uint64_t head = __atomic_load_n(&l->ctrl->head, __ATOMIC_ACQUIRE);
+
+			/* New bytes still in the window: no system call but the send. */
+			if (l->pos < head && (head <= l->window || l->pos >= head - l->window)) {
+				ret = view_chunk(w, c, l, head);
+				if (ret <= 0)
+					return ret;
+				continue;
+			}
 		}
 		n = pread(l->fd, c->buf + LIVE_HDR, LIVE_BUF, l->pos);
 		if (n > 0) {
@@ -888,6 +1003,7 @@ void live_release(struct worker *w, struct conn *c)
 		/* Still ingesting: the close ends the stream for the viewers. */
 		ingest_close(w, l, false);
 	} else if (l->fd >= 0) {
+		view_unmap(l);
 		close(l->fd);		/* and off the epoll set */
 		l->fd = -1;
 		l->waiting = false;
