@@ -23,11 +23,10 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include "vcache_util.h"
+#include "run_util.h"
 #include "kselftest_harness.h"
 
-#define CTL		"./user/vcachectl"
 #define MiB		(1024 * 1024ULL)
-#define MAX_ARGS	16
 #define RXBUF		(256 * 1024)
 
 #ifndef SOL_NETLINK
@@ -528,96 +527,23 @@ static uint64_t now_ns(void)
 
 /* --- running vcachectl and python3 --------------------------------------- */
 
-struct run {
-	int status;		/* exit status, or 128 + signal */
-	char *out;
-	size_t out_len;
-	char *err;
-};
-
-static char *slurp(int fd, size_t *len)
-{
-	off_t size = lseek(fd, 0, SEEK_END);
-	char *buf = malloc(size > 0 ? size + 1 : 1);
-	ssize_t n = 0;
-
-	if (size > 0)
-		n = pread(fd, buf, size, 0);
-	*len = n > 0 ? n : 0;
-	buf[*len] = '\0';
-	return buf;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Starts @argv with stdin from @in (or /dev/null) and stdout to @out. */
-static pid_t spawn(const char *const *argv, int in, int out, int err)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-
-		dup2(in >= 0 ? in : nul, 0);
-		dup2(out >= 0 ? out : nul, 1);
-		dup2(err >= 0 ? err : nul, 2);
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int wait_status(pid_t pid)
-{
-	int status;
-
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Runs @argv to the end with @input on stdin; captures stdout and stderr. */
 static int run_argv(struct run *r, const char *input, const char *const *argv)
 {
-	int ofd = memfd_create("out", 0), efd = memfd_create("err", 0);
 	int ifd = -1;
-	size_t len;
 
-	memset(r, 0, sizeof(*r));
 	if (input) {
 		ifd = memfd_create("in", 0);
-		if (write(ifd, input, strlen(input)) != (ssize_t)strlen(input))
+		if (ifd < 0 || write(ifd, input, strlen(input)) != (ssize_t)strlen(input)) {
+			memset(r, 0, sizeof(*r));
 			return -1;
+		}
 		lseek(ifd, 0, SEEK_SET);
 	}
-	r->status = wait_status(spawn(argv, ifd, ofd, efd));
-	r->out = slurp(ofd, &r->out_len);
-	r->err = slurp(efd, &len);
-	close(ofd);
-	close(efd);
+	run_cmd(r, ifd, -1, argv);
 	if (ifd >= 0)
 		close(ifd);
 	return r->status;
-}
-
-/* run(r, "info", name, NULL) runs ./user/vcachectl info NAME. */
-static int run(struct run *r, ...)
-{
-	const char *argv[MAX_ARGS + 2] = { CTL };
-	va_list ap;
-	int i = 1;
-
-	va_start(ap, r);
-	while (i <= MAX_ARGS && (argv[i] = va_arg(ap, const char *)))
-		i++;
-	va_end(ap);
-	argv[i] = NULL;
-	return run_argv(r, NULL, argv);
 }
 
 /*

@@ -14,80 +14,18 @@ set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
-streamer=${STREAMER_BIN:-$root/user/vcache-streamer}
-ctl=$root/user/vcachectl
-client=$root/build/selftests/streamer_client
 idle_conns=${STREAMER_IDLE:-10000}
 clients=${STREAMER_CLIENTS:-200}
 tmp=$(mktemp -d /tmp/streamer_test.XXXXXX)
 declare -A port=([splice]=18081 [mmap]=18082 [copy]=18083 [aio]=18084)
-declare -A pid=()
 P=${port[splice]}
 URL=http://127.0.0.1:$P
 
-n=0 pass=0 fail=0 skip=0
-echo "TAP version 13"
-
-# A hung server must fail tests, not hang them.
-curl() {
-	command curl --max-time 60 "$@"
-}
-
-# ok NAME CMD...: one test, passing when CMD does; its time in a comment.
-ok() {
-	local name=$1 t0=$(date +%s%N)
-	shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>&1; then
-		pass=$((pass + 1))
-		echo "ok $n $name # $((($(date +%s%N) - t0) / 1000000)) ms"
-	else
-		fail=$((fail + 1))
-		echo "not ok $n $name"
-		sed 's/^/#   /' "$tmp/out" | head -n 20
-	fi
-}
-
-skip() {
-	n=$((n + 1))
-	skip=$((skip + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-
-# eq GOT WANT: for ok(); says what differs.
-eq() {
-	[ "$1" = "$2" ] && return 0
-	echo "got:  $1"
-	echo "want: $2"
-	return 1
-}
-
-finish() {
-	local m
-
-	for m in "${!pid[@]}"; do
-		kill -9 "${pid[$m]}" 2>/dev/null
-	done
-	rm -rf "$tmp"
-	echo "1..$n"
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" -eq 0 ]
-	exit
-}
-trap finish EXIT
-
-for f in "$streamer" "$ctl" "$client"; do
-	if [ ! -x "$f" ]; then
-		echo "# $f is missing: run make first"
-		fail=$((fail + 1))
-		exit
-	fi
-done
-if [ ! -c /dev/vcache ]; then
-	echo "# no /dev/vcache: run me in the VM (scripts/vm-run)"
-	fail=$((fail + 1))
-	exit
-fi
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# start_streamer and wait_up.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$root/selftests/vcache/streamer_lib.sh"
+need "$streamer" "$ctl" "$client"
 
 # 10,000 idle connections are 20,000 descriptors here, server and client.
 ulimit -n 65536 || echo "# cannot raise RLIMIT_NOFILE: idle connections limited to $(ulimit -n)"
@@ -116,23 +54,14 @@ rand_size=8388608
 # --- the servers -----------------------------------------------------------
 
 for m in splice mmap copy aio; do
-	"$streamer" --listen 127.0.0.1:${port[$m]} --send $m --threads 2 \
-		--log "$tmp/access-$m.log" --header-timeout 2 --idle-timeout 60 \
-		--max-conns 20000 2>"$tmp/stderr-$m" &
-	pid[$m]=$!
+	start_streamer $m "$tmp/stderr-$m" --listen 127.0.0.1:${port[$m]} --send $m \
+		--threads 2 --log "$tmp/access-$m.log" --header-timeout 2 --idle-timeout 60 \
+		--max-conns 20000
 done
 for m in splice mmap copy aio; do
-	for i in $(seq 50); do
-		curl -s -o /dev/null "http://127.0.0.1:${port[$m]}/v/tiny" && break
-		sleep 0.1
-	done
+	wait_up "http://127.0.0.1:${port[$m]}/v/tiny"
 done
 echo "# setup took $(($(date +%s) - start_s)) s"
-
-# hdr FILE NAME: the value of header NAME in a curl -D dump.
-hdr() {
-	grep -i "^$2:" "$1" | head -n 1 | cut -d' ' -f2- | tr -d '\r'
-}
 
 # get [CURL ARGS...] URL: body to $tmp/body, head to $tmp/head, status echoed.
 # (curl creates neither file when there is nothing to put in it.)

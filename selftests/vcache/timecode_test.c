@@ -20,113 +20,13 @@
 #include <sys/wait.h>
 #include <vcache/timecode.h>
 #include "vcache_util.h"
+#include "run_util.h"
 #include "kselftest_harness.h"
 
-#define CTL		"./user/vcachectl"
 #define MEDIA		"build/media-long"
-#define MAX_ARGS	16
 #define PTS_WRAP	(1ULL << 33)
 
 /* --- running vcachectl ---------------------------------------------------- */
-
-struct run {
-	int status;		/* exit status, or 128 + signal */
-	char *out;		/* stdout, NUL-terminated */
-	size_t out_len;
-	char *err;		/* stderr, NUL-terminated */
-	size_t err_len;
-};
-
-static char *slurp(int fd, size_t *len)
-{
-	off_t size = lseek(fd, 0, SEEK_END);
-	char *buf = malloc(size > 0 ? size + 1 : 1);
-	ssize_t n = 0;
-
-	if (!buf)
-		return NULL;
-	if (size > 0)
-		n = pread(fd, buf, size, 0);
-	*len = n > 0 ? n : 0;
-	buf[*len] = '\0';
-	return buf;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Runs vcachectl with @args, stdin from @in (-1: /dev/null); returns the status. */
-static int run_argv(struct run *r, int in, const char *const *args)
-{
-	const char *argv[MAX_ARGS + 2] = { CTL };
-	int ofd = memfd_create("out", 0), efd = memfd_create("err", 0);
-	int i, status;
-	pid_t pid;
-
-	memset(r, 0, sizeof(*r));
-	for (i = 0; args[i] && i < MAX_ARGS; i++)
-		argv[i + 1] = args[i];
-	if (ofd < 0 || efd < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		dup2(in >= 0 ? in : nul, 0);
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(CTL, (char **)argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = slurp(ofd, &r->out_len);
-	r->err = slurp(efd, &r->err_len);
-	close(ofd);
-	close(efd);
-	return r->status;
-}
-
-/* run(r, "seek", name, tc, NULL) */
-static int run(struct run *r, ...)
-{
-	const char *args[MAX_ARGS + 1];
-	va_list ap;
-	int i = 0;
-
-	va_start(ap, r);
-	while (i < MAX_ARGS && (args[i] = va_arg(ap, const char *)))
-		i++;
-	va_end(ap);
-	args[i] = NULL;
-	return run_argv(r, -1, args);
-}
-
-static int err_lines(const struct run *r)
-{
-	int n = 0;
-	size_t i;
-
-	for (i = 0; i < r->err_len; i++)
-		n += r->err[i] == '\n';
-	return n + (r->err_len && r->err[r->err_len - 1] != '\n');
-}
-
-/* The number after "key": in one-line JSON, or -1. */
-static long long json_num(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	p = json ? strstr(json, pat) : NULL;
-	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
-}
 
 static void rm_video(const char *name)
 {
@@ -679,7 +579,7 @@ TEST(load_from_stdin)
 	ASSERT_EQ(0, load_truth(MEDIA "/h264_2997.csv", 30000, 1001, &t));
 	in = open(MEDIA "/h264_2997.ts", O_RDONLY);
 	ASSERT_LE(0, in);
-	ASSERT_EQ(0, run_argv(&r, in, args)) TH_LOG("%s", r.err);
+	ASSERT_EQ(0, run_ctl(&r, in, -1, args)) TH_LOG("%s", r.err);
 	EXPECT_EQ(0, r.err_len) TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.out, "29.97 fps from the SPS")) TH_LOG("%s", r.out);
 	run_free(&r);
@@ -689,7 +589,7 @@ TEST(load_from_stdin)
 
 	/* With --fps, no probe: the stream goes straight in, and is indexed. */
 	ASSERT_EQ(0, lseek(in, 0, SEEK_SET));
-	ASSERT_EQ(0, run_argv(&r, in, args_fps)) TH_LOG("%s", r.err);
+	ASSERT_EQ(0, run_ctl(&r, in, -1, args_fps)) TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.out, "29.97 fps from --fps,")) TH_LOG("%s", r.out);
 	run_free(&r);
 	check_seek(_metadata, name, label(t.keys[21].frame, 30000, 1001, false), &t.keys[21],

@@ -10,115 +10,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "vcache_util.h"
+#include "run_util.h"
 #include "kselftest_harness.h"
 
-#define CTL		"./user/vcachectl"
 #define MiB		(1024 * 1024ULL)
-#define MAX_ARGS	16
-
-struct run {
-	int status;		/* exit status, or 128 + signal */
-	char *out;		/* stdout, NUL-terminated */
-	size_t out_len;
-	char *err;		/* stderr, NUL-terminated */
-	size_t err_len;
-};
-
-/* The whole of a memfd, NUL-terminated; *len gets its size. */
-static char *slurp(int fd, size_t *len)
-{
-	off_t size = lseek(fd, 0, SEEK_END);
-	char *buf = malloc(size + 1);
-	ssize_t n = 0;
-
-	if (!buf)
-		return NULL;
-	if (size > 0)
-		n = pread(fd, buf, size, 0);
-	*len = n > 0 ? n : 0;
-	buf[*len] = '\0';
-	return buf;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
-}
-
-/*
- * Runs vcachectl with @args (NULL-terminated) and stdin from @in (-1 for
- * /dev/null). Its stdout goes to @out if >= 0, else it is captured.
- */
-static int run_argv(struct run *r, int in, int out, const char *const *args)
-{
-	const char *argv[MAX_ARGS + 2] = { CTL };
-	int ofd = memfd_create("out", 0), efd = memfd_create("err", 0);
-	int i, status;
-	pid_t pid;
-
-	memset(r, 0, sizeof(*r));
-	for (i = 0; args[i] && i < MAX_ARGS; i++)
-		argv[i + 1] = args[i];
-	if (ofd < 0 || efd < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		dup2(in >= 0 ? in : nul, 0);
-		dup2(out >= 0 ? out : ofd, 1);
-		dup2(efd, 2);
-		execv(CTL, (char **)argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = slurp(ofd, &r->out_len);
-	r->err = slurp(efd, &r->err_len);
-	close(ofd);
-	close(efd);
-	return r->status;
-}
-
-/* run(r, "info", name, NULL): returns the exit status. */
-static int run(struct run *r, ...)
-{
-	const char *args[MAX_ARGS + 1];
-	va_list ap;
-	int i = 0;
-
-	va_start(ap, r);
-	while (i < MAX_ARGS && (args[i] = va_arg(ap, const char *)))
-		i++;
-	va_end(ap);
-	args[i] = NULL;
-	return run_argv(r, -1, -1, args);
-}
-
-/* Lines on stderr; a last line without its newline counts too. */
-static int err_lines(const struct run *r)
-{
-	int n = 0;
-	size_t i;
-
-	for (i = 0; i < r->err_len; i++)
-		n += r->err[i] == '\n';
-	return n + (r->err_len && r->err[r->err_len - 1] != '\n');
-}
-
-/* The number after "key": in one-line JSON, or -1. */
-static long long json_num(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	p = json ? strstr(json, pat) : NULL;
-	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
-}
 
 /* A temporary file of @len pattern bytes; its path goes to @path. */
 static int make_file(char *path, size_t size, uint64_t len, uint64_t seed)
@@ -174,7 +69,7 @@ static void check_cat(struct __test_metadata *_metadata, const char *name,
 			want = strtoull(size, NULL, 10);
 	}
 	args[i] = NULL;
-	EXPECT_EQ(0, run_argv(&r, -1, -1, args)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, run_ctl(&r, -1, -1, args)) TH_LOG("%s", r.err);
 	EXPECT_EQ(0, r.err_len);
 	EXPECT_EQ(want, r.out_len) TH_LOG("offset %s size %s", offset, size);
 	if (r.out_len == want)
@@ -349,7 +244,7 @@ TEST(usage_errors)
 	struct run r;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		EXPECT_EQ(2, run_argv(&r, -1, -1, cases[i])) TH_LOG("case %u: %s", i, r.err);
+		EXPECT_EQ(2, run_ctl(&r, -1, -1, cases[i])) TH_LOG("case %u: %s", i, r.err);
 		EXPECT_EQ(1, err_lines(&r)) TH_LOG("case %u: %s", i, r.err);
 		EXPECT_EQ(0, r.out_len) TH_LOG("case %u", i);
 		run_free(&r);
@@ -467,7 +362,7 @@ static int run_piped(struct run *r, uint64_t len, uint64_t seed, const char *con
 		_exit(0);
 	}
 	close(p[1]);
-	ret = run_argv(r, p[0], -1, args);
+	ret = run_ctl(r, p[0], -1, args);
 	close(p[0]);
 	waitpid(writer, NULL, 0);
 	return ret;
@@ -595,7 +490,7 @@ TEST_F(loaded, cat_into_closed_pipe)
 
 	ASSERT_EQ(0, pipe(p));
 	close(p[0]);
-	EXPECT_EQ(0, run_argv(&r, -1, p[1], args));
+	EXPECT_EQ(0, run_ctl(&r, -1, p[1], args));
 	EXPECT_EQ(0, r.err_len) TH_LOG("%s", r.err);
 	close(p[1]);
 	run_free(&r);

@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# What the vcache-streamer script tests (streamer_test.sh, live_http_test.sh)
+# share: the programs they drive, kselftest-style TAP ending in
+# "# Totals: ...", which scripts/run-tests adds up, and their servers,
+# started, waited for and killed at the end. Not a test itself (the
+# Makefile installs *_test.sh): sourced by path from the repository root,
+# after the test has set
+#   root  the repository
+#   tmp   its scratch directory, removed at the end
+# and, if it wants other than the defaults,
+#   curl_max_time  seconds a curl may take (60)
+#   fail_lines     lines of a failed test's output to show (20)
+#   keep_dir       a directory to copy $tmp into at the end (none)
+# STREAMER_BIN in the environment: another build of the server (say with
+# -fsanitize=address,undefined).
+# shellcheck disable=SC2154  # root and tmp are the test's
+
+streamer=${STREAMER_BIN:-$root/user/vcache-streamer}
+# shellcheck disable=SC2034  # the tests' to use
+ctl=$root/user/vcachectl client=$root/build/selftests/streamer_client
+curl_max_time=${curl_max_time:-60}
+fail_lines=${fail_lines:-20}
+keep_dir=${keep_dir:-}
+# The servers by name: finish() kills what is left of them.
+declare -A pid=()
+
+n=0 pass=0 fail=0 skip=0
+echo "TAP version 13"
+
+# A hung server must fail tests, not hang them.
+curl() {
+	command curl --max-time "$curl_max_time" "$@"
+}
+
+# ok NAME CMD...: one test, passing when CMD does; its time in a comment.
+ok() {
+	local name=$1 t0
+
+	t0=$(date +%s%N)
+	shift
+	n=$((n + 1))
+	if "$@" >"$tmp/out" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok $n $name # $((($(date +%s%N) - t0) / 1000000)) ms"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n $name"
+		sed 's/^/#   /' "$tmp/out" | head -n "$fail_lines"
+	fi
+}
+
+skip() {
+	n=$((n + 1))
+	skip=$((skip + 1))
+	echo "ok $n $1 # SKIP $2"
+}
+
+# eq GOT WANT: for ok(); says what differs.
+eq() {
+	[ "$1" = "$2" ] && return 0
+	echo "got:  $1"
+	echo "want: $2"
+	return 1
+}
+
+# hdr FILE NAME: the value of header NAME in a curl -D dump.
+hdr() {
+	grep -i "^$2:" "$1" | head -n 1 | cut -d' ' -f2- | tr -d '\r'
+}
+
+finish() {
+	local m
+
+	for m in "${!pid[@]}"; do
+		kill -9 "${pid[$m]}" 2>/dev/null
+	done
+	[ -n "$keep_dir" ] && mkdir -p "$keep_dir" && cp -r "$tmp"/. "$keep_dir"/
+	rm -rf "$tmp"
+	echo "1..$n"
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" -eq 0 ]
+	exit
+}
+trap finish EXIT
+
+# need PROGRAM...: each of them built, and /dev/vcache; or one failure, the end.
+need() {
+	local f
+
+	for f in "$@"; do
+		if [ ! -x "$f" ]; then
+			echo "# $f is missing: run make first"
+			fail=$((fail + 1))
+			exit
+		fi
+	done
+	if [ ! -c /dev/vcache ]; then
+		echo "# no /dev/vcache: run me in the VM (scripts/vm-run)"
+		fail=$((fail + 1))
+		exit
+	fi
+}
+
+# start_streamer NAME STDERR ARGS...: $streamer ARGS in the background,
+# its standard error into the file STDERR, its pid in pid[NAME].
+start_streamer() {
+	local name=$1 err=$2
+
+	shift 2
+	"$streamer" "$@" 2>"$err" &
+	pid[$name]=$!
+}
+
+# wait_up URL...: until each answers (5 s at most each, as the tests then
+# tell what does not work).
+wait_up() {
+	local u
+
+	for u in "$@"; do
+		for _ in $(seq 50); do
+			curl -s -o /dev/null "$u" && break
+			sleep 0.1
+		done
+	done
+}
