@@ -107,7 +107,7 @@ $(BUILD)/selftests/%: selftests/vcache/%.c selftests/vcache/*.h include/uapi/lin
 
 benches: $(BENCHES)
 
-$(BUILD)/bench/%: bench/%.c include/uapi/linux/vcache.h
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h include/uapi/linux/vcache.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 

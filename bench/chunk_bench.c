@@ -27,9 +27,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/vcache.h>
+
+#define BENCH_NAME	"chunk_bench"
+#include "bench_util.h"
 
 #define MiB (1024 * 1024UL)
 
@@ -39,9 +41,7 @@ static const char * const method_names[M_COUNT] = {
 };
 
 /* The pipe and /dev/null the splice method goes through. */
-static int pipe_fd[2] = { -1, -1 };
-static int null_fd = -1;
-static size_t pipe_size;
+static struct null_pipe np = { .fd = { -1, -1 }, .null_fd = -1 };
 
 struct target {
 	const char *name;
@@ -52,54 +52,6 @@ struct target {
 };
 
 static volatile uint64_t sink;
-
-static void die(const char *what);
-
-/* @chunk bytes at @off from @fd through the pipe into /dev/null. */
-static void splice_chunk(int fd, off_t off, size_t chunk)
-{
-	loff_t pos = off;
-	size_t done = 0;
-
-	while (done < chunk) {
-		size_t want = chunk - done < pipe_size ? chunk - done : pipe_size;
-		ssize_t in = splice(fd, &pos, pipe_fd[1], NULL, want, SPLICE_F_MOVE);
-		ssize_t out = 0;
-
-		if (in <= 0)
-			die("splice from the source");
-		while (out < in) {
-			ssize_t n = splice(pipe_fd[0], NULL, null_fd, NULL, in - out,
-					   SPLICE_F_MOVE);
-
-			if (n <= 0)
-				die("splice to /dev/null");
-			out += n;
-		}
-		done += in;
-	}
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "chunk_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* One chunk request by method @m at @off; returns elapsed ns. */
 static double request_chunk(struct target *t, int m, off_t off, size_t chunk,
@@ -131,7 +83,7 @@ static double request_chunk(struct target *t, int m, off_t off, size_t chunk,
 		sink += (uintptr_t)p;
 		break;
 	case M_SPLICE:
-		splice_chunk(t->fd, off, chunk);
+		splice_to_null(&np, t->fd, off, chunk, "the source");
 		break;
 	}
 	return now_ns() - t0;
@@ -139,31 +91,13 @@ static double request_chunk(struct target *t, int m, off_t off, size_t chunk,
 
 static int open_vcache(const char *name, size_t len)
 {
-	struct vcache_create c;
-	struct vcache_delete d;
 	uint8_t *buf = malloc(MiB);
-	int fd = open("/dev/vcache", O_RDWR);
-	size_t off;
+	int fd;
 
-	if (fd < 0 || !buf)
-		die("open /dev/vcache");
-	memset(&d, 0, sizeof(d));
-	strcpy(d.name, name);
-	ioctl(fd, VCACHE_IOC_DELETE, &d);
-	memset(&c, 0, sizeof(c));
-	strcpy(c.name, name);
-	c.capacity = len;
-	c.fps_num = 25;
-	c.fps_den = 1;
-	if (ioctl(fd, VCACHE_IOC_CREATE, &c))
-		die("VCACHE_IOC_CREATE");
-	for (off = 0; off < len; off += MiB) {
-		memset(buf, (int)(off / MiB), MiB);
-		if (pwrite(fd, buf, MiB, off) != MiB)
-			die("pwrite");
-	}
-	if (ioctl(fd, VCACHE_IOC_SEAL, 0))
-		die("VCACHE_IOC_SEAL");
+	if (!buf)
+		die("malloc");
+	fd = create_video(name, len, 25);
+	fill_and_seal(fd, len, buf, 0);
 	free(buf);
 	return fd;
 }
@@ -227,13 +161,9 @@ int main(int argc, char **argv)
 	if (!buf || !samples)
 		die("malloc");
 	memset(buf, 1, chunk);
-	if (pipe(pipe_fd))
+	if (null_pipe_open(&np))
 		die("pipe");
-	/* As big a pipe as an unprivileged server gets (pipe-max-size). */
-	fcntl(pipe_fd[1], F_SETPIPE_SZ, 1024 * 1024);
-	pipe_size = fcntl(pipe_fd[1], F_GETPIPE_SZ);
-	null_fd = open("/dev/null", O_WRONLY);
-	if (null_fd < 0 || (ssize_t)pipe_size <= 0)
+	if (np.null_fd < 0 || (ssize_t)np.size <= 0)
 		die("/dev/null or F_GETPIPE_SZ");
 
 	for (i = 0; i < nt; i++) {
@@ -253,8 +183,7 @@ int main(int argc, char **argv)
 		}
 		for (m = 0; m < M_COUNT; m++) {
 			memcpy(samples, s[m], reps * sizeof(double));
-			qsort(samples, reps, sizeof(double), cmp_double);
-			t[i].ns[m] = samples[reps / 2];
+			t[i].ns[m] = median_sort(samples, reps);
 		}
 	}
 
@@ -267,7 +196,7 @@ int main(int argc, char **argv)
 		       t[i].ns[M_TOUCH] / 1e6, t[i].ns[M_POINTER],
 		       t[i].ns[M_SPLICE] / 1e6);
 	printf("\n20 MiB chunk, median of %d, video %zu MiB, pipe %zu KiB\n", reps,
-	       video / MiB, pipe_size / 1024);
+	       video / MiB, np.size / 1024);
 	if (csv) {
 		FILE *f = fopen(csv, "w");
 

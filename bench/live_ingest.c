@@ -162,27 +162,40 @@ static void delete_live(int fd, const char *name)
 		die("VCACHE_IOC_DELETE");
 }
 
+/*
+ * A whole 1 MiB chunk from @s, as a broadcaster's buffer would take it,
+ * into @buf of @size bytes from @at on, wrapping at @size; less only at
+ * the end of the stream.
+ */
+static uint64_t recv_chunk(int s, uint8_t *buf, uint64_t size, uint64_t at,
+			   uint64_t *calls)
+{
+	uint64_t got = 0;
+
+	while (got < CHUNK) {
+		ssize_t n = recv(s, buf + (at + got) % size, CHUNK - got, 0);
+
+		(*calls)++;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("recv");
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
 static uint64_t recv_write(int s, int vfd, uint64_t *calls)
 {
 	static uint8_t buf[CHUNK];
 	uint64_t total = 0;
 
 	for (;;) {
-		size_t got = 0;
+		size_t got = recv_chunk(s, buf, CHUNK, 0, calls);
 		ssize_t n;
 
-		/* A whole 1 MiB chunk, as a broadcaster's buffer would. */
-		while (got < CHUNK) {
-			n = recv(s, buf + got, CHUNK - got, 0);
-			(*calls)++;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				die("recv");
-			if (!n)
-				break;
-			got += n;
-		}
 		if (!got)
 			return total;
 		for (size_t off = 0; off < got;) {
@@ -221,21 +234,9 @@ static uint64_t recv_ring(int s, int vfd, uint64_t *calls)
 	if (data == MAP_FAILED)
 		die("mmap ring");
 	for (;;) {
-		uint64_t got = 0;
-		ssize_t n;
-
 		/* 1 MiB lands at the head, contiguous across the wrap, then commits. */
-		while (got < CHUNK) {
-			n = recv(s, data + (head + got) % ring, CHUNK - got, 0);
-			(*calls)++;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				die("recv");
-			if (!n)
-				break;
-			got += n;
-		}
+		uint64_t got = recv_chunk(s, data, ring, head, calls);
+
 		if (got) {
 			memset(&cm, 0, sizeof(cm));
 			cm.size = head + got;

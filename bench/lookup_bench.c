@@ -31,9 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/vcache.h>
+
+#define BENCH_NAME	"lookup_bench"
+#include "bench_util.h"
 
 #define FPS		25
 #define TICKS		(90000 / FPS)
@@ -48,36 +50,7 @@ struct size_run {
 	double median, hot;
 };
 
-static void die(const char *what)
-{
-	fprintf(stderr, "lookup_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 static uint64_t entry_offset(uint64_t i, uint32_t n)
 {
@@ -88,24 +61,12 @@ static uint64_t entry_offset(uint64_t i, uint32_t n)
 static int make_video(uint32_t n)
 {
 	struct vcache_index_entry *e;
-	struct vcache_create c;
-	struct vcache_delete d;
-	char *buf;
+	char name[VCACHE_NAME_MAX], *buf;
 	uint32_t i, at;
-	int fd = open("/dev/vcache", O_RDWR);
+	int fd;
 
-	if (fd < 0)
-		die("open /dev/vcache");
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "lookup-bench-%u", n);
-	memset(&d, 0, sizeof(d));
-	memcpy(d.name, c.name, sizeof(d.name));
-	ioctl(fd, VCACHE_IOC_DELETE, &d);
-	c.capacity = VIDEO_BYTES;
-	c.fps_num = FPS;
-	c.fps_den = 1;
-	if (ioctl(fd, VCACHE_IOC_CREATE, &c))
-		die("VCACHE_IOC_CREATE");
+	snprintf(name, sizeof(name), "lookup-bench-%u", n);
+	fd = create_video(name, VIDEO_BYTES, FPS);
 	buf = calloc(1, VIDEO_BYTES);
 	e = calloc(VCACHE_INDEX_BATCH_MAX, sizeof(*e));
 	if (!buf || !e)
@@ -160,7 +121,7 @@ static double time_lookups(int fd, uint32_t n, int k, int hot)
 	if (!req || !want)
 		die("calloc");
 	for (i = 0; i < k; i++) {
-		want[i] = !n ? 0 : hot && i >= 16 ? want[i - 16] : rng() % n;
+		want[i] = !n ? 0 : hot && i >= 16 ? want[i - 16] : xorshift64(&rng_state) % n;
 		req[i].mode = VCACHE_LOOKUP_TIMECODE;
 		frame_to_tc(want[i], &req[i].tc);
 	}
@@ -259,10 +220,8 @@ int main(int argc, char **argv)
 			s[i].hot_rounds[r] = time_lookups(s[i].fd, s[i].n, lookups, 1);
 		}
 	for (i = 0; i <= ns; i++) {
-		qsort(s[i].rounds, rounds, sizeof(double), cmp_double);
-		s[i].median = s[i].rounds[rounds / 2];
-		qsort(s[i].hot_rounds, rounds, sizeof(double), cmp_double);
-		s[i].hot = s[i].hot_rounds[rounds / 2];
+		s[i].median = median_sort(s[i].rounds, rounds);
+		s[i].hot = median_sort(s[i].hot_rounds, rounds);
 	}
 	floor_ns = s[ns].median;
 

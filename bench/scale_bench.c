@@ -32,9 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/vcache.h>
+
+#define BENCH_NAME	"scale_bench"
+#include "bench_util.h"
 
 #define MiB		(1024 * 1024UL)
 #define CHUNK		(20 * MiB)
@@ -47,40 +49,10 @@ static const char * const method_names[M_COUNT] = {
 };
 static uint8_t *copy_src;
 
-static int pipe_fd[2], null_fd;
-static size_t pipe_size;
+static struct null_pipe np;
 static volatile uint64_t sink;
 
-static void die(const char *what)
-{
-	fprintf(stderr, "scale_bench: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 static void video_name(char *name, unsigned int i)
 {
@@ -90,30 +62,12 @@ static void video_name(char *name, unsigned int i)
 
 static void add_video(unsigned int i, size_t bytes, uint8_t *buf)
 {
-	struct vcache_create c;
-	struct vcache_delete d;
-	size_t off;
-	int fd = open("/dev/vcache", O_RDWR);
+	char name[VCACHE_NAME_MAX];
+	int fd;
 
-	if (fd < 0)
-		die("open /dev/vcache");
-	memset(&c, 0, sizeof(c));
-	video_name(c.name, i);
-	memset(&d, 0, sizeof(d));
-	video_name(d.name, i);
-	ioctl(fd, VCACHE_IOC_DELETE, &d);
-	c.capacity = bytes;
-	c.fps_num = 25;
-	c.fps_den = 1;
-	if (ioctl(fd, VCACHE_IOC_CREATE, &c))
-		die("VCACHE_IOC_CREATE");
-	for (off = 0; off < bytes; off += MiB) {
-		memset(buf, (int)(i + off / MiB), MiB);
-		if (pwrite(fd, buf, MiB, off) != (ssize_t)MiB)
-			die("pwrite");
-	}
-	if (ioctl(fd, VCACHE_IOC_SEAL, 0))
-		die("VCACHE_IOC_SEAL");
+	video_name(name, i);
+	fd = create_video(name, bytes, 25);
+	fill_and_seal(fd, bytes, buf, i);
 	close(fd);
 }
 
@@ -131,30 +85,6 @@ static int open_video(unsigned int i)
 	return fd;
 }
 
-static void splice_chunk(int fd, off_t off)
-{
-	loff_t pos = off;
-	size_t done = 0;
-
-	while (done < CHUNK) {
-		size_t want = CHUNK - done < pipe_size ? CHUNK - done : pipe_size;
-		ssize_t in = splice(fd, &pos, pipe_fd[1], NULL, want, SPLICE_F_MOVE);
-		ssize_t out = 0;
-
-		if (in <= 0)
-			die("splice from /dev/vcache");
-		while (out < in) {
-			ssize_t n = splice(pipe_fd[0], NULL, null_fd, NULL, in - out,
-					   SPLICE_F_MOVE);
-
-			if (n <= 0)
-				die("splice to /dev/null");
-			out += n;
-		}
-		done += in;
-	}
-}
-
 /* One request by method @m for a chunk of video @v at @off; ns. */
 static double request(int m, unsigned int v, off_t off, uint8_t *buf)
 {
@@ -170,7 +100,7 @@ static double request(int m, unsigned int v, off_t off, uint8_t *buf)
 	fd = open_video(v);
 	switch (m) {
 	case M_SPLICE:
-		splice_chunk(fd, off);
+		splice_to_null(&np, fd, off, CHUNK, "/dev/vcache");
 		break;
 	case M_PREAD:
 		if (pread(fd, buf, CHUNK, off) != (ssize_t)CHUNK)
@@ -277,11 +207,8 @@ int main(int argc, char **argv)
 			  (unsigned long long)stats().mem_used / MiB) < 0 || fclose(f))
 		die("raising " MAX_PARAM);
 
-	if (pipe(pipe_fd))
+	if (null_pipe_open(&np))
 		die("pipe");
-	fcntl(pipe_fd[1], F_SETPIPE_SZ, 1024 * 1024);
-	pipe_size = fcntl(pipe_fd[1], F_GETPIPE_SZ);
-	null_fd = open("/dev/null", O_WRONLY);
 	buf = malloc(CHUNK);
 	copy_src = malloc(CHUNK);
 	if (!copy_src)
@@ -289,7 +216,7 @@ int main(int argc, char **argv)
 	memset(copy_src, 7, CHUNK);
 	for (m = 0; m < M_COUNT; m++)
 		samples[m] = calloc(chunks, sizeof(double));
-	if (null_fd < 0 || !buf || !samples[M_COUNT - 1] || (ssize_t)pipe_size <= 0)
+	if (np.null_fd < 0 || !buf || !samples[M_COUNT - 1] || (ssize_t)np.size <= 0)
 		die("setup");
 	evicted0 = stats().evictions;
 
@@ -302,17 +229,16 @@ int main(int argc, char **argv)
 			steps[i], videos, (now_ns() - t0) / 1e9);
 		scanned[i] = pgscan();
 		for (k = 0; k < chunks; k++) {
-			unsigned int v = rng() % videos;
-			off_t off = (rng() % ((video_mb * MiB - CHUNK) / MiB + 1)) * MiB;
+			unsigned int v = xorshift64(&rng_state) % videos;
+			off_t off = (xorshift64(&rng_state) %
+				     ((video_mb * MiB - CHUNK) / MiB + 1)) * MiB;
 
 			for (m = 0; m < M_COUNT; m++)
 				samples[m][k] = request(m, v, off, buf);
 		}
 		scanned[i] = pgscan() - scanned[i];
-		for (m = 0; m < M_COUNT; m++) {
-			qsort(samples[m], chunks, sizeof(double), cmp_double);
-			med[i][m] = samples[m][chunks / 2];
-		}
+		for (m = 0; m < M_COUNT; m++)
+			med[i][m] = median_sort(samples[m], chunks);
 		if (stats().evictions != evicted0) {
 			fprintf(stderr, "scale_bench: videos were evicted at %lu MiB\n", steps[i]);
 			return 1;
