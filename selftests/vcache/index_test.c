@@ -77,14 +77,6 @@ fail:
 	return -1;
 }
 
-static void cleanup(const char *name)
-{
-	int fd = open(VCACHE_DEV, O_RDWR);
-
-	vc_delete(fd, name);
-	close(fd);
-}
-
 TEST(lookup_timecode_25fps)
 {
 	const char *name = vc_name("tc25");
@@ -121,7 +113,7 @@ TEST(lookup_timecode_25fps)
 	/* Drop-frame makes no sense at 25 fps. */
 	EXPECT_EQ(-EINVAL, lookup_tc(fd, 0, 0, 1, 0, VCACHE_LOOKUP_DROP_FRAME, &l));
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(lookup_drop_frame_2997)
@@ -161,7 +153,7 @@ TEST(lookup_drop_frame_2997)
 		EXPECT_EQ(first - 1, l.frame);
 	}
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(lookup_pts_and_offset_modes)
@@ -224,7 +216,7 @@ TEST(lookup_pts_and_offset_modes)
 	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_LOOKUP, &l));
 	EXPECT_EQ(-EFAULT, vc_ioctl(fd, VCACHE_IOC_LOOKUP, NULL));
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(append_rules)
@@ -290,7 +282,7 @@ TEST(append_rules)
 	EXPECT_EQ(5, vc_info(fd).index_entries);
 	close(ro);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(million_entries)
@@ -318,7 +310,7 @@ TEST(million_entries)
 		ASSERT_EQ((uint64_t)(i - i % 30) * frame_bytes, l.key_offset);
 	}
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 	EXPECT_EQ(before, vc_stats().mem_used);
 }
 
@@ -342,7 +334,7 @@ TEST(index_limit_is_e2big)
 	EXPECT_EQ(VCACHE_INDEX_MAX, vc_info(fd).index_entries);
 	free(e);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST_HARNESS_MAIN

@@ -35,25 +35,6 @@ static int create_live(const char *name, uint64_t ring)
 	return fd;
 }
 
-static int open_viewer(const char *name)
-{
-	int fd = open(VCACHE_DEV, O_RDONLY);
-
-	if (fd >= 0 && vc_open_name(fd, name)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void cleanup(const char *name)
-{
-	int fd = open(VCACHE_DEV, O_RDWR);
-
-	vc_delete(fd, name);
-	close(fd);
-}
-
 /* Writes the stream's bytes [from, from + len) in chunks of varied size. */
 static int write_stream(int fd, uint64_t from, uint64_t len, int pace_us)
 {
@@ -93,7 +74,7 @@ TEST(create_and_info)
 	fd2 = open(VCACHE_DEV, O_RDWR);
 	EXPECT_EQ(-EBUSY, vc_open_name(fd2, name));
 	close(fd2);
-	fd2 = open_viewer(name);
+	fd2 = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(fd2, 0);
 	EXPECT_EQ(1, vc_info(fd).viewers);
 	close(fd2);
@@ -110,8 +91,8 @@ TEST(create_and_info)
 	EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c));
 	close(fd2);
 	close(fd);
-	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(open_viewer(name)).state);
-	cleanup(name);
+	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(vc_reopen(name, O_RDONLY)).state);
+	vc_cleanup(name);
 }
 
 TEST(window_and_slow_viewer)
@@ -123,7 +104,7 @@ TEST(window_and_slow_viewer)
 	struct vcache_info info;
 
 	ASSERT_GE(fd, 0);
-	v = open_viewer(name);
+	v = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(v, 0);
 	ASSERT_EQ(0, write_stream(fd, 0, 3 * RING + 123, 0));
 	info = vc_info(fd);
@@ -141,7 +122,7 @@ TEST(window_and_slow_viewer)
 	EXPECT_EQ(-1, vc_verify(buf, 100, SEED, info.size - 100));
 	close(v);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 struct viewer {
@@ -279,7 +260,7 @@ static void *view_mmap(struct viewer *w, int fd)
 static void *viewer_main(void *arg)
 {
 	struct viewer *w = arg;
-	int fd = open_viewer(w->name);
+	int fd = vc_reopen(w->name, O_RDONLY);
 
 	if (fd < 0) {
 		w->bad++;
@@ -324,7 +305,7 @@ TEST(writer_and_sixteen_viewers)
 	       (unsigned long long)(total / RING));
 	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(fd).state);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(zero_copy_ingest_from_socket)
@@ -355,7 +336,7 @@ TEST(zero_copy_ingest_from_socket)
 	map = mmap(NULL, 2 * RING, PROT_READ | PROT_WRITE, MAP_SHARED, fd, ps);
 	ASSERT_NE(MAP_FAILED, map);
 	data = map;
-	v = open_viewer(name);
+	v = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(v, 0);
 	memset(&cm, 0, sizeof(cm));
 	while (head < total) {
@@ -387,7 +368,7 @@ TEST(zero_copy_ingest_from_socket)
 	close(sv[0]);
 	close(v);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(splice_ingest_and_splice_out)
@@ -399,7 +380,7 @@ TEST(splice_ingest_and_splice_out)
 	ssize_t n;
 
 	ASSERT_GE(fd, 0);
-	v = open_viewer(name);
+	v = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(v, 0);
 	ASSERT_EQ(0, pipe(p));
 	vc_fill(buf, sizeof(buf), SEED, 0);
@@ -420,7 +401,7 @@ TEST(splice_ingest_and_splice_out)
 	close(q[1]);
 	close(v);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(writer_killed_mid_stream)
@@ -442,7 +423,7 @@ TEST(writer_killed_mid_stream)
 	}
 	for (i = 0; i < 100 && v < 0; i++) {
 		usleep(20000);
-		v = open_viewer(name);
+		v = vc_reopen(name, O_RDONLY);
 	}
 	ASSERT_GE(v, 0);
 	usleep(100000);
@@ -474,7 +455,7 @@ TEST(poll_and_end_of_stream)
 	char buf[8];
 
 	ASSERT_GE(fd, 0);
-	v = open_viewer(name);
+	v = vc_reopen(name, O_RDONLY);
 	p = (struct pollfd){ .fd = v, .events = POLLIN };
 	EXPECT_EQ(0, poll(&p, 1, 0));
 	ASSERT_EQ(5, write(fd, "frame", 5));
@@ -490,7 +471,7 @@ TEST(poll_and_end_of_stream)
 	EXPECT_EQ(EPERM, errno);
 	close(v);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(live_index_follows_the_window)
@@ -535,7 +516,7 @@ TEST(live_index_follows_the_window)
 	EXPECT_EQ(37 * 30, l.key_frame);
 	EXPECT_EQ(37 * gop, l.key_offset);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST_HARNESS_MAIN

@@ -20,14 +20,6 @@ static int make_sealed(const char *name, uint64_t len, uint64_t seed)
 	return fd;
 }
 
-static void cleanup(const char *name)
-{
-	int fd = open(VCACHE_DEV, O_RDWR);
-
-	vc_delete(fd, name);
-	close(fd);
-}
-
 /* Splices [off, off + len) through a pipe and checks every byte. */
 static long splice_check(int fd, loff_t off, size_t len, uint64_t seed, int pipe_size)
 {
@@ -75,7 +67,7 @@ TEST(splice_whole_and_windows)
 	EXPECT_EQ(LEN, splice_check(fd, 0, LEN, 11, 1 << 20));
 	EXPECT_EQ(5, splice_check(fd, LEN - 5, 100, 11, 0));
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(splice_edges)
@@ -104,7 +96,7 @@ TEST(splice_edges)
 	close(p[1]);
 	close(ufd);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 /*
@@ -134,7 +126,7 @@ TEST(pipe_shares_the_page)
 	close(p[0]);
 	close(p[1]);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(pipe_outlives_video)
@@ -148,7 +140,7 @@ TEST(pipe_outlives_video)
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(sizeof(buf), splice(fd, &off, p[1], NULL, sizeof(buf), 0));
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 	/* The video is gone; the pipe's page references keep the bytes. */
 	ASSERT_EQ(sizeof(buf), read(p[0], buf, sizeof(buf)));
 	EXPECT_EQ(-1, vc_verify(buf, sizeof(buf), 4, 0));
@@ -211,7 +203,7 @@ TEST(sendfile_to_tcp)
 	EXPECT_EQ(0, s.bad);
 	close(s.lfd);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 static void *late_write(void *arg)
@@ -252,7 +244,7 @@ TEST(splice_follow_waits)
 	close(p[1]);
 	close(ffd);
 	close(wfd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST_HARNESS_MAIN

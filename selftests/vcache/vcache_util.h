@@ -52,6 +52,29 @@ static inline int vc_delete(int fd, const char *name)
 	return vc_ioctl(fd, VCACHE_IOC_DELETE, &d);
 }
 
+/* A new descriptor bound to video @name, or -1. */
+static inline int vc_reopen(const char *name, int flags)
+{
+	int fd = open(VCACHE_DEV, flags);
+
+	if (fd >= 0 && vc_open_name(fd, name)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Deletes @name if it exists: a test's cleanup, whatever state it left. */
+static inline void vc_cleanup(const char *name)
+{
+	int fd = open(VCACHE_DEV, O_RDWR);
+
+	if (fd >= 0) {
+		vc_delete(fd, name);
+		close(fd);
+	}
+}
+
 static inline int vc_seal(int fd)
 {
 	return ioctl(fd, VCACHE_IOC_SEAL, 0) ? -errno : 0;

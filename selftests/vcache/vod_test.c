@@ -36,27 +36,6 @@ static int make_sealed(const char *name, uint64_t len, uint64_t seed)
 	return fd;
 }
 
-static int reopen(const char *name, int flags)
-{
-	int fd = open(VCACHE_DEV, flags);
-
-	if (fd >= 0 && vc_open_name(fd, name)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void cleanup(const char *name)
-{
-	int fd = open(VCACHE_DEV, O_RDWR);
-
-	if (fd >= 0) {
-		vc_delete(fd, name);
-		close(fd);
-	}
-}
-
 TEST(round_trip_odd_sizes)
 {
 	static const uint64_t sizes[] = { 0, 1, 4095, 4096, 4097, 20 * MiB + 3 };
@@ -72,7 +51,7 @@ TEST(round_trip_odd_sizes)
 
 		ASSERT_GE(fd, 0) TH_LOG("size %llu", (unsigned long long)len);
 		close(fd);
-		rfd = reopen(name, O_RDONLY);
+		rfd = vc_reopen(name, O_RDONLY);
 		ASSERT_GE(rfd, 0);
 		info = vc_info(rfd);
 		EXPECT_EQ(len, info.size);
@@ -99,7 +78,7 @@ TEST(round_trip_odd_sizes)
 		}
 		free(buf);
 		close(rfd);
-		cleanup(name);
+		vc_cleanup(name);
 	}
 }
 
@@ -124,7 +103,7 @@ TEST(readv_and_lseek)
 	EXPECT_EQ(-1, lseek(fd, 20000, SEEK_SET));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(bad_names)
@@ -213,7 +192,7 @@ TEST(flags_reserved_fps_capacity)
 	EXPECT_EQ(1001, vc_info(fd).fps_den);
 	EXPECT_EQ(-EINVAL, ioctl(fd, VCACHE_IOC_SEAL, 1) ? -errno : 0);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(double_bind_and_exists)
@@ -235,7 +214,7 @@ TEST(double_bind_and_exists)
 	/* The failed CREATE did not leave a video behind. */
 	EXPECT_EQ(-ENOENT, vc_delete(fd, vc_name("bind2")));
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(write_after_seal_and_capacity)
@@ -275,7 +254,7 @@ TEST(write_after_seal_and_capacity)
 	cm.size = 1;
 	EXPECT_EQ(-EPERM, vc_ioctl(fd, VCACHE_IOC_COMMIT, &cm));
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(mmap_rules_sealed)
@@ -313,7 +292,7 @@ TEST(mmap_rules_sealed)
 	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * ps, 8 * ps, 0));
 	munmap(p, 2 * ps);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 static sigjmp_buf sigbus_jmp;
@@ -377,7 +356,7 @@ TEST(mmap_loader_commit)
 	EXPECT_EQ(-1, vc_verify(buf, sizeof(buf), 9, len - sizeof(buf)));
 
 	/* ...and a read-only mapping gets SIGBUS past unwritten data. */
-	rfd = reopen(name, O_RDONLY);
+	rfd = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(rfd, 0);
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0));
 	EXPECT_EQ(EACCES, errno);
@@ -399,7 +378,7 @@ TEST(mmap_loader_commit)
 	EXPECT_EQ(-1, vc_verify(r, len, 9, 0));
 	munmap(r, len);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(abandoned_load_is_deleted)
@@ -416,7 +395,7 @@ TEST(abandoned_load_is_deleted)
 	ASSERT_EQ(0, vc_create(fd, name, MiB));
 	ASSERT_EQ(0, vc_write_pattern(fd, 100000, 1));
 	/* A second user keeps it alive; the last one to go deletes it. */
-	rfd = reopen(name, O_RDONLY);
+	rfd = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(rfd, 0);
 	close(fd);
 	EXPECT_EQ(0, vc_info(rfd).flags);
@@ -451,10 +430,10 @@ TEST(abandoned_load_is_deleted)
 	ASSERT_EQ(0, vc_create(fd, name, 10));
 	ASSERT_EQ(0, vc_seal(fd));
 	close(fd);
-	rfd = reopen(name, O_RDONLY);
+	rfd = vc_reopen(name, O_RDONLY);
 	EXPECT_GE(rfd, 0);
 	close(rfd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(info_fields)
@@ -484,7 +463,7 @@ TEST(info_fields)
 	EXPECT_LE(info.create_time_ns, info.seal_time_ns);
 	EXPECT_LE(info.seal_time_ns, info.access_time_ns);
 	/* OPEN and INFO are not accesses: they do not move the LRU clock. */
-	i = reopen(name, O_RDONLY);
+	i = vc_reopen(name, O_RDONLY);
 	ASSERT_GE(i, 0);
 	EXPECT_EQ(info.access_time_ns, vc_info(i).access_time_ns);
 	close(i);
@@ -492,7 +471,7 @@ TEST(info_fields)
 	for (i = 0; i < (int)(sizeof(info.reserved) / sizeof(info.reserved[0])); i++)
 		EXPECT_EQ(0, info.reserved[i]);
 	close(fd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(delete_while_mapped_returns_memory)
@@ -516,7 +495,7 @@ TEST(delete_while_mapped_returns_memory)
 	ASSERT_EQ(0, vc_create(other, name, 4096));
 	EXPECT_NE(vc_info(other).id, vc_info(fd).id);
 	close(other);
-	cleanup(name);
+	vc_cleanup(name);
 
 	info = vc_info(fd);
 	EXPECT_EQ(VCACHE_INFO_DELETED, info.flags);
@@ -552,7 +531,7 @@ TEST(read_only_descriptor)
 	EXPECT_EQ('x', buf[1]);
 	close(fd);
 	close(wfd);
-	cleanup(name);
+	vc_cleanup(name);
 }
 
 TEST(unprivileged_user_follows_device_mode)
@@ -621,11 +600,11 @@ FIXTURE_TEARDOWN(limit)
 
 	for (i = 0; i < self->nfds; i++)
 		close(self->fds[i]);
-	cleanup(vc_name("A"));
-	cleanup(vc_name("B"));
-	cleanup(vc_name("C"));
-	cleanup(vc_name("D"));
-	cleanup(vc_name("E"));
+	vc_cleanup(vc_name("A"));
+	vc_cleanup(vc_name("B"));
+	vc_cleanup(vc_name("C"));
+	vc_cleanup(vc_name("D"));
+	vc_cleanup(vc_name("E"));
 	vc_set_max_mb(self->saved_mb);
 }
 
@@ -643,7 +622,7 @@ TEST_F(limit, evicts_least_recently_used_unused)
 		close(fd);
 	}
 	/* Touch A: B is now the least recently used. */
-	fd = reopen(vc_name("A"), O_RDONLY);
+	fd = vc_reopen(vc_name("A"), O_RDONLY);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(1, pread(fd, buf, 1, 0));
 	close(fd);
@@ -654,12 +633,12 @@ TEST_F(limit, evicts_least_recently_used_unused)
 	self->fds[self->nfds++] = fd;
 	/* More if other tests left unused videos behind: those are older. */
 	EXPECT_LE(evictions + 1, vc_stats().evictions);
-	fd = reopen(vc_name("B"), O_RDONLY);
+	fd = vc_reopen(vc_name("B"), O_RDONLY);
 	EXPECT_LT(fd, 0);
-	fd = reopen(vc_name("A"), O_RDONLY);
+	fd = vc_reopen(vc_name("A"), O_RDONLY);
 	EXPECT_GE(fd, 0);
 	self->fds[self->nfds++] = fd;
-	fd = reopen(vc_name("C"), O_RDONLY);
+	fd = vc_reopen(vc_name("C"), O_RDONLY);
 	EXPECT_GE(fd, 0);
 	self->fds[self->nfds++] = fd;
 	EXPECT_LE(vc_stats().mem_used, 4 * MiB);
@@ -702,7 +681,7 @@ struct hammer {
 static void *reader(void *arg)
 {
 	struct hammer *h = arg;
-	int fd = reopen(h->name, O_RDONLY);
+	int fd = vc_reopen(h->name, O_RDONLY);
 	uint8_t *buf = malloc(65536), *map;
 	unsigned int seed = (unsigned int)(uintptr_t)&fd;
 
@@ -755,7 +734,7 @@ TEST(eight_readers_while_others_churn)
 			break;
 		}
 		close(c);
-		cleanup(name);
+		vc_cleanup(name);
 	}
 	h.stop = 1;
 	for (i = 0; i < 8; i++)
@@ -765,7 +744,7 @@ TEST(eight_readers_while_others_churn)
 	EXPECT_GT(churn, 10);
 	TH_LOG("%ld verified reads, %d videos created and deleted", h.reads, churn);
 	close(fd);
-	cleanup(h.name);
+	vc_cleanup(h.name);
 	free((void *)h.name);
 }
 
