@@ -37,6 +37,10 @@ SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_c
 
 all: modules user selftests benches
 
+# "make build/bench/aio_bench" is the file that $(BUILD)/bench/aio_bench
+# builds: without this, make finds it on disk and does nothing.
+build/%: $(BUILD)/% ;
+
 deps:
 	@$(ROOT)/scripts/install-deps
 
