@@ -71,12 +71,16 @@ user: $(USER_PROGS)
 NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 
+# The command table and dispatch in vcachectl.c, the commands in ctl_*.c.
 # load indexes MPEG-TS (tsindex.c, vindex.c); seek and cat --at take timecodes.
 # load reads FILE with kernel AIO (load.c, aio.c).
-user/vcachectl: user/vcachectl.c user/parse.c user/nl.c user/tsindex.c user/vindex.c \
-		user/tcparse.c user/load.c user/aio.c $(wildcard user/*.h) \
+VCACHECTL_SRCS := user/vcachectl.c user/ctl_util.c user/ctl_print.c user/ctl_load.c \
+	user/ctl_video.c user/ctl_stats.c user/ctl_monitor.c user/ctl_live.c \
+	user/parse.c user/nl.c user/tsindex.c user/vindex.c user/tcparse.c user/load.c user/aio.c
+
+user/vcachectl: $(VCACHECTL_SRCS) $(wildcard user/*.h) \
 		include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
-	$(CC) $(CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(NL_LIBS)
+	$(CC) $(CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) -o $@ $(VCACHECTL_SRCS) $(NL_LIBS)
 
 # The HTTP server; GET /v/ lists the cache over netlink.
 STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \

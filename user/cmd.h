@@ -5,7 +5,8 @@
  * text, the argument count checks and the option parsing are all derived
  * from the records, so they cannot drift apart from what a handler expects.
  * A plain array rather than iw's linker section: there are few commands,
- * all in one file, and the array keeps "vcachectl help" in a chosen order.
+ * the table is in vcachectl.c (the handlers in ctl_*.c, see ctl.h), and
+ * the array keeps "vcachectl help" in a chosen order.
  */
 #ifndef VCACHECTL_CMD_H
 #define VCACHECTL_CMD_H
