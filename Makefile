@@ -84,7 +84,7 @@ user/vcachectl: $(VCACHECTL_SRCS) $(wildcard user/*.h) \
 
 # The HTTP server; GET /v/ lists the cache over netlink.
 STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \
-	user/stream_live.c user/chunked.c user/tsindex.c \
+	user/stream_live.c user/stream_seek.c user/chunked.c user/tsindex.c user/tcparse.c \
 	user/http.c user/range.c user/parse.c user/aio.c user/nl.c
 
 user/vcache-streamer: $(STREAMER_SRCS) $(wildcard user/*.h) \
@@ -193,7 +193,8 @@ fuzz-tsindex: $(BUILD)/fuzz/tsindex_fuzz
 
 # libFuzzer on the HTTP request parser and the Range/If-Range/query code
 # (user/fuzz/http_fuzz.c): FUZZ_TIME seconds; corpus in build/fuzz/http-corpus.
-$(BUILD)/fuzz/http_fuzz: user/fuzz/http_fuzz.c user/http.c user/http.h user/range.c user/range.h
+$(BUILD)/fuzz/http_fuzz: user/fuzz/http_fuzz.c user/http.c user/http.h user/range.c user/range.h \
+		user/tcparse.c user/tcparse.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

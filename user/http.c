@@ -288,6 +288,14 @@ static int parse_field(const char *p, size_t len, struct http_request *req,
 		return set_once(&req->if_range, v);
 	if (http_span_eq(name, "if-modified-since"))
 		return set_once(&req->if_modified_since, v);
+	if (http_span_eq(name, "if-unmodified-since"))
+		return set_once(&req->if_unmodified_since, v);
+	if (http_span_eq(name, "if-match")) {
+		if (req->n_im == HTTP_MAX_INM)
+			return -400;
+		req->if_match[req->n_im++] = v;
+		return 0;
+	}
 	if (http_span_eq(name, "if-none-match")) {
 		if (req->n_inm == HTTP_MAX_INM)
 			return -400;
@@ -380,6 +388,7 @@ const char *http_reason(int status)
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
@@ -709,39 +718,7 @@ size_t http_decode_name(struct http_span seg, char *field, size_t size)
 	return n;
 }
 
-/* --- timecodes and the query --------------------------------------------- */
-
-int http_parse_timecode(const char *s, size_t len, struct http_timecode *tc)
-{
-	const char *p = s, *end = s + len;
-	unsigned int hh, mm, ss, ff = 0, nd = 0;
-	bool drop;
-
-	if (!digits(&p, end, 2, &hh) || !lit(&p, end, ":") ||
-	    !digits(&p, end, 2, &mm) || !lit(&p, end, ":") ||
-	    !digits(&p, end, 2, &ss) || p == end)
-		return -EINVAL;
-	if (*p != ':' && *p != ';' && *p != '.')
-		return -EINVAL;
-	drop = *p++ != ':';
-	while (p < end && is_digit(*p) && nd < 3) {
-		ff = ff * 10 + (*p++ - '0');
-		nd++;
-	}
-	if (!nd || p != end || hh > 23 || mm > 59 || ss > 59)
-		return -EINVAL;
-	*tc = (struct http_timecode){ hh, mm, ss, ff, drop };
-	return 0;
-}
-
-size_t http_format_timecode(char *buf, size_t size, unsigned int hh, unsigned int mm,
-			    unsigned int ss, unsigned int ff, bool drop)
-{
-	return snprintf(buf, size, "%02u:%02u:%02u%c%02u", hh, mm, ss, drop ? ';' : ':', ff);
-}
-
-/* Longest decoded parameter name or value we look at. */
-#define QUERY_ITEM_MAX	64
+/* --- the query ------------------------------------------------------------ */
 
 int http_parse_query(struct http_span query, struct http_query *q, const char **why)
 {
@@ -749,7 +726,7 @@ int http_parse_query(struct http_span query, struct http_query *q, const char **
 
 	memset(q, 0, sizeof(*q));
 	while (i < query.len) {
-		char key[QUERY_ITEM_MAX], val[QUERY_ITEM_MAX];
+		char key[HTTP_QUERY_ITEM_MAX], val[HTTP_QUERY_ITEM_MAX];
 		size_t start = i, end, eq;
 		ssize_t kn, vn;
 
@@ -761,16 +738,20 @@ int http_parse_query(struct http_span query, struct http_query *q, const char **
 		kn = pct_decode(span(query.p + start, eq - start), key, sizeof(key));
 		/* A value too long to be one of ours decodes as an error (-1). */
 		vn = eq < end ? pct_decode(span(query.p + eq + 1, end - eq - 1), val,
-					   sizeof(val)) : 0;
+					   sizeof(val) - 1) : 0;
+		val[vn > 0 ? vn : 0] = '\0';
 		if (kn == 1 && key[0] == 't') {
 			if (q->has_t) {
 				*why = "t= given twice";
 				return -EINVAL;
 			}
-			if (vn <= 0 || http_parse_timecode(val, vn, &q->tc)) {
-				*why = "bad t=: want HH:MM:SS:FF, or HH:MM:SS;FF for drop-frame";
+			/* A %00 would end the string early: "1%00junk". */
+			if (vn <= 0 || memchr(val, '\0', vn) || tc_parse(val, &q->t)) {
+				*why = "bad t=: want HH:MM:SS:FF (HH:MM:SS;FF drop-frame), "
+				       "seconds (t=12.5) or 90 kHz ticks (t=1125000t)";
 				return -EINVAL;
 			}
+			memcpy(q->t_text, val, vn + 1);
 			q->has_t = true;
 		} else if (kn == 4 && !memcmp(key, "loop", 4)) {
 			uint64_t n = 0;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include "tcparse.h"
 
 /* A piece of the request buffer; not NUL-terminated. len 0: absent or empty. */
 struct http_span {
@@ -37,7 +38,7 @@ enum http_method {
 	HTTP_OTHER,		/* a valid method token we do not serve: 405 */
 };
 
-/* If-None-Match may come on several lines; more than this is a 400. */
+/* If-None-Match and If-Match may come on several lines; more is a 400. */
 #define HTTP_MAX_INM	4
 
 /**
@@ -60,6 +61,9 @@ enum http_method {
  * @if_modified_since: the If-Modified-Since field, if any.
  * @if_none_match: the If-None-Match lines, @n_inm of them.
  * @n_inm:       see @if_none_match.
+ * @if_match:    the If-Match lines, @n_im of them.
+ * @n_im:        see @if_match.
+ * @if_unmodified_since: the If-Unmodified-Since field, if any.
  * @head_len:    bytes of the head, leading empty lines and the final empty
  *               line included: the next request starts here.
  */
@@ -81,6 +85,9 @@ struct http_request {
 	struct http_span if_modified_since;
 	struct http_span if_none_match[HTTP_MAX_INM];
 	unsigned int n_inm;
+	struct http_span if_match[HTTP_MAX_INM];
+	unsigned int n_im;
+	struct http_span if_unmodified_since;
 	size_t head_len;
 };
 
@@ -155,35 +162,21 @@ const char *http_content_type(const char *name);
  */
 size_t http_decode_name(struct http_span seg, char *field, size_t size);
 
-/* A timecode from a query: hh, mm, ss, ff and whether it is drop-frame. */
-struct http_timecode {
-	unsigned int hh, mm, ss, ff;
-	bool drop;
-};
-
-/*
- * http_parse_timecode() - "HH:MM:SS:FF", or "HH:MM:SS;FF" / "HH:MM:SS.FF" for
- * drop-frame. Two digits for each of HH, MM and SS; one to three for FF (a
- * rate may reach 1000 frames a second). HH < 24, MM and SS < 60; whether
- * FF is below the video's rate, and whether drop-frame applies to it, is
- * the kernel's LOOKUP to say. Returns 0 or -EINVAL.
- */
-int http_parse_timecode(const char *s, size_t len, struct http_timecode *tc);
-
-/* "01:02:03:04", or "01:02:03;04" when @drop. Formats like snprintf(). */
-size_t http_format_timecode(char *buf, size_t size, unsigned int hh, unsigned int mm,
-			    unsigned int ss, unsigned int ff, bool drop);
+/* Longest decoded query parameter name or value looked at. */
+#define HTTP_QUERY_ITEM_MAX	64
 
 /**
  * struct http_query - the query parameters the server knows
- * @has_t:    t= was given; @tc holds it.
- * @tc:       see @has_t.
+ * @has_t:    t= was given; @t holds it, @t_text as given (decoded).
+ * @t:        see @has_t.
+ * @t_text:   see @has_t.
  * @has_loop: loop= was given; @loop holds it (0: forever).
  * @loop:     see @has_loop.
  */
 struct http_query {
 	bool has_t;
-	struct http_timecode tc;
+	struct tc_spec t;
+	char t_text[HTTP_QUERY_ITEM_MAX];
 	bool has_loop;
 	uint64_t loop;
 };
@@ -193,7 +186,10 @@ struct http_query {
 
 /*
  * http_parse_query() - "t=01:00:00:00&loop=3", percent-encoding allowed in
- * values ("t=00%3A00%3A10%3B00"). Unknown parameters are ignored (players
+ * values ("t=00%3A00%3A10%3B00"). t= takes what "vcachectl seek" takes
+ * (user/tcparse.h): a label, HH:MM:SS:FF or HH:MM:SS;FF for drop-frame,
+ * seconds from the first keyframe ("t=90", "t=12.5"), or 90 kHz ticks
+ * ("t=900000t"). Unknown parameters are ignored (players
  * add cache busters); a known one that is repeated, empty or malformed is
  * an error. Returns 0, or -EINVAL with a message for the client in *why.
  */

@@ -7,7 +7,8 @@
  *
  * Resources:
  *   GET|HEAD /v/                 JSON list of the cache (netlink dump)
- *   GET|HEAD /v/NAME             the video; Range, If-Range, If-None-Match,
+ *   GET|HEAD /v/NAME             the video; Range, If-Range, If-Match,
+ *                                If-Unmodified-Since, If-None-Match,
  *                                If-Modified-Since
  *   GET|HEAD /v/NAME?t=TC        from the keyframe at or before timecode TC
  *   GET|HEAD /v/NAME?loop=N      N passes (0: forever), chunked
@@ -273,6 +274,29 @@ static void put_validators(struct conn *c, const struct validators *val)
 		out_printf(c, "ETag: %s\r\nLast-Modified: %s\r\n", val->etag, val->lastmod);
 }
 
+/*
+ * If-Match, else If-Unmodified-Since (RFC 9110 sections 13.1.1, 13.1.4 and
+ * 13.2.2): 412? A loading video has no ETag and no date yet: "*" matches
+ * it (it exists) and no tag does, and If-Unmodified-Since is ignored.
+ */
+static bool precondition_failed(const struct http_request *req, const struct validators *val)
+{
+	unsigned int i;
+	time_t ius;
+
+	if (req->n_im) {
+		/* "": no tag is empty, so only "*" matches a loading video. */
+		for (i = 0; i < req->n_im; i++)
+			if (http_etag_match(req->if_match[i], val->sealed ? val->etag : "", false))
+				return false;
+		return true;
+	}
+	if (!val->sealed || !req->if_unmodified_since.p ||
+	    http_parse_date(req->if_unmodified_since.p, req->if_unmodified_since.len, &ius))
+		return false;
+	return val->mtime > ius;
+}
+
 /* If-None-Match, else If-Modified-Since (RFC 9110 section 13.2.2): 304? */
 static bool not_modified(const struct http_request *req, const struct validators *val)
 {
@@ -341,6 +365,11 @@ static void respond_plain(struct worker *w, struct conn *c, const char *type,
 	unsigned int n = 0;
 
 	validators_of(&c->r.v->info, &val);
+	if (precondition_failed(req, &val)) {
+		respond_text(w, c, 412, NULL, "the video is not the one asked for: its ETag is %s",
+			     val.sealed ? val.etag : "none yet (still loading)");
+		return;
+	}
 	if (not_modified(req, &val)) {
 		head_start(w, c, 304);
 		put_validators(c, &val);
@@ -421,48 +450,36 @@ static int lookup(struct worker *w, struct conn *c, const struct http_query *q,
 {
 	const struct vcache_info *in = &c->r.v->info;
 	struct vcache_lookup lk;
-	char tc[32], cr[64], line[96];
+	char cr[64], line[160];
+	size_t n;
+	int err;
 
-	memset(&lk, 0, sizeof(lk));
-	lk.mode = VCACHE_LOOKUP_TIMECODE;
-	lk.flags = q->tc.drop ? VCACHE_LOOKUP_DROP_FRAME : 0;
-	lk.tc.hh = q->tc.hh;
-	lk.tc.mm = q->tc.mm;
-	lk.tc.ss = q->tc.ss;
-	lk.tc.ff = q->tc.ff > 255 ? 255 : q->tc.ff;
-	http_format_timecode(tc, sizeof(tc), q->tc.hh, q->tc.mm, q->tc.ss, q->tc.ff,
-			     q->tc.drop);
-	if (q->tc.ff > 255 || ioctl(c->r.v->fd, VCACHE_IOC_LOOKUP, &lk)) {
-		int err = q->tc.ff > 255 ? EINVAL : errno;
-
-		switch (err) {
-		case ENODATA:
-			respond_text(w, c, 409, NULL, "this video has no keyframe index: "
-				     "t= needs one (load it with an index)");
-			break;
-		case ERANGE:
-			range_format_content_range(cr, sizeof(cr), NULL, in->size);
-			snprintf(line, sizeof(line), "Content-Range: %s\r\n", cr);
-			respond_text(w, c, 416, line, "timecode %s is past the end of the video "
-				     "(%" PRIu64 ".%03u s)", tc, (uint64_t)in->duration / 90000,
-				     (unsigned int)(in->duration % 90000 / 90));
-			break;
-		case EINVAL:
-			respond_text(w, c, 400, NULL, "timecode %s does not exist at %u/%u "
-				     "frames a second%s", tc, in->fps_num, in->fps_den,
-				     q->tc.drop ? " (drop-frame is for 29.97 and 59.94 only)" : "");
-			break;
-		default:
-			respond_text(w, c, 503, NULL, "timecode lookup failed: %s",
-				     strerror(err));
-		}
+	err = stream_lookup(c->r.v->fd, in, q, &lk, line, sizeof(line));
+	switch (err) {
+	case 0:
+		break;
+	case ENODATA:
+		respond_text(w, c, 409, NULL, "this video has no keyframe index: "
+			     "t= needs one (load it with an index)");
+		return -1;
+	case ERANGE:
+		range_format_content_range(cr, sizeof(cr), NULL, in->size);
+		snprintf(line, sizeof(line), "Content-Range: %s\r\n", cr);
+		respond_text(w, c, 416, line, "timecode %s is past the end of the video "
+			     "(%" PRIu64 ".%03u s)", q->t_text, (uint64_t)in->duration / 90000,
+			     (unsigned int)(in->duration % 90000 / 90));
+		return -1;
+	case EINVAL:
+		respond_text(w, c, 400, NULL, "%s", line);
+		return -1;
+	default:
+		respond_text(w, c, 503, NULL, "timecode lookup failed: %s", strerror(err));
 		return -1;
 	}
 	*start = lk.key_offset < in->size ? lk.key_offset : in->size;
-	snprintf(extra, size, "X-Vcache-Offset: %" PRIu64 "\r\nX-Vcache-Timecode: %02u:%02u:"
-		 "%02u%c%02u\r\nX-Vcache-Frame: %" PRIu64 "\r\n", (uint64_t)lk.key_offset,
-		 lk.key_tc.hh, lk.key_tc.mm, lk.key_tc.ss, q->tc.drop ? ';' : ':',
-		 lk.key_tc.ff, (uint64_t)lk.key_frame);
+	n = snprintf(extra, size, "X-Vcache-Offset: %" PRIu64 "\r\n", (uint64_t)lk.key_offset);
+	if (n < size)
+		stream_lookup_headers(extra + n, size - n, &lk);
 	return 0;
 }
 

@@ -127,12 +127,21 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static struct live *live_new(struct conn *c, bool ingest, const char *name)
+/*
+ * The stream state of @c, a writer's if @ingest. The connection closes
+ * after the response either way: a live body has no end to wait for, and
+ * a viewer's response ends with the stream. NULL after a 503.
+ */
+static struct live *live_new(struct worker *w, struct conn *c, bool ingest,
+			     const char *name)
 {
 	struct live *l = calloc(1, sizeof(*l));
 
-	if (!l)
+	c->close_after = true;
+	if (!l) {
+		respond_text(w, c, 503, NULL, "out of memory");
 		return NULL;
+	}
 	l->kind = EP_LIVE;
 	l->c = c;
 	l->ingest = ingest;
@@ -557,12 +566,9 @@ static void ingest_start(struct worker *w, struct conn *c, const char *name)
 		respond_text(w, c, 400, NULL, "bad fps=: want N, N/D or a decimal such as 29.97");
 		return;
 	}
-	l = live_new(c, true, name);
-	if (!l) {
-		respond_text(w, c, 503, NULL, "out of memory");
+	l = live_new(w, c, true, name);
+	if (!l)
 		return;
-	}
-	c->close_after = true;
 	if (ingest_open(w, c, l, num, den))
 		return;
 	l->chunked = req->chunked;
@@ -695,7 +701,7 @@ static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t
 
 static void view_start(struct worker *w, struct conn *c, const char *name)
 {
-	char shown_name[4 * VCACHE_NAME_MAX + 1], extra[256] = "", tc[32];
+	char shown_name[4 * VCACHE_NAME_MAX + 1], extra[256] = "", bad_tc[160];
 	const char *why = NULL;
 	struct vcache_lookup lk;
 	struct vcache_open op;
@@ -711,12 +717,9 @@ static void view_start(struct worker *w, struct conn *c, const char *name)
 		respond_text(w, c, 400, NULL, "loop= is for videos on demand, not live streams");
 		return;
 	}
-	l = live_new(c, false, name);
-	if (!l) {
-		respond_text(w, c, 503, NULL, "out of memory");
+	l = live_new(w, c, false, name);
+	if (!l)
 		return;
-	}
-	c->close_after = true;
 	l->fd = open(cfg.device, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (l->fd < 0) {
 		respond_text(w, c, 503, NULL, "cannot open %s: %s", cfg.device, strerror(errno));
@@ -739,37 +742,23 @@ static void view_start(struct worker *w, struct conn *c, const char *name)
 		return;
 	}
 	if (q.has_t) {
-		memset(&lk, 0, sizeof(lk));
-		lk.mode = VCACHE_LOOKUP_TIMECODE;
-		lk.flags = q.tc.drop ? VCACHE_LOOKUP_DROP_FRAME : 0;
-		lk.tc.hh = q.tc.hh;
-		lk.tc.mm = q.tc.mm;
-		lk.tc.ss = q.tc.ss;
-		lk.tc.ff = q.tc.ff > 255 ? 255 : q.tc.ff;
-		http_format_timecode(tc, sizeof(tc), q.tc.hh, q.tc.mm, q.tc.ss, q.tc.ff,
-				     q.tc.drop);
-		if (q.tc.ff > 255 || ioctl(l->fd, VCACHE_IOC_LOOKUP, &lk)) {
-			int err = q.tc.ff > 255 ? EINVAL : errno;
+		int err = stream_lookup(l->fd, &in, &q, &lk, bad_tc, sizeof(bad_tc));
 
-			if (err == ENODATA)
-				respond_text(w, c, 409, NULL, "live stream has no keyframe in its "
-					     "window (yet): t= needs one");
-			else if (err == ERANGE)
-				respond_text(w, c, 416, NULL, "timecode %s is past the newest "
-					     "keyframe of the live stream", tc);
-			else if (err == EINVAL)
-				respond_text(w, c, 400, NULL, "timecode %s does not exist at %u/%u "
-					     "frames a second", tc, in.fps_num, in.fps_den);
-			else
-				respond_text(w, c, 503, NULL, "timecode lookup failed: %s",
-					     strerror(err));
+		if (err == ENODATA)
+			respond_text(w, c, 409, NULL, "live stream has no keyframe in its "
+				     "window (yet): t= needs one");
+		else if (err == ERANGE)
+			respond_text(w, c, 416, NULL, "timecode %s is past the newest "
+				     "keyframe of the live stream", q.t_text);
+		else if (err == EINVAL)
+			respond_text(w, c, 400, NULL, "%s", bad_tc);
+		else if (err)
+			respond_text(w, c, 503, NULL, "timecode lookup failed: %s",
+				     strerror(err));
+		if (err)
 			return;
-		}
 		l->start = lk.key_offset;
-		snprintf(extra, sizeof(extra), "X-Vcache-Timecode: %02u:%02u:%02u%c%02u\r\n"
-			 "X-Vcache-Frame: %" PRIu64 "\r\n", lk.key_tc.hh, lk.key_tc.mm,
-			 lk.key_tc.ss, q.tc.drop ? ';' : ':', lk.key_tc.ff,
-			 (uint64_t)lk.key_frame);
+		stream_lookup_headers(extra, sizeof(extra), &lk);
 	} else if (latest(l, &l->start)) {
 		respond_text(w, c, 503, NULL, "cannot find where to join: %s", strerror(errno));
 		return;

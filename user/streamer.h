@@ -262,4 +262,15 @@ void video_put(struct worker *w, struct video *v);
 int video_map(struct video *v);
 void video_sweep(struct worker *w, bool all);
 
+/*
+ * stream_seek.c: ?t= by LOOKUP on @fd, a video or live stream at @in's
+ * rate. Returns 0 with @lk answered, or the errno: ENODATA (no keyframe
+ * index), ERANGE (past the end, or the newest keyframe), EINVAL (no such
+ * timecode: @why says why, for a 400), another for a 503.
+ */
+int stream_lookup(int fd, const struct vcache_info *in, const struct http_query *q,
+		  struct vcache_lookup *lk, char *why, size_t size);
+/* X-Vcache-Timecode and X-Vcache-Frame of the keyframe found; as snprintf(). */
+size_t stream_lookup_headers(char *buf, size_t size, const struct vcache_lookup *lk);
+
 #endif /* VCACHE_STREAMER_H */

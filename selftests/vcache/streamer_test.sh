@@ -192,6 +192,27 @@ t_conditional() {
 }
 ok "If-None-Match and If-Modified-Since: 304" t_conditional
 
+# RFC 9110 13.2.2: If-Match (strong), else If-Unmodified-Since, before the
+# 304 conditionals and Range.
+t_precondition() {
+	eq "$(get -H "If-Match: $etag" -I $URL/v/rand)" 200 &&
+	eq "$(get -H 'If-Match: "x", '"$etag" -H "Range: bytes=0-9" $URL/v/rand)" 206 &&
+	eq "$(get -H 'If-Match: *' -I $URL/v/rand)" 200 &&
+	eq "$(get -H 'If-Match: "x"' $URL/v/rand)" 412 &&
+	grep -q "its ETag is $etag" "$tmp/body" &&
+	eq "$(get -H "If-Match: W/$etag" -I $URL/v/rand)" 412 &&
+	eq "$(get -H 'If-Match: "x"' -H 'If-Match: '"$etag" -I $URL/v/rand)" 200 &&
+	eq "$(get -H "If-Unmodified-Since: $lastmod" -I $URL/v/rand)" 200 &&
+	eq "$(get -H "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT" -I $URL/v/rand)" 412 &&
+	# If-Match wins over If-Unmodified-Since; a bad date is ignored.
+	eq "$(get -H "If-Match: $etag" -H "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT" \
+		-I $URL/v/rand)" 200 &&
+	eq "$(get -H "If-Unmodified-Since: yesterday" -I $URL/v/rand)" 200 &&
+	# A failed If-Match is 412 even where If-None-Match would be a 304.
+	eq "$(get -H 'If-Match: "x"' -H "If-None-Match: $etag" -I $URL/v/rand)" 412
+}
+ok "If-Match and If-Unmodified-Since: 412" t_precondition
+
 t_loading() {
 	local lpid
 
@@ -202,16 +223,21 @@ t_loading() {
 		sleep 0.1
 	done
 	get $URL/v/growing >"$tmp/code"
+	# It exists, without a tag yet: "*" matches it, a tag does not.
+	get -I -H 'If-Match: *' $URL/v/growing >"$tmp/code-any"
+	get -I -H 'If-Match: "x"' $URL/v/growing >"$tmp/code-tag"
+	get $URL/v/growing >"$tmp/code"
 	kill $lpid
 	wait $lpid 2>/dev/null
 	eq "$(cat "$tmp/code")" 200 &&
+	eq "$(cat "$tmp/code-any") $(cat "$tmp/code-tag")" "200 412" &&
 	eq "$(hdr "$tmp/head" Content-Length)" 1048576 &&
 	eq "$(stat -c %s "$tmp/body")" 1048576 &&
 	! grep -q '^ETag' "$tmp/head" && ! grep -q '^Last-Modified' "$tmp/head" &&
 	# Its loader gone, the kernel deletes it: the server must not hold it.
 	eq "$(get $URL/v/growing)" 404
 }
-ok "a loading video: its bytes so far, no validators" t_loading
+ok "a loading video: its bytes so far, no validators, If-Match: * only" t_loading
 
 # --- errors ----------------------------------------------------------------
 
@@ -253,13 +279,25 @@ t_timecode() {
 	eq "$(get "$URL/v/idx?t=00:00:00:00")" 200 &&
 	eq "$(stat -c %s "$tmp/body")" 4000000 &&
 	eq "$(get "$URL/v/idx?t=00%3A00%3A39%3A24")" 200 &&
-	eq "$(hdr "$tmp/head" X-Vcache-Offset)" 3800000
+	eq "$(hdr "$tmp/head" X-Vcache-Offset)" 3800000 &&
+	# Seconds and 90 kHz ticks from the first keyframe, as vcachectl seek.
+	eq "$(get "$URL/v/idx?t=5.4")" 200 &&
+	eq "$(hdr "$tmp/head" X-Vcache-Offset)" 400000 &&
+	eq "$(hdr "$tmp/head" X-Vcache-Timecode)" 00:00:04:00 &&
+	eq "$(get "$URL/v/idx?t=360000t")" 200 &&
+	eq "$(hdr "$tmp/head" X-Vcache-Frame)" 100 &&
+	eq "$(get "$URL/v/idx?t=1.99")" 200 &&
+	eq "$(hdr "$tmp/head" X-Vcache-Offset)" 0
 }
-ok "?t=: from the LOOKUP keyframe to the end" t_timecode
+ok "?t=: from the LOOKUP keyframe to the end (label, seconds, ticks)" t_timecode
 
 t_timecode_errors() {
 	eq "$(get "$URL/v/idx?t=00:00:05:25")" 400 &&
+	grep -q 'frames must be below 25' "$tmp/body" &&
 	eq "$(get "$URL/v/idx?t=00:00:05;10")" 400 &&
+	grep -q 'drop-frame timecode needs 29.97' "$tmp/body" &&
+	eq "$(get "$URL/v/idx?t=5.4s%00")" 400 &&
+	eq "$(get "$URL/v/idx?t=41")" 416 &&
 	eq "$(get "$URL/v/idx?t=0:0:5:1")" 400 &&
 	eq "$(get "$URL/v/idx?t=00:00:40:00")" 416 &&
 	eq "$(hdr "$tmp/head" Content-Range)" "bytes */4000000" &&

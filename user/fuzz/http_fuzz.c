@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../http.c"
+#include "../tcparse.c"
 #include "../range.c"
 
 static void check_ranges(const struct http_request *req, uint64_t size)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "../http.c"
+#include "../tcparse.c"
 #include "kselftest_harness.h"
 
 #define MAXH	8192
@@ -52,6 +53,8 @@ TEST(head_query_and_fields)
 			"If-None-Match: \"x\"\r\n"
 			"if-none-match: W/\"y\", \"z\"\r\n"
 			"If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+			"If-Match: \"m\"\r\n"
+			"If-Unmodified-Since: Sun, 06 Nov 1994 08:49:38 GMT\r\n"
 			"X-Other: anything \x80\xff goes\r\n"
 			"\r\n";
 	struct http_request req;
@@ -66,6 +69,9 @@ TEST(head_query_and_fields)
 	EXPECT_EQ(2, req.n_inm);
 	EXPECT_TRUE(span_is(req.if_none_match[1], "W/\"y\", \"z\""));
 	EXPECT_TRUE(span_is(req.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT"));
+	EXPECT_EQ(1, req.n_im);
+	EXPECT_TRUE(span_is(req.if_match[0], "\"m\""));
+	EXPECT_TRUE(span_is(req.if_unmodified_since, "Sun, 06 Nov 1994 08:49:38 GMT"));
 }
 
 TEST(incomplete_needs_more)
@@ -216,6 +222,12 @@ TEST(bad_fields)
 	EXPECT_EQ(-400, status_of("GET / HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"a\"\r\n"
 				  "If-None-Match: \"a\"\r\nIf-None-Match: \"a\"\r\n"
 				  "If-None-Match: \"a\"\r\nIf-None-Match: \"a\"\r\n\r\n"));
+	EXPECT_EQ(-400, status_of("GET / HTTP/1.1\r\nHost: a\r\nIf-Match: *\r\n"
+				  "If-Match: *\r\nIf-Match: *\r\nIf-Match: *\r\n"
+				  "If-Match: *\r\n\r\n"));
+	EXPECT_EQ(-400, status_of("GET / HTTP/1.1\r\nHost: a\r\n"
+				  "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+				  "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"));
 }
 
 TEST(smuggling_guards)
@@ -442,50 +454,6 @@ TEST(names)
 	EXPECT_EQ(0, field[63]);
 }
 
-static int tc_of(const char *s, struct http_timecode *tc)
-{
-	return http_parse_timecode(s, strlen(s), tc);
-}
-
-TEST(timecodes)
-{
-	struct http_timecode tc;
-	char buf[32];
-
-	ASSERT_EQ(0, tc_of("01:02:03:04", &tc));
-	EXPECT_EQ(1, tc.hh);
-	EXPECT_EQ(2, tc.mm);
-	EXPECT_EQ(3, tc.ss);
-	EXPECT_EQ(4, tc.ff);
-	EXPECT_FALSE(tc.drop);
-	ASSERT_EQ(0, tc_of("00:01:00;02", &tc));
-	EXPECT_TRUE(tc.drop);
-	ASSERT_EQ(0, tc_of("00:01:00.02", &tc));
-	EXPECT_TRUE(tc.drop);
-	EXPECT_EQ(2, tc.ff);
-	ASSERT_EQ(0, tc_of("23:59:59:999", &tc));
-	EXPECT_EQ(999, tc.ff);
-	ASSERT_EQ(0, tc_of("00:00:00:5", &tc));
-
-	EXPECT_EQ(-EINVAL, tc_of("", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("1:02:03:04", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("01:02:03", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("01:02:03:", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("01:02:03:1000", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("24:00:00:00", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("00:60:00:00", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("00:00:60:00", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("00;00;00;00", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("00:00:00,00", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("00:00:00:00 ", &tc));
-	EXPECT_EQ(-EINVAL, tc_of("-0:00:00:00", &tc));
-
-	http_format_timecode(buf, sizeof(buf), 1, 2, 3, 4, false);
-	EXPECT_STREQ("01:02:03:04", buf);
-	http_format_timecode(buf, sizeof(buf), 0, 10, 0, 0, true);
-	EXPECT_STREQ("00:10:00;00", buf);
-}
-
 static int query_of(const char *s, struct http_query *q)
 {
 	struct http_span sp = { s, strlen(s) };
@@ -505,12 +473,28 @@ TEST(queries)
 	EXPECT_FALSE(q.has_loop);
 	ASSERT_EQ(0, query_of("t=00:00:10:00", &q));
 	EXPECT_TRUE(q.has_t);
-	EXPECT_EQ(10, q.tc.ss);
+	EXPECT_EQ(TC_LABEL, q.t.form);
+	EXPECT_EQ(10, q.t.tc.ss);
+	EXPECT_FALSE(q.t.drop);
+	EXPECT_STREQ("00:00:10:00", q.t_text);
 	ASSERT_EQ(0, query_of("t=00%3A00%3A10%3B05&loop=3", &q));
-	EXPECT_TRUE(q.tc.drop);
-	EXPECT_EQ(5, q.tc.ff);
+	EXPECT_TRUE(q.t.drop);
+	EXPECT_EQ(5, q.t.tc.ff);
+	EXPECT_STREQ("00:00:10;05", q.t_text);
 	EXPECT_TRUE(q.has_loop);
 	EXPECT_EQ(3, q.loop);
+	/* The forms "vcachectl seek" takes: seconds and 90 kHz ticks. */
+	ASSERT_EQ(0, query_of("t=12.5", &q));
+	EXPECT_EQ(TC_SECONDS, q.t.form);
+	EXPECT_EQ(1125000, q.t.pts);
+	ASSERT_EQ(0, query_of("t=90", &q));
+	EXPECT_EQ(8100000, q.t.pts);
+	ASSERT_EQ(0, query_of("t=1125000t", &q));
+	EXPECT_EQ(TC_TICKS, q.t.form);
+	EXPECT_EQ(1125000, q.t.pts);
+	/* Three-digit frames, up to what the ioctl's field carries. */
+	ASSERT_EQ(0, query_of("t=23:59:59:255", &q));
+	EXPECT_EQ(255, q.t.tc.ff);
 	ASSERT_EQ(0, query_of("loop=0&_=12345&x&&y=", &q));
 	EXPECT_TRUE(q.has_loop);
 	EXPECT_EQ(0, q.loop);
@@ -518,7 +502,8 @@ TEST(queries)
 
 	EXPECT_EQ(-EINVAL, query_of("t=", &q));
 	EXPECT_EQ(-EINVAL, query_of("t", &q));
-	EXPECT_EQ(-EINVAL, query_of("t=1", &q));
+	/* (t=1 is a second now, as "vcachectl seek v 1" is.) */
+	EXPECT_EQ(-EINVAL, query_of("t=1x", &q));
 	EXPECT_EQ(-EINVAL, query_of("t=00:00:01:00&t=00:00:01:00", &q));
 	EXPECT_EQ(-EINVAL, query_of("loop=", &q));
 	EXPECT_EQ(-EINVAL, query_of("loop=-1", &q));
@@ -527,6 +512,17 @@ TEST(queries)
 	EXPECT_EQ(-EINVAL, query_of("loop=3x", &q));
 	EXPECT_EQ(-EINVAL, query_of("loop=1&loop=1", &q));
 	EXPECT_EQ(-EINVAL, query_of("t=00:00:01:00%", &q));
+	/* A NUL must not cut the value short. */
+	EXPECT_EQ(-EINVAL, query_of("t=00:00:01:00%00junk", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=1%00", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=1:02:03", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=-1", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=00:00:00:5", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=00:00:00,00", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=00:00:00:00%20", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=00:00:00:256", &q));
+	EXPECT_EQ(-EINVAL, query_of("t=00:00:00:1000", &q));
+	EXPECT_FALSE(q.has_t);
 }
 
 TEST(reasons)

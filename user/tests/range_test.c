@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "../http.c"
+#include "../tcparse.c"
 #include "../range.c"
 #include "kselftest_harness.h"
 
