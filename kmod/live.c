@@ -146,7 +146,8 @@ bool vcache_live_end(struct vcache_video *v)
 {
 	if (v->state != VCACHE_STATE_LIVE)
 		return false;
-	WRITE_ONCE(vcache_ctrl(v)->flags, VCACHE_LIVE_ENDED);
+	/* After the last head: a reader that sees the flag sees that head. */
+	smp_store_release(&vcache_ctrl(v)->flags, VCACHE_LIVE_ENDED);
 	WRITE_ONCE(v->seal_time, ktime_get_real_ns());
 	/* Pairs with vcache_state(): readers then see the final head. */
 	smp_store_release(&v->state, VCACHE_STATE_ENDED);

@@ -38,13 +38,13 @@
  * overwritten (if they were, the connection is closed: it cannot be taken
  * back). A chunk, once announced, must go out whole while the ring moves
  * on, so what the socket does not take at once is copied to the
- * connection's buffer, while it is still in the window. At the head, or
- * behind the window, a non-blocking pread(2) speaks for the module: EAGAIN
- * arms EPOLLIN|EPOLLONESHOT on the descriptor (the module's poll, at its
- * file position), 0 is the end of the stream (the last chunk goes out),
- * EOVERFLOW means the viewer fell behind the window: it is re-joined at the
- * latest keyframe (or at the head, without an index) and counted, in the
- * access log ("rejoins=N"), in GET /live/ and in the totals at exit.
+ * connection's buffer, while it is still in the window. The control page
+ * also says the rest: at the head of a stream that goes on, EPOLLIN|
+ * EPOLLONESHOT is armed on the descriptor (the module's poll, at its file
+ * position); at the head of an ended stream the last chunk goes out; a
+ * viewer behind the window is re-joined at the latest keyframe (or at the
+ * head, without an index) and counted, in the access log ("rejoins=N"), in
+ * GET /live/ and in the totals at exit. No byte is read into a buffer.
  * --live-sndbuf bounds a viewer's socket buffer, and with it how far behind
  * the head a viewer may be before it notices.
  * HTTP/1.0 viewers get the raw stream, ended by the
@@ -821,6 +821,7 @@ static int view_wait(struct worker *w, struct live *l)
 int live_send(struct worker *w, struct conn *c)
 {
 	struct live *l = c->live;
+	uint64_t head;
 	ssize_t n;
 	int ret;
 
@@ -862,48 +863,29 @@ int live_send(struct worker *w, struct conn *c)
 			l->out_len = 5;
 			continue;
 		}
-		if (l->data) {
-			uint64_t head = __atomic_load_n(&l->ctrl->head, __ATOMIC_ACQUIRE);
-
-			/* New bytes still in the window: no system call but the send. */
-			if (l->pos < head && (head <= l->window || l->pos >= head - l->window)) {
-				ret = view_chunk(w, c, l, head);
-				if (ret <= 0)
-					return ret;
-				continue;
-			}
-		}
-		n = pread(l->fd, c->buf + LIVE_HDR, LIVE_BUF, l->pos);
-		if (n > 0) {
-			char hdr[LIVE_HDR];
-			int h = 0;
-
-			l->pos += n;
-			l->out_off = LIVE_HDR;
-			l->out_len = LIVE_HDR + n;
-			if (l->framed) {
-				h = snprintf(hdr, sizeof(hdr), "%zx\r\n", (size_t)n);
-				memcpy(c->buf + LIVE_HDR - h, hdr, h);
-				l->out_off -= h;
-				memcpy(c->buf + l->out_len, "\r\n", 2);
-				l->out_len += 2;
-			}
+		head = __atomic_load_n(&l->ctrl->head, __ATOMIC_ACQUIRE);
+		/* New bytes still in the window: no system call but the send. */
+		if (l->pos < head && (head <= l->window || l->pos >= head - l->window)) {
+			ret = view_chunk(w, c, l, head);
+			if (ret <= 0)
+				return ret;
 			continue;
 		}
-		if (!n) {
-			l->ended = true;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN)
-			return view_wait(w, l) ? -1 : 0;
-		if (errno == EOVERFLOW) {
+		/* Behind the window: what a read would say with EOVERFLOW. */
+		if (l->pos < head) {
 			if (rejoin(l))
 				return -1;
 			continue;
 		}
-		return -1;
+		/*
+		 * At the head. ENDED is set after the last commit, so a head
+		 * read after it is final; until then the module's poll at the
+		 * position says when to come back.
+		 */
+		if (!(__atomic_load_n(&l->ctrl->flags, __ATOMIC_ACQUIRE) & VCACHE_LIVE_ENDED))
+			return view_wait(w, l) ? -1 : 0;
+		if (l->pos >= __atomic_load_n(&l->ctrl->head, __ATOMIC_ACQUIRE))
+			l->ended = true;
 	}
 }
 

@@ -108,7 +108,9 @@
  * @ring_size: bytes in the ring; byte at offset o lives at data + o % ring.
  * @window:    how far behind the head readers may be: tail = head - window.
  * @zone:      the writer's landing zone: ring_size - window.
- * @flags:     VCACHE_LIVE_ENDED once the stream ended.
+ * @flags:     VCACHE_LIVE_ENDED once the stream ended; set after the last
+ *             head, so a head read after the flag (both with acquire
+ *             semantics) is the stream's final size.
  * @__pad:     0.
  * @seq:       commits so far, for cheap change detection.
  *
