@@ -187,7 +187,7 @@ ok "POST chunked: byte-exact viewers, under 1% of the bytes copied" t_chunked_ex
 # --- one writer, and its death ----------------------------------------------
 
 t_writer_killed() {
-	local up view r=0
+	local up view r=0 i
 
 	# "command": $! must be curl's, for the kill.
 	command curl -s -o /dev/null --max-time 90 --limit-rate 200K -T "$tmp/rand" $URL/live/k &
@@ -197,7 +197,13 @@ t_writer_killed() {
 	eq "$(curl -s -o "$tmp/409" -w '%{http_code}' -T "$tmp/rand" $URL/live/k)" 409 || r=1
 	curl -s -D "$tmp/k.h" -o "$tmp/k.body" $URL/live/k &
 	view=$!
-	sleep 1
+	# Killed once the viewer has bytes, not a second after its curl was
+	# started: on the debug kernel that is before it has even joined.
+	wait_viewers k 1
+	for i in $(seq 300); do
+		[ -s "$tmp/k.body" ] && break
+		sleep 0.1
+	done
 	kill -9 $up
 	wait $up 2>/dev/null
 	# The viewer's response ends properly: curl exits 0 on the last chunk.
