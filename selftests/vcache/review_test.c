@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Defects a review of kmod/ found that no other test caught, one test each,
+ * named after the defect. They need an interleaving the other tests never
+ * make, so they make it on purpose: a userfaultfd-registered buffer stalls a
+ * copy inside the kernel for as long as the test wants, process_vm_writev()
+ * and io_uring pin a video's pages, a writer in a loop meets a reader in
+ * the kernel's few instructions between two checks.
+ */
+#include <linux/aio_abi.h>
+#include <linux/genetlink.h>
+#include <linux/io_uring.h>
+#include <linux/netlink.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include "vcache_util.h"
+#include "kselftest_harness.h"
+
+#define PAGE	4096UL
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Kernel AIO by raw system calls, as aio_test.c. */
+static int io_setup(unsigned int nr, aio_context_t *ctx)
+{
+	return syscall(SYS_io_setup, nr, ctx);
+}
+
+static int io_destroy(aio_context_t ctx)
+{
+	return syscall(SYS_io_destroy, ctx);
+}
+
+static int io_submit(aio_context_t ctx, long n, struct iocb **iocbs)
+{
+	return syscall(SYS_io_submit, ctx, n, iocbs);
+}
+
+static int io_cancel(aio_context_t ctx, struct iocb *iocb, struct io_event *ev)
+{
+	return syscall(SYS_io_cancel, ctx, iocb, ev) ? -errno : 0;
+}
+
+/* One event, waiting up to @ms; 1, or 0 on time-out. */
+static int reap_one(aio_context_t ctx, struct io_event *ev, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	return syscall(SYS_io_getevents, ctx, 1, 1, ev, &ts);
+}
+
+/* A read-only descriptor that follows video @name, or -1. */
+static int follow_open(const char *name)
+{
+	struct vcache_open o = { .flags = VCACHE_OPEN_FOLLOW };
+	int fd = open(VCACHE_DEV, O_RDONLY);
+
+	strcpy(o.name, name);
+	if (fd >= 0 && vc_ioctl(fd, VCACHE_IOC_OPEN, &o)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void prep_read(struct iocb *cb, int fd, void *buf, size_t len, long long off)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->aio_fildes = fd;
+	cb->aio_lio_opcode = IOCB_CMD_PREAD;
+	cb->aio_buf = (uintptr_t)buf;
+	cb->aio_nbytes = len;
+	cb->aio_offset = off;
+	cb->aio_data = (uintptr_t)cb;
+}
+
+/*
+ * A userfaultfd over an anonymous area: any access to a page of it that is
+ * not populated stalls the accessing thread, kernel copies included, until
+ * the test resolves the fault. Returns the uffd, or -errno.
+ */
+static int uffd_area(void *area, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_THREAD_ID };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)area, len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (uffd < 0)
+		return -errno;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		int err = -errno;
+
+		close(uffd);
+		return err;
+	}
+	return uffd;
+}
+
+/* The next page fault on @uffd, waiting up to @ms: 1, 0 on time-out. */
+static int uffd_next_fault(int uffd, struct uffd_msg *msg, int ms)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+
+	for (;;) {
+		if (poll(&pfd, 1, ms) <= 0)
+			return 0;
+		if (read(uffd, msg, sizeof(*msg)) != sizeof(*msg))
+			continue;
+		if (msg->event == UFFD_EVENT_PAGEFAULT)
+			return 1;
+	}
+}
+
+/* Fills the faulting page with @byte and wakes whoever waits on it. */
+static int uffd_resolve(int uffd, uint64_t addr, uint8_t byte)
+{
+	static uint8_t src[PAGE] __attribute__((aligned(PAGE)));
+	struct uffdio_copy copy = {
+		.dst = addr & ~(PAGE - 1),
+		.src = (uintptr_t)src,
+		.len = PAGE,
+	};
+
+	memset(src, byte, sizeof(src));
+	if (ioctl(uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static pid_t gettid_(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/* A process that may use userfaultfd on kernel copies, or a skip. */
+#define NEED_UFFD(uffd)							\
+	do {								\
+		if ((uffd) == -ENOSYS || (uffd) == -EPERM)		\
+			SKIP(return, "no userfaultfd here (%d)", (uffd)); \
+		ASSERT_LE(0, (uffd));					\
+	} while (0)
+
+/*
+ * Item 1 of the review: an AIO read that found its data ready after it had
+ * made itself cancellable freed its request and copied synchronously, so an
+ * io_cancel() during that copy ran the cancel callback on freed memory
+ * (KASAN: use-after-free in vcache_aio_cancel). A writer appends in a loop
+ * so that reads at the head land in that window; each read's buffer stalls
+ * on userfaultfd. A read whose copy stalls in io_submit() itself is a
+ * synchronous read: io_cancel() must not find it (EINVAL). Only a queued
+ * read may be cancelled, and its copy never runs in io_submit().
+ */
+struct ready_race {
+	int wfd;
+	atomic_bool stop;
+	atomic_ulong writes;
+};
+
+static void *append_loop(void *arg)
+{
+	struct ready_race *r = arg;
+	char byte = 'x';
+
+	while (!atomic_load(&r->stop)) {
+		if (write(r->wfd, &byte, 1) != 1)
+			break;
+		atomic_fetch_add(&r->writes, 1);
+	}
+	return NULL;
+}
+
+struct submitter {
+	aio_context_t ctx;
+	struct iocb *cb;
+	pid_t tid;
+	atomic_int state;	/* 1 submitting, 2 submitted */
+	int ret;
+};
+
+static void *submit_one(void *arg)
+{
+	struct submitter *s = arg;
+	struct iocb *cbs[1] = { s->cb };
+
+	s->tid = gettid_();
+	atomic_store(&s->state, 1);
+	s->ret = io_submit(s->ctx, 1, cbs) == 1 ? 0 : -errno;
+	atomic_store(&s->state, 2);
+	return NULL;
+}
+
+TEST(aio_cancel_while_ready_read_copies)
+{
+	struct ready_race race = { 0 };
+	aio_context_t ctx = 0;
+	pthread_t writer;
+	int ffd, uffd, attempts, stalled_in_submit = 0, cancellable_sync = 0, bad_results = 0;
+	const char *name = vc_name("ready-race");
+	long deadline = now_ms() + 20000;
+	uint8_t *buf;
+
+	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	uffd = uffd_area(buf, PAGE);
+	NEED_UFFD(uffd);
+	ASSERT_EQ(0, io_setup(16, &ctx));
+	race.wfd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, race.wfd);
+	ASSERT_EQ(0, vc_create(race.wfd, name, 64 << 20));
+	ASSERT_EQ(1, write(race.wfd, "x", 1));
+	ffd = follow_open(name);
+	ASSERT_LE(0, ffd);
+	ASSERT_EQ(0, pthread_create(&writer, NULL, append_loop, &race));
+
+	for (attempts = 0; attempts < 3000 && now_ms() < deadline; attempts++) {
+		struct submitter s = { .ctx = ctx };
+		struct iocb cb;
+		struct io_event ev;
+		struct uffd_msg msg;
+		pthread_t t;
+
+		/* Just past the head: the writer gets there about now. */
+		prep_read(&cb, ffd, buf, 64, vc_info(race.wfd).size + 12);
+		s.cb = &cb;
+		ASSERT_EQ(0, pthread_create(&t, NULL, submit_one, &s));
+		ASSERT_EQ(1, uffd_next_fault(uffd, &msg, 10000)) TH_LOG("no copy began");
+		if (msg.arg.pagefault.feat.ptid == (uint32_t)s.tid &&
+		    atomic_load(&s.state) == 1) {
+			/* The copy runs inside io_submit(): a synchronous read. */
+			int c = io_cancel(ctx, &cb, &ev);
+
+			stalled_in_submit++;
+			if (c != -EINVAL)
+				cancellable_sync++;
+		}
+		ASSERT_EQ(0, uffd_resolve(uffd, msg.arg.pagefault.address, 0));
+		pthread_join(t, NULL);
+		ASSERT_EQ(0, s.ret);
+		ASSERT_EQ(1, reap_one(ctx, &ev, 10000));
+		if (ev.res <= 0 || ev.res > 64)
+			bad_results++;
+		/* Fault the page in again next time. */
+		ASSERT_EQ(0, madvise(buf, PAGE, MADV_DONTNEED));
+	}
+	atomic_store(&race.stop, true);
+	pthread_join(writer, NULL);
+	TH_LOG("%d reads, %d copied inside io_submit(), %d of those cancellable, %d results not in (0, 64], %lu appends",
+	       attempts, stalled_in_submit, cancellable_sync, bad_results,
+	       atomic_load(&race.writes));
+	EXPECT_EQ(0, cancellable_sync);
+	EXPECT_EQ(0, bad_results);
+	close(ffd);
+	close(race.wfd);
+	vc_cleanup(name);
+	io_destroy(ctx);
+	close(uffd);
+	munmap(buf, PAGE);
+}
+
+/*
+ * Item 1, the narrower race: a cancel that lands after the read became
+ * cancellable but before it is on the queue must not be lost. Every read
+ * that io_cancel() accepted completes with -ECANCELED, at once; a lost one
+ * would wait for data that never comes (and exit_aio() with it).
+ */
+struct canceller {
+	aio_context_t ctx;
+	struct iocb *cb;
+	atomic_bool go, stop;
+	atomic_int accepted;
+};
+
+static void *cancel_loop(void *arg)
+{
+	struct canceller *c = arg;
+	struct io_event ev;
+
+	while (!atomic_load(&c->stop)) {
+		if (!atomic_load(&c->go))
+			continue;
+		if (io_cancel(c->ctx, c->cb, &ev) == -EINPROGRESS) {
+			atomic_fetch_add(&c->accepted, 1);
+			atomic_store(&c->go, false);
+		}
+	}
+	return NULL;
+}
+
+TEST(aio_cancel_before_queued_is_not_lost)
+{
+	struct iocb cb, *cbs[1] = { &cb };
+	struct canceller c = { .cb = &cb };
+	int wfd, ffd, i, lost = 0, cancelled = 0;
+	const char *name = vc_name("cancel-race");
+	long deadline = now_ms() + 15000;
+	pthread_t t;
+	char buf[16];
+
+	ASSERT_EQ(0, io_setup(16, &c.ctx));
+	wfd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, vc_create(wfd, name, 1 << 20));
+	ffd = follow_open(name);
+	ASSERT_LE(0, ffd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, cancel_loop, &c));
+	for (i = 0; i < 2000 && now_ms() < deadline; i++) {
+		struct io_event ev;
+
+		prep_read(&cb, ffd, buf, sizeof(buf), 1000);
+		atomic_store(&c.go, true);
+		ASSERT_EQ(1, io_submit(c.ctx, 1, cbs));
+		/* The canceller keeps trying until the kernel accepts one. */
+		while (atomic_load(&c.go))
+			;
+		if (reap_one(c.ctx, &ev, 5000) != 1) {
+			/* Lost: release it with data so the context can go. */
+			lost++;
+			ASSERT_EQ(sizeof(buf), pwrite(wfd, buf, sizeof(buf), 1000));
+			ASSERT_EQ(1, reap_one(c.ctx, &ev, 10000));
+			break;
+		}
+		EXPECT_EQ(-ECANCELED, ev.res);
+		cancelled++;
+	}
+	atomic_store(&c.stop, true);
+	pthread_join(t, NULL);
+	TH_LOG("%d reads cancelled, %d lost", cancelled, lost);
+	EXPECT_EQ(0, lost);
+	close(ffd);
+	close(wfd);
+	vc_cleanup(name);
+	io_destroy(c.ctx);
+}
+
+/*
+ * Item 2: SEAL checked writable mappings only, so a page pinned through a
+ * mapping that is gone by then could still be written after the seal.
+ * process_vm_writev() pins the destination pages of its own mapping of the
+ * video, then stalls on a userfaultfd source; meanwhile the mapping goes and
+ * SEAL runs. SEAL must refuse (EBUSY) while the pin lasts, and a sealed
+ * video's bytes must never change.
+ */
+struct vm_writer {
+	void *src;
+	void *dst;
+	ssize_t ret;
+};
+
+static void *vm_write(void *arg)
+{
+	struct vm_writer *w = arg;
+	struct iovec local = { w->src, PAGE }, remote = { w->dst, PAGE };
+
+	w->ret = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+	if (w->ret < 0)
+		w->ret = -errno;
+	return NULL;
+}
+
+TEST(seal_refused_while_pages_pinned)
+{
+	const char *name = vc_name("pinned-seal");
+	uint8_t before[PAGE], after[PAGE];
+	struct vm_writer w = { 0 };
+	struct uffd_msg msg;
+	int fd, uffd, seal;
+	pthread_t t;
+	uint8_t *m;
+
+	w.src = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, w.src);
+	uffd = uffd_area(w.src, PAGE);
+	NEED_UFFD(uffd);
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, 4 * PAGE));
+	ASSERT_EQ(0, vc_write_pattern(fd, 4 * PAGE, 21));
+	m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	w.dst = m + PAGE;
+	ASSERT_EQ(0, pthread_create(&t, NULL, vm_write, &w));
+	/* The destination page is pinned; the copy waits for its source. */
+	ASSERT_EQ(1, uffd_next_fault(uffd, &msg, 10000));
+	ASSERT_EQ(0, munmap(m, 4 * PAGE));
+	seal = vc_seal(fd);
+	ASSERT_EQ((ssize_t)PAGE, pread(fd, before, PAGE, PAGE));
+	ASSERT_EQ(0, uffd_resolve(uffd, msg.arg.pagefault.address, 0xAA));
+	pthread_join(t, NULL);
+	EXPECT_EQ((ssize_t)PAGE, w.ret);
+	ASSERT_EQ((ssize_t)PAGE, pread(fd, after, PAGE, PAGE));
+	if (!seal)
+		EXPECT_EQ(0, memcmp(before, after, PAGE)) TH_LOG("a sealed video changed");
+	EXPECT_EQ(-EBUSY, seal);
+	/* The pin is gone: now it seals, with the bytes written through it. */
+	EXPECT_EQ(0, vc_seal(fd));
+	EXPECT_EQ(0xAA, after[0]);
+	EXPECT_EQ(VCACHE_STATE_SEALED, vc_info(fd).state);
+	close(fd);
+	vc_cleanup(name);
+	close(uffd);
+	munmap(w.src, PAGE);
+}
+
+/*
+ * Item 2 with io_uring: buffers registered from a writable mapping stay
+ * pinned after munmap, and IORING_OP_READ_FIXED can write into them at
+ * any time. 6.1 refuses to register file-backed memory (EOPNOTSUPP): skip.
+ */
+TEST(seal_refused_with_io_uring_fixed_buffers)
+{
+	const char *name = vc_name("uring-seal");
+	struct io_uring_params p = { 0 };
+	struct iovec iov;
+	int fd, ring, r;
+	void *m;
+
+	ring = syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0)
+		SKIP(return, "no io_uring (%s)", strerror(errno));
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, 4 * PAGE));
+	ASSERT_EQ(0, vc_write_pattern(fd, 4 * PAGE, 22));
+	m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	iov.iov_base = m;
+	iov.iov_len = 4 * PAGE;
+	r = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1);
+	if (r && errno == EOPNOTSUPP) {
+		munmap(m, 4 * PAGE);
+		close(ring);
+		close(fd);
+		vc_cleanup(name);
+		SKIP(return, "this kernel does not register file-backed buffers");
+	}
+	ASSERT_EQ(0, r) TH_LOG("register: %s", strerror(errno));
+	ASSERT_EQ(0, munmap(m, 4 * PAGE));
+	EXPECT_EQ(-EBUSY, vc_seal(fd));
+	ASSERT_EQ(0, syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS, NULL, 0));
+	EXPECT_EQ(0, vc_seal(fd));
+	close(ring);
+	close(fd);
+	vc_cleanup(name);
+}
+
+/*
+ * Item 4: CREATE made the name visible before it bound the descriptor. An
+ * OPEN for writing in that gap took a new live stream's writer slot (the
+ * creator got EBUSY), and an OPEN + close of a new VOD video made it look
+ * abandoned, so it was deleted while CREATE returned 0.
+ */
+struct opener {
+	char name[VCACHE_NAME_MAX];
+	int flags;
+	atomic_bool ready, stop;
+	atomic_int won;
+};
+
+/*
+ * OPEN on one unbound descriptor until the name exists: a failed OPEN
+ * leaves it unbound, so the loop is one ioctl a turn. A read-only opener
+ * closes what it got at once, as a client that gave up would.
+ */
+static void *open_loop(void *arg)
+{
+	struct opener *o = arg;
+	int fd = open(VCACHE_DEV, o->flags);
+
+	atomic_store(&o->ready, true);
+	while (fd >= 0 && !atomic_load(&o->stop)) {
+		if (!vc_open_name(fd, o->name)) {
+			atomic_fetch_add(&o->won, 1);
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/*
+ * A socket that listens to the family's events, or -1. While one listens,
+ * CREATE formats and sends an event between naming a video and binding it:
+ * the gap an OPEN had to hit grows from a mutex_unlock() to an allocation.
+ */
+static int events_listener(void)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct genlmsghdr gh;
+		char attrs[64];
+	} req = { 0 };
+	static char buf[8192];
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nlattr *a = (struct nlattr *)req.attrs;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	uint32_t grp = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	a->nla_type = CTRL_ATTR_FAMILY_NAME;
+	a->nla_len = NLA_HDRLEN + sizeof(VCACHE_GENL_NAME);
+	memcpy((char *)a + NLA_HDRLEN, VCACHE_GENL_NAME, sizeof(VCACHE_GENL_NAME));
+	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(a->nla_len);
+	req.nh.nlmsg_type = GENL_ID_CTRL;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.gh.cmd = CTRL_CMD_GETFAMILY;
+	req.gh.version = 1;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < (ssize_t)NLMSG_LENGTH(GENL_HDRLEN) || ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+		goto fail;
+	/* CTRL_ATTR_MCAST_GROUPS: nested groups, each with a name and an id. */
+	for (a = (struct nlattr *)(buf + NLMSG_LENGTH(GENL_HDRLEN));
+	     (char *)a + NLA_HDRLEN <= buf + n && a->nla_len >= NLA_HDRLEN;
+	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len))) {
+		struct nlattr *g, *f;
+
+		if ((a->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_MCAST_GROUPS)
+			continue;
+		for (g = (struct nlattr *)((char *)a + NLA_HDRLEN);
+		     (char *)g + NLA_HDRLEN <= (char *)a + a->nla_len && g->nla_len >= NLA_HDRLEN;
+		     g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len))) {
+			const char *gname = NULL;
+			uint32_t id = 0;
+
+			for (f = (struct nlattr *)((char *)g + NLA_HDRLEN);
+			     (char *)f + NLA_HDRLEN <= (char *)g + g->nla_len && f->nla_len >= NLA_HDRLEN;
+			     f = (struct nlattr *)((char *)f + NLA_ALIGN(f->nla_len))) {
+				if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
+					gname = (char *)f + NLA_HDRLEN;
+				if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+					memcpy(&id, (char *)f + NLA_HDRLEN, sizeof(id));
+			}
+			if (gname && !strcmp(gname, VCACHE_GENL_MCGRP_EVENTS))
+				grp = id;
+		}
+	}
+	if (grp && !setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)))
+		return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static void create_race(struct __test_metadata *_metadata, bool live)
+{
+	long deadline = now_ms() + 8000;
+	int i, refused = 0, vanished = 0, stolen = 0;
+	int listener = events_listener();
+
+	ASSERT_LE(0, listener);
+
+	for (i = 0; i < 300 && now_ms() < deadline; i++) {
+		struct opener o = { .flags = live ? O_RDWR : O_RDONLY };
+		struct vcache_create c = { .capacity = 16 * PAGE, .fps_num = 25, .fps_den = 1 };
+		pthread_t t;
+		int fd, r;
+
+		snprintf(o.name, sizeof(o.name), "%s-%d", vc_name(live ? "cl" : "cv"), i);
+		strcpy(c.name, o.name);
+		c.flags = live ? VCACHE_CREATE_LIVE : 0;
+		fd = open(VCACHE_DEV, O_RDWR);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, pthread_create(&t, NULL, open_loop, &o));
+		/* Once the opener is at it: it opens its descriptor first. */
+		while (!atomic_load(&o.ready))
+			;
+		r = vc_ioctl(fd, VCACHE_IOC_CREATE, &c);
+		if (r)
+			refused++;
+		atomic_store(&o.stop, true);
+		pthread_join(t, NULL);
+		if (live && atomic_load(&o.won))
+			stolen++;
+		if (!r && !vc_info(fd).state)
+			vanished++;
+		if (!r && (vc_info(fd).flags & VCACHE_INFO_DELETED))
+			vanished++;
+		close(fd);
+		vc_cleanup(o.name);
+	}
+	close(listener);
+	TH_LOG("%d creates: %d refused, %d deleted under their creator, %d writers stolen",
+	       i, refused, vanished, stolen);
+	EXPECT_EQ(0, refused);
+	EXPECT_EQ(0, vanished);
+	EXPECT_EQ(0, stolen);
+}
+
+TEST(create_binds_before_publishing_live)
+{
+	create_race(_metadata, true);
+}
+
+TEST(create_binds_before_publishing_vod)
+{
+	create_race(_metadata, false);
+}
+
+/*
+ * Item 7: an ENDED live stream stayed writable through its writer's ring
+ * mapping, by SEAL with the mapping in place or by the writer's close.
+ * Ended must be as final as sealed: SEAL refuses while a writable mapping
+ * exists, and the stream does not end before its last writable mapping is
+ * gone.
+ */
+static int live_create(const char *name, size_t ring)
+{
+	struct vcache_create c = { .capacity = ring, .fps_num = 25, .fps_den = 1,
+				   .flags = VCACHE_CREATE_LIVE };
+	int fd = open(VCACHE_DEV, O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	strcpy(c.name, name);
+	if (vc_ioctl(fd, VCACHE_IOC_CREATE, &c)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST(ended_stream_not_writable_by_seal)
+{
+	const char *name = vc_name("end-seal");
+	size_t ring = 16 * PAGE;
+	uint8_t data[4 * PAGE], got[4 * PAGE];
+	uint8_t *m;
+	int fd, rfd, seal;
+
+	fd = live_create(name, ring);
+	ASSERT_LE(0, fd);
+	vc_fill(data, sizeof(data), 5, 0);
+	ASSERT_EQ((ssize_t)sizeof(data), write(fd, data, sizeof(data)));
+	m = mmap(NULL, 2 * ring, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 VCACHE_LIVE_DATA_PGOFF * PAGE);
+	ASSERT_NE(MAP_FAILED, m);
+	seal = vc_seal(fd);
+	if (!seal)
+		m[0] ^= 0xff;		/* after the end */
+	rfd = vc_reopen(name, O_RDONLY);
+	ASSERT_LE(0, rfd);
+	ASSERT_EQ((ssize_t)sizeof(got), pread(rfd, got, sizeof(got), 0));
+	EXPECT_EQ(-1, vc_verify(got, sizeof(got), 5, 0)) TH_LOG("an ended stream changed");
+	EXPECT_EQ(-EBUSY, seal);
+	EXPECT_EQ(VCACHE_STATE_LIVE, vc_info(rfd).state);
+	ASSERT_EQ(0, munmap(m, 2 * ring));
+	EXPECT_EQ(0, vc_seal(fd));
+	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(rfd).state);
+	/* And no new writable mapping once it ended. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, ring, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				   VCACHE_LIVE_DATA_PGOFF * PAGE));
+	close(rfd);
+	close(fd);
+	vc_cleanup(name);
+}
+
+TEST(ended_stream_not_writable_after_close)
+{
+	const char *name = vc_name("end-close");
+	size_t ring = 16 * PAGE;
+	uint8_t data[4 * PAGE], got[4 * PAGE];
+	uint8_t *m;
+	int fd, rfd;
+
+	fd = live_create(name, ring);
+	ASSERT_LE(0, fd);
+	rfd = vc_reopen(name, O_RDONLY);
+	ASSERT_LE(0, rfd);
+	vc_fill(data, sizeof(data), 6, 0);
+	ASSERT_EQ((ssize_t)sizeof(data), write(fd, data, sizeof(data)));
+	m = mmap(NULL, 2 * ring, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 VCACHE_LIVE_DATA_PGOFF * PAGE);
+	ASSERT_NE(MAP_FAILED, m);
+	close(fd);
+	if (vc_info(rfd).state == VCACHE_STATE_ENDED)
+		m[0] ^= 0xff;		/* after the end */
+	ASSERT_EQ((ssize_t)sizeof(got), pread(rfd, got, sizeof(got), 0));
+	EXPECT_EQ(-1, vc_verify(got, sizeof(got), 6, 0)) TH_LOG("an ended stream changed");
+	/* Its writer's mapping still there: the stream has not ended. */
+	EXPECT_EQ(VCACHE_STATE_LIVE, vc_info(rfd).state);
+	ASSERT_EQ(0, munmap(m, 2 * ring));
+	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(rfd).state);
+	close(rfd);
+	vc_cleanup(name);
+}
+
+/* The header: a writable OPEN of an ENDED live stream fails with EBUSY. */
+TEST(open_for_writing_of_ended_stream)
+{
+	const char *name = vc_name("end-open");
+	int fd, wfd;
+
+	fd = live_create(name, 16 * PAGE);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_seal(fd));
+	wfd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(-EBUSY, vc_open_name(wfd, name));
+	close(wfd);
+	close(fd);
+	/* With its writer gone, too. */
+	wfd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(-EBUSY, vc_open_name(wfd, name));
+	close(wfd);
+	vc_cleanup(name);
+}
+
+/* LOOKUP with an unknown mode is EINVAL, index or not. */
+TEST(lookup_unknown_mode)
+{
+	const char *name = vc_name("lookup-mode");
+	struct vcache_lookup l = { .mode = 0x7777 };
+	int fd;
+
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, PAGE));
+	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_LOOKUP, &l));
+	close(fd);
+	vc_cleanup(name);
+}
+
+/* The header: only reads and page faults move access_time, not mmap(). */
+TEST(mmap_does_not_touch)
+{
+	const char *name = vc_name("mmap-touch");
+	uint64_t before;
+	int fd;
+	void *m;
+
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, PAGE));
+	ASSERT_EQ(0, vc_write_pattern(fd, PAGE, 1));
+	ASSERT_EQ(0, vc_seal(fd));
+	before = vc_info(fd).access_time_ns;
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(before, vc_info(fd).access_time_ns);
+	munmap(m, PAGE);
+	close(fd);
+	vc_cleanup(name);
+}
+
+/*
+ * Item 3: pipe buffers pointed at operations in the module's memory. A
+ * video spliced into a pipe, the device closed, the module unloaded (which
+ * nothing prevented), then the pipe read: the kernel called through freed
+ * module memory. Nothing in a pipe may refer to the module. The module is
+ * loaded again for the tests that follow (vm-run exports VCACHE_KO).
+ */
+static int load_module(const char *ko)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+TEST(pipe_outlives_rmmod)
+{
+	const char *ko = getenv("VCACHE_KO");
+	const char *name = vc_name("pipe-rmmod");
+	size_t len = 8 * PAGE + 123;
+	uint8_t got[8 * PAGE + 123];
+	int fd, p[2], i, err = 0;
+	loff_t off = 0;
+	ssize_t n;
+
+	if (!ko)
+		SKIP(return, "VCACHE_KO not set: cannot load the module again");
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, len));
+	ASSERT_EQ(0, vc_write_pattern(fd, len, 31));
+	ASSERT_EQ(0, vc_seal(fd));
+	ASSERT_EQ(0, pipe(p));
+	n = splice(fd, &off, p[1], NULL, len, 0);
+	ASSERT_EQ((ssize_t)len, n);
+	close(fd);
+	/* Deferred completions may hold a reference for a moment. */
+	for (i = 0; i < 100; i++) {
+		err = syscall(SYS_delete_module, "vcache", O_NONBLOCK) ? -errno : 0;
+		if (err != -EWOULDBLOCK && err != -EBUSY)
+			break;
+		usleep(20000);
+	}
+	ASSERT_EQ(0, err) TH_LOG("unload: %s", strerror(-err));
+	ASSERT_EQ((ssize_t)len, read(p[0], got, len));
+	EXPECT_EQ(-1, vc_verify(got, len, 31, 0));
+	close(p[0]);
+	close(p[1]);
+	ASSERT_EQ(0, load_module(ko));
+	for (i = 0; i < 100 && access(VCACHE_DEV, F_OK); i++)
+		usleep(10000);
+	ASSERT_EQ(0, access(VCACHE_DEV, F_OK));
+}
+
+TEST_HARNESS_MAIN
