@@ -16,9 +16,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include "vcache_util.h"
 #include "kselftest_harness.h"
@@ -211,6 +214,7 @@ TEST(aio_cancel_while_ready_read_copies)
 	aio_context_t ctx = 0;
 	pthread_t writer;
 	int ffd, uffd, attempts, stalled_in_submit = 0, cancellable_sync = 0, bad_results = 0;
+	long ahead = 12;
 	const char *name = vc_name("ready-race");
 	long deadline = now_ms() + 20000;
 	uint8_t *buf;
@@ -235,8 +239,12 @@ TEST(aio_cancel_while_ready_read_copies)
 		struct uffd_msg msg;
 		pthread_t t;
 
-		/* Just past the head: the writer gets there about now. */
-		prep_read(&cb, ffd, buf, 64, vc_info(race.wfd).size + 12);
+		/*
+		 * Just past the head, where the writer gets about now: the
+		 * distance adapts so that half the reads find their data
+		 * there at once and half wait, whatever the kernel's speed.
+		 */
+		prep_read(&cb, ffd, buf, 64, vc_info(race.wfd).size + ahead);
 		s.cb = &cb;
 		ASSERT_EQ(0, pthread_create(&t, NULL, submit_one, &s));
 		ASSERT_EQ(1, uffd_next_fault(uffd, &msg, 10000)) TH_LOG("no copy began");
@@ -248,6 +256,9 @@ TEST(aio_cancel_while_ready_read_copies)
 			stalled_in_submit++;
 			if (c != -EINVAL)
 				cancellable_sync++;
+			ahead += ahead / 8 + 1;
+		} else if (ahead > 1) {
+			ahead -= ahead / 8 + 1;
 		}
 		ASSERT_EQ(0, uffd_resolve(uffd, msg.arg.pagefault.address, 0));
 		pthread_join(t, NULL);
@@ -759,6 +770,297 @@ TEST(mmap_does_not_touch)
 	ASSERT_NE(MAP_FAILED, m);
 	EXPECT_EQ(before, vc_info(fd).access_time_ns);
 	munmap(m, PAGE);
+	close(fd);
+	vc_cleanup(name);
+}
+
+/*
+ * Item 5: splice from a live stream copies into pages of its own, and
+ * those were not charged to anyone: a read-only viewer could fill pipes
+ * with as much unaccounted memory as it liked. They are charged to the
+ * reader's memory cgroup now, so its limit bounds them: a child in a
+ * cgroup of 8 MiB splices a 768 KiB window into 64 pipes of 1 MiB.
+ */
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* A memory cgroup of @max bytes; its directory in @dir. 0 or -errno. */
+static int memcg_make(char *dir, size_t len, const char *max)
+{
+	char path[256];
+	int r;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		return -errno;
+	/* Already enabled is fine; a missing controller shows below. */
+	write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	snprintf(dir, len, "/sys/fs/cgroup/vcache-review-%d", getpid());
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	r = write_str(path, max);
+	snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
+	write_str(path, "0");
+	return r;
+}
+
+static void splice_into_pipes(const char *dir, const char *name, uint64_t from,
+			      size_t window, atomic_long *spliced)
+{
+	char path[256], pid[32];
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_str(path, pid))
+		_exit(2);
+	fd = vc_reopen(name, O_RDONLY);
+	if (fd < 0)
+		_exit(3);
+	for (i = 0; i < 64; i++) {
+		int p[2];
+		loff_t off = from;
+
+		if (pipe(p) || fcntl(p[1], F_SETPIPE_SZ, 1 << 20) < 0)
+			_exit(4);
+		while (off < (loff_t)(from + window)) {
+			ssize_t n = splice(fd, &off, p[1], NULL, from + window - off,
+					   SPLICE_F_NONBLOCK);
+
+			if (n < 0 && errno == EAGAIN)
+				break;		/* this pipe is full */
+			if (n < 0)
+				_exit(0);	/* refused: the limit holds */
+			atomic_fetch_add(spliced, n);
+		}
+		/* The pipe stays open, holding what it got. */
+	}
+	_exit(0);
+}
+
+TEST(live_splice_copies_charged)
+{
+	const char *name = vc_name("splice-charge");
+	size_t ring = 1 << 20, window = ring - ring / 4;
+	atomic_long *spliced;
+	static uint8_t data[1 << 20];
+	char dir[128];
+	int fd, status, r;
+	pid_t pid;
+
+	r = memcg_make(dir, sizeof(dir), "8388608");
+	if (r == -ENOENT || r == -ENODEV || r == -EPERM)
+		SKIP(return, "no memory cgroup here (%s)", strerror(-r));
+	ASSERT_EQ(0, r);
+	spliced = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spliced);
+	fd = live_create(name, ring);
+	ASSERT_LE(0, fd);
+	vc_fill(data, sizeof(data), 7, 0);
+	ASSERT_EQ((ssize_t)sizeof(data), write(fd, data, sizeof(data)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		splice_into_pipes(dir, name, sizeof(data) - window, window, spliced);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("%ld bytes spliced from a live stream in a cgroup of 8 MiB",
+	       atomic_load(spliced));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status %#x", status);
+	EXPECT_LT(atomic_load(spliced), 8 << 20);
+	EXPECT_LT(0, atomic_load(spliced));
+	rmdir(dir);
+	close(fd);
+	vc_cleanup(name);
+}
+
+/*
+ * Item 6: every publish walked every queued AIO read with interrupts off,
+ * and a read-only viewer could queue as many as it liked. Queued reads now
+ * wait in order of position (a publish stops at the first one still
+ * waiting), at most VCACHE_AIO_MAX_QUEUED a descriptor: one more completes
+ * at once with -EAGAIN.
+ */
+TEST(aio_queue_bounded_per_descriptor)
+{
+	enum { MAX = 1024, BATCH = 128 };
+	static struct iocb cb[MAX + 1];
+	static char buf[16];
+	const char *name = vc_name("aio-bound");
+	struct iocb *cbs[BATCH];
+	aio_context_t ctx = 0;
+	struct io_event ev;
+	int fd, ffd, ffd2, i, j, done = 0;
+
+	ASSERT_EQ(0, io_setup(2 * MAX + 16, &ctx));
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, 1 << 20));
+	ffd = follow_open(name);
+	ASSERT_LE(0, ffd);
+	for (i = 0; i < MAX; i += BATCH) {
+		for (j = 0; j < BATCH; j++) {
+			prep_read(&cb[i + j], ffd, buf, sizeof(buf), 4096 + i + j);
+			cbs[j] = &cb[i + j];
+		}
+		ASSERT_EQ(BATCH, io_submit(ctx, BATCH, cbs));
+	}
+	/* One more is refused at once: its event says EAGAIN. */
+	prep_read(&cb[MAX], ffd, buf, sizeof(buf), 100);
+	cbs[0] = &cb[MAX];
+	ASSERT_EQ(1, io_submit(ctx, 1, cbs));
+	ASSERT_EQ(1, reap_one(ctx, &ev, 5000)) TH_LOG("the read past the bound was queued");
+	EXPECT_EQ((uintptr_t)&cb[MAX], ev.data);
+	EXPECT_EQ(-EAGAIN, ev.res);
+	/* Per descriptor: another one may queue. */
+	ffd2 = follow_open(name);
+	ASSERT_LE(0, ffd2);
+	cb[MAX].aio_fildes = ffd2;
+	ASSERT_EQ(1, io_submit(ctx, 1, cbs));
+	/* Bytes up to 4096 + 10 complete exactly the reads below that. */
+	ASSERT_EQ(0, vc_write_pattern(fd, 4096 + 10, 3));
+	while (reap_one(ctx, &ev, 2000) == 1) {
+		struct iocb *c = (struct iocb *)(uintptr_t)ev.data;
+
+		EXPECT_LT(c->aio_offset, 4096 + 10);
+		if (++done == 11)
+			break;
+	}
+	EXPECT_EQ(11, done);
+	/* The seal ends every wait: the rest get end of file. */
+	ASSERT_EQ(0, vc_seal(fd));
+	for (; done < MAX + 1 && reap_one(ctx, &ev, 5000) == 1; done++)
+		EXPECT_EQ(0, ev.res);
+	EXPECT_EQ(MAX + 1, done);
+	close(ffd2);
+	close(ffd);
+	close(fd);
+	vc_cleanup(name);
+	io_destroy(ctx);
+}
+
+/*
+ * io_uring reads at the head were parked on the AIO queue, where nothing
+ * could cancel them (kiocb_set_cancel_fn() ignores io_uring's kiocbs): a
+ * process that exited with one in flight left its ring's teardown waiting
+ * for good, and the descriptor (so the video, and the module) held. They
+ * must wait where io_uring can cancel them. The child submits a READ past
+ * the head with IOSQE_ASYNC, waits until io_uring's worker sleeps, and
+ * exits; the parent waits for the child's descriptor to let go.
+ */
+static int uring_read_and_exit(const char *name)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqe;
+	unsigned int *tail, *array;
+	static char buf[64];
+	char *sq;
+	int ring, ffd, i;
+
+	ffd = follow_open(name);
+	ring = syscall(__NR_io_uring_setup, 4, &p);
+	if (ffd < 0 || ring < 0)
+		return 2;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+	sqe = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || sqe == MAP_FAILED)
+		return 3;
+	tail = (unsigned int *)(sq + p.sq_off.tail);
+	array = (unsigned int *)(sq + p.sq_off.array);
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ;
+	sqe->flags = IOSQE_ASYNC;
+	sqe->fd = ffd;
+	sqe->addr = (uintptr_t)buf;
+	sqe->len = sizeof(buf);
+	sqe->off = 1000;		/* the video has 10 bytes */
+	array[0] = 0;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, ring, 1, 0, 0, NULL, 0) != 1)
+		return 4;
+	/* Until io_uring's worker has taken the read and sleeps. */
+	for (i = 0; i < 1000; i++) {
+		char path[64], stat[256] = "";
+		FILE *f;
+		int t;
+
+		for (t = getpid() + 1; t < getpid() + 64; t++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", getpid(), t);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (!fgets(stat, sizeof(stat), f))
+				stat[0] = 0;
+			fclose(f);
+			if (strstr(stat, "(iou-wrk-") && strstr(stat, ") S "))
+				return 0;
+		}
+		usleep(10000);
+	}
+	return 5;
+}
+
+TEST(io_uring_read_at_head_then_exit)
+{
+	const char *name = vc_name("uring-exit");
+	int fd, status, i;
+	pid_t pid;
+
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, PAGE));
+	ASSERT_EQ(10, write(fd, "0123456789", 10));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(uring_read_and_exit(name));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		SKIP(return, "no io_uring here");
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d failed", WEXITSTATUS(status));
+	/* The child's descriptor goes once its ring is torn down. */
+	for (i = 0; i < 1000 && vc_info(fd).open_count > 1; i++)
+		usleep(10000);
+	EXPECT_EQ(1, vc_info(fd).open_count);
+	/* Let a parked read go, so that the module can unload. */
+	ASSERT_EQ(0, vc_seal(fd));
+	close(fd);
+	vc_cleanup(name);
+}
+
+/* Index times near U64_MAX overflowed duration and the frame arithmetic. */
+TEST(index_pts_bounded)
+{
+	const char *name = vc_name("pts-bound");
+	struct vcache_index_entry e[2] = {
+		{ .pts = 0, .offset = 0, .flags = VCACHE_INDEX_KEY },
+		{ .pts = ~0ULL - 10, .offset = 188 },
+	};
+	struct vcache_index_append a = { .entries = (uintptr_t)e, .count = 2 };
+	int fd;
+
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, 4 * PAGE));
+	ASSERT_EQ(0, vc_write_pattern(fd, 4 * PAGE, 9));
+	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_INDEX_APPEND, &a));
+	e[1].pts = VCACHE_PTS_MAX + 1;
+	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_INDEX_APPEND, &a));
+	EXPECT_EQ(0, vc_info(fd).index_entries);
+	e[1].pts = VCACHE_PTS_MAX;
+	EXPECT_EQ(0, vc_ioctl(fd, VCACHE_IOC_INDEX_APPEND, &a));
+	EXPECT_LT(VCACHE_PTS_MAX, vc_info(fd).duration);
 	close(fd);
 	vc_cleanup(name);
 }
