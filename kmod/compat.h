@@ -25,6 +25,23 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 #endif
 
 /*
+ * How many page table entries map an order-0 page. 6.1 has page_mapcount()
+ * inline and folio_mapcount() out of line and not exported; since 6.9
+ * folio_mapcount() is inline and page_mapcount() is gone.
+ */
+#ifdef VCACHE_HAVE_INLINE_FOLIO_MAPCOUNT
+static inline int vcache_page_mapcount(struct page *page)
+{
+	return folio_mapcount(page_folio(page));
+}
+#else
+static inline int vcache_page_mapcount(struct page *page)
+{
+	return page_mapcount(page);
+}
+#endif
+
+/*
  * The attributes of a dump request, as genl parsed them with the op's policy
  * before calling .start. They moved into a struct genl_info inside struct
  * genl_dumpit_info (6.6), which genl_info_dump() returns.

@@ -10,28 +10,51 @@
  * to the workqueue too, because the cancel callback runs under the AIO
  * context's lock, which completion takes as well.
  *
+ * Once a read is cancellable it completes only through the workqueue, even
+ * if its data arrived while it was being queued: io_cancel() may call the
+ * cancel callback until the completion, so the request must live until
+ * then. Only kernel AIO is queued (IOCB_AIO_RW): kiocb_set_cancel_fn()
+ * ignores other kiocbs, io_uring's, which therefore wait in their io-wq
+ * worker, interruptibly, where io_uring can cancel them.
+ *
+ * Queued reads wait in a tree ordered by position, so that a writer's
+ * publish (with interrupts off, under aio_lock) looks only at the reads its
+ * bytes made ready, never at those further on; and a descriptor may have
+ * at most VCACHE_AIO_MAX_QUEUED of them (one more completes at once with
+ * -EAGAIN), each charged to the submitter's memory cgroup.
+ *
  * poll() uses the same single wait queue, so IOCB_CMD_POLL works.
  */
 #include <linux/aio.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/workqueue.h>
 #include "vcache.h"
 
+/* Where a queued read is; v->aio_lock. */
+enum vcache_aio_state {
+	VCACHE_AIO_NEW,		/* cancellable, not yet on the queue */
+	VCACHE_AIO_WAITING,	/* on v->aio_waiting */
+	VCACHE_AIO_RUNNING,	/* handed to the workqueue */
+};
+
 struct vcache_aio {
 	struct kiocb *iocb;
 	struct vcache_video *v;
-	struct list_head node;		/* on v->aio_waiting, v->aio_lock */
+	struct rb_node node;		/* in v->aio_waiting, v->aio_lock */
+	struct vcache_file *vf;		/* counts it in aio_queued */
 	struct work_struct work;
 	struct iov_iter iter;		/* the submitter's buffers */
 	const void *iov;		/* dup_iter's copy of the iovecs */
 	struct mm_struct *mm;
 	loff_t pos;
-	bool cancelled;			/* v->aio_lock */
+	enum vcache_aio_state state;	/* v->aio_lock */
+	bool cancelled;			/* v->aio_lock, then the work's */
 };
 
 static struct workqueue_struct *vcache_aio_wq;
@@ -57,22 +80,33 @@ static bool vcache_data_ready(struct vcache_video *v, loff_t pos)
 	return pos < vcache_size(v) || !vcache_may_grow(v);
 }
 
+/* Hands @req to the workqueue, which completes it; v->aio_lock held. */
+static void vcache_aio_run(struct vcache_aio *req)
+{
+	lockdep_assert_held(&req->v->aio_lock);
+	req->state = VCACHE_AIO_RUNNING;
+	queue_work(vcache_aio_wq, &req->work);
+}
+
 /*
  * Called after the size grew, the video was sealed, or its last writer
  * went: wakes sleeping readers and hands ready AIO reads to the workqueue.
  */
 void vcache_wake(struct vcache_video *v)
 {
-	struct vcache_aio *req, *tmp;
+	struct vcache_aio *req;
+	struct rb_node *node;
 	unsigned long flags;
 
 	wake_up_interruptible_all(&v->wq);
 	spin_lock_irqsave(&v->aio_lock, flags);
-	list_for_each_entry_safe(req, tmp, &v->aio_waiting, node) {
+	while ((node = rb_first_cached(&v->aio_waiting))) {
+		req = rb_entry(node, struct vcache_aio, node);
+		/* In order of position: the rest waits for more. */
 		if (!vcache_data_ready(v, req->pos))
-			continue;
-		list_del_init(&req->node);
-		queue_work(vcache_aio_wq, &req->work);
+			break;
+		rb_erase_cached(node, &v->aio_waiting);
+		vcache_aio_run(req);
 	}
 	spin_unlock_irqrestore(&v->aio_lock, flags);
 }
@@ -97,6 +131,7 @@ static void vcache_aio_work(struct work_struct *work)
 		kthread_unuse_mm(req->mm);
 		atomic64_inc(&vcache_aio_completed);
 	}
+	atomic_dec(&req->vf->aio_queued);
 	/*
 	 * Complete before mmput(): if ours is the last reference, tearing
 	 * the mm down waits for the AIO context's requests, ours included.
@@ -110,6 +145,23 @@ static void vcache_aio_work(struct work_struct *work)
 	kfree(req);
 }
 
+static bool vcache_aio_before(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct vcache_aio, node)->pos <
+	       rb_entry(b, struct vcache_aio, node)->pos;
+}
+
+/* Queues @req behind every read at its position or before; aio_lock held. */
+static void vcache_aio_insert(struct vcache_video *v, struct vcache_aio *req)
+{
+	lockdep_assert_held(&v->aio_lock);
+	rb_add_cached(&req->node, &v->aio_waiting, vcache_aio_before);
+}
+
+/*
+ * io_cancel(), under the AIO context's lock: the request lives until its
+ * completion, which waits for that lock, so @req is valid here.
+ */
 static int vcache_aio_cancel(struct kiocb *iocb)
 {
 	struct vcache_aio *req = iocb->private;
@@ -117,60 +169,79 @@ static int vcache_aio_cancel(struct kiocb *iocb)
 	unsigned long flags;
 
 	spin_lock_irqsave(&v->aio_lock, flags);
-	if (!list_empty(&req->node)) {
-		list_del_init(&req->node);
+	switch (req->state) {
+	case VCACHE_AIO_NEW:
+		/* Being queued: vcache_aio_queue() sees the flag. */
 		req->cancelled = true;
-		queue_work(vcache_aio_wq, &req->work);
+		break;
+	case VCACHE_AIO_WAITING:
+		rb_erase_cached(&req->node, &v->aio_waiting);
+		req->cancelled = true;
+		vcache_aio_run(req);
+		break;
+	case VCACHE_AIO_RUNNING:
+		/* Too late: the read completes as it is. */
+		break;
 	}
 	spin_unlock_irqrestore(&v->aio_lock, flags);
 	return 0;
 }
 
 /*
- * Queues an AIO read at @pos that has to wait. Returns -EIOCBQUEUED, or 1
- * if the data arrived meanwhile and the caller should read at once.
+ * Queues an AIO read at @pos that has to wait. Returns -EIOCBQUEUED: from
+ * the moment it is cancellable, the request completes through the
+ * workqueue, whether its data arrives meanwhile or it is cancelled first.
  */
 static ssize_t vcache_aio_queue(struct vcache_video *v, struct kiocb *iocb,
 				struct iov_iter *to, loff_t pos)
 {
+	struct vcache_file *vf = iocb->ki_filp->private_data;
 	struct vcache_aio *req;
 	unsigned long flags;
-	bool ready;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (atomic_inc_return(&vf->aio_queued) > VCACHE_AIO_MAX_QUEUED) {
+		atomic_dec(&vf->aio_queued);
+		return -EAGAIN;
+	}
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
-		return -ENOMEM;
+		goto nomem;
 	/* ITER_UBUF needs no copy, and dup_iter() returns NULL for it. */
-	req->iov = dup_iter(&req->iter, to, GFP_KERNEL);
+	req->iov = dup_iter(&req->iter, to, GFP_KERNEL_ACCOUNT);
 	if (!req->iov && !iter_is_ubuf(to)) {
 		kfree(req);
-		return -ENOMEM;
+		goto nomem;
 	}
+	req->vf = vf;
 	req->iocb = iocb;
 	req->v = v;
 	req->pos = pos;
 	req->mm = current->mm;
 	mmgrab(req->mm);
-	INIT_LIST_HEAD(&req->node);
+	RB_CLEAR_NODE(&req->node);
 	INIT_WORK(&req->work, vcache_aio_work);
 
-	/* Before the request is visible to writers, who may complete it. */
+	req->state = VCACHE_AIO_NEW;
+	atomic64_inc(&vcache_aio_queued);
+
+	/* Before the request is visible to io_cancel(). */
 	iocb->private = req;
 	kiocb_set_cancel_fn(iocb, vcache_aio_cancel);
 
+	/* Not a field of @req after the unlock: it may be complete and gone. */
 	spin_lock_irqsave(&v->aio_lock, flags);
-	ready = vcache_data_ready(v, pos);
-	if (!ready)
-		list_add_tail(&req->node, &v->aio_waiting);
-	spin_unlock_irqrestore(&v->aio_lock, flags);
-	if (ready) {
-		mmdrop(req->mm);
-		kfree(req->iov);
-		kfree(req);
-		return 1;
+	if (req->cancelled || vcache_data_ready(v, pos)) {
+		vcache_aio_run(req);
+	} else {
+		req->state = VCACHE_AIO_WAITING;
+		vcache_aio_insert(v, req);
 	}
-	atomic64_inc(&vcache_aio_queued);
+	spin_unlock_irqrestore(&v->aio_lock, flags);
 	return -EIOCBQUEUED;
+
+nomem:
+	atomic_dec(&vf->aio_queued);
+	return -ENOMEM;
 }
 
 /* Sleeps until a read at @pos can complete: 0, -EAGAIN or -ERESTARTSYS. */
@@ -193,12 +264,9 @@ ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
 {
 	bool nonblock = (iocb->ki_flags & IOCB_NOWAIT) ||
 			(iocb->ki_filp->f_flags & O_NONBLOCK);
-	ssize_t ret;
 
-	if (!nonblock && !is_sync_kiocb(iocb) && !vcache_data_ready(v, pos)) {
-		ret = vcache_aio_queue(v, iocb, to, pos);
-		return ret == 1 ? 0 : ret;
-	}
+	if (!nonblock && (iocb->ki_flags & IOCB_AIO_RW) && !vcache_data_ready(v, pos))
+		return vcache_aio_queue(v, iocb, to, pos);
 	return vcache_wait_ready(v, pos, nonblock);
 }
 

@@ -29,6 +29,7 @@ static int vcache_index_reserve(struct vcache_video *v, u32 need)
 	u32 cap, *keys;
 	int err;
 
+	lockdep_assert_held(&v->lock);
 	if (need <= v->index_cap)
 		return 0;
 	cap = clamp_t(u32, 2 * v->index_cap, 1024, VCACHE_INDEX_MAX);
@@ -67,6 +68,7 @@ static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
 	u64 low = v->live ? vcache_live_tail(v, size) : 0;
 	u32 i;
 
+	lockdep_assert_held(&v->lock);
 	if (first)
 		prev_pts = v->index[first - 1].pts;
 	if (v->index_keys)
@@ -74,7 +76,8 @@ static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
 	for (i = first; i < first + n; i++) {
 		e = &v->index[i];
 		if ((e->flags & ~VCACHE_INDEX_KEY) || e->__pad ||
-		    e->offset >= size || e->offset < low || e->pts < prev_pts)
+		    e->offset >= size || e->offset < low || e->pts < prev_pts ||
+		    e->pts > VCACHE_PTS_MAX)
 			return -EINVAL;
 		if (e->flags & VCACHE_INDEX_KEY) {
 			if (prev_key && e->offset < prev_key->offset)
@@ -111,6 +114,7 @@ static void vcache_index_trim(struct vcache_video *v)
 {
 	u32 k = vcache_index_key_from(v, vcache_live_tail(v, v->size)), drop, i;
 
+	lockdep_assert_held(&v->lock);
 	drop = k < v->index_keys ? v->index_key[k] : v->index_count;
 	if (!drop)
 		return;
@@ -210,6 +214,8 @@ static int vcache_index_lookup_locked(struct vcache_video *v,
 		if (!drop)
 			return -EINVAL;
 	}
+	if (req->mode < VCACHE_LOOKUP_TIMECODE || req->mode > VCACHE_LOOKUP_LATEST)
+		return -EINVAL;
 	if (!v->index_keys)
 		return -ENODATA;
 

@@ -79,6 +79,7 @@ ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
 {
 	size_t done = 0;
 
+	lockdep_assert_held(&v->lock);
 	while (done < count) {
 		unsigned long idx = vcache_page_index(v, pos + done);
 		size_t off = offset_in_page(pos + done);

@@ -29,25 +29,32 @@ static bool vcache_fps_ok(u32 num, u32 den)
 	       num <= 1000000 && den <= 1000000;
 }
 
-/* Binds @file to @v, consuming the caller's reference to @v. */
-static int vcache_bind(struct file *file, struct vcache_video *v, u32 flags)
+/*
+ * Counts @file among @v's users, as a writer too if it may write, before
+ * vcache_bind() makes it visible. A live stream has one writer, the
+ * descriptor that @created it: a writable OPEN of a live stream is EBUSY,
+ * whether its writer is still there or the stream ended.
+ */
+static int vcache_claim(struct file *file, struct vcache_video *v, bool created)
+{
+	if (file->f_mode & FMODE_WRITE) {
+		if (v->live && !created)
+			return -EBUSY;
+		atomic_inc(&v->writers);
+	}
+	atomic_inc(&v->opens);
+	return 0;
+}
+
+/* Binds @file to @v, claimed, consuming the caller's reference to @v. */
+static void vcache_bind(struct file *file, struct vcache_video *v, u32 flags)
 {
 	struct vcache_file *vf = file->private_data;
 
-	if (file->f_mode & FMODE_WRITE) {
-		/* A live stream has one writer: the descriptor that made it. */
-		if (v->live && atomic_cmpxchg(&v->writers, 0, 1)) {
-			vcache_video_put(v);
-			return -EBUSY;
-		}
-		if (!v->live)
-			atomic_inc(&v->writers);
-	}
+	lockdep_assert_held(&vf->bind_lock);
 	vf->flags = flags;
-	atomic_inc(&v->opens);
 	/* Pairs with vcache_file_video(). */
 	smp_store_release(&vf->video, v);
-	return 0;
 }
 
 static long vcache_ioc_create(struct file *file, void __user *argp)
@@ -81,12 +88,21 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 		err = PTR_ERR(v);
 		goto out;
 	}
-	err = vcache_registry_add(v);
+	/*
+	 * Counted before the name is published: an OPEN for writing that
+	 * finds the name at once must not take a live stream's writer slot,
+	 * and an OPEN and close must not leave the new video looking
+	 * abandoned (no user while LOADING), which would delete it.
+	 */
+	err = vcache_claim(file, v, true);
+	if (!err)
+		err = vcache_registry_add(v);
 	if (err) {
+		/* Never visible: nothing else counted on it. */
 		vcache_video_put(v);
 		goto out;
 	}
-	err = vcache_bind(file, v, 0);
+	vcache_bind(file, v, 0);
 out:
 	mutex_unlock(&vf->bind_lock);
 	/* Bound: the event shows the writer among the stream's users. */
@@ -115,16 +131,63 @@ static long vcache_ioc_open(struct file *file, void __user *argp)
 		goto out;
 	}
 	v = vcache_registry_lookup(req.name);
-	err = v ? vcache_bind(file, v, req.flags) : -ENOENT;
+	if (!v) {
+		err = -ENOENT;
+		goto out;
+	}
+	err = vcache_claim(file, v, false);
+	if (err)
+		vcache_video_put(v);
+	else
+		vcache_bind(file, v, req.flags);
 out:
 	mutex_unlock(&vf->bind_lock);
 	return err;
 }
 
+/*
+ * Ends writing to @v for good (SEAL of a video, end of a live stream) if
+ * nobody can write to its pages any more: no writable mapping, and no page
+ * held from outside by a mapping that may be gone already (pinned for DMA,
+ * O_DIRECT, io_uring fixed buffers). @end makes the change under map_lock,
+ * where new writable mappings look at the state. Returns -EBUSY otherwise.
+ */
+static int vcache_seal_locked(struct vcache_video *v,
+			      bool (*end)(struct vcache_video *v))
+{
+	unsigned int gen;
+	bool busy;
+
+	lockdep_assert_held(&v->lock);
+	spin_lock(&v->map_lock);
+	busy = atomic_read(&v->wmaps);
+	gen = v->wmap_gen;
+	spin_unlock(&v->map_lock);
+	/* Outside the spinlock: a long video has many pages to look at. */
+	if (busy || vcache_video_pages_held(v))
+		return -EBUSY;
+	spin_lock(&v->map_lock);
+	/* No writable mapping came (and maybe went) while we looked. */
+	busy = atomic_read(&v->wmaps) || gen != v->wmap_gen;
+	if (!busy)
+		busy = !end(v);
+	spin_unlock(&v->map_lock);
+	return busy ? -EBUSY : 0;
+}
+
+static bool vcache_seal_vod(struct vcache_video *v)
+{
+	WRITE_ONCE(v->seal_time, ktime_get_real_ns());
+	/* Pairs with vcache_state(): the index is final. */
+	smp_store_release(&v->state, VCACHE_STATE_SEALED);
+	vcache_wake(v);
+	return true;
+}
+
 static long vcache_ioc_seal(struct file *file, unsigned long arg)
 {
 	struct vcache_video *v = vcache_file_video(file);
-	bool sealed = false, ended = false;
+	u32 state;
 	int err = 0;
 
 	if (arg)
@@ -134,29 +197,17 @@ static long vcache_ioc_seal(struct file *file, unsigned long arg)
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	mutex_lock(&v->lock);
-	if (v->live) {
-		ended = vcache_live_end(v);
-	} else if (v->state == VCACHE_STATE_LOADING) {
-		/* A writable mapping could change the data after the seal. */
-		spin_lock(&v->map_lock);
-		if (atomic_read(&v->wmaps)) {
-			err = -EBUSY;
-		} else {
-			WRITE_ONCE(v->seal_time, ktime_get_real_ns());
-			/* Pairs with vcache_state(): the index is final. */
-			smp_store_release(&v->state, VCACHE_STATE_SEALED);
-			sealed = true;
-		}
-		spin_unlock(&v->map_lock);
-		if (sealed)
-			vcache_wake(v);
-	}
-	mutex_unlock(&v->lock);
+	state = v->state;
 	/* Only the seal itself is news: sealing again changes nothing. */
-	if (sealed)
-		vcache_nl_event(VCACHE_EVENT_SEALED, v);
-	if (ended)
+	if (state == VCACHE_STATE_LIVE)
+		err = vcache_seal_locked(v, vcache_live_end);
+	else if (state == VCACHE_STATE_LOADING)
+		err = vcache_seal_locked(v, vcache_seal_vod);
+	mutex_unlock(&v->lock);
+	if (!err && state == VCACHE_STATE_LIVE)
 		vcache_nl_event(VCACHE_EVENT_LIVE_ENDED, v);
+	if (!err && state == VCACHE_STATE_LOADING)
+		vcache_nl_event(VCACHE_EVENT_SEALED, v);
 	return err;
 }
 

@@ -112,6 +112,7 @@ ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 {
 	size_t total = 0;
 
+	lockdep_assert_held(&v->lock);
 	while (iov_iter_count(from)) {
 		u64 head = v->size;
 		size_t n = min_t(size_t, iov_iter_count(from), v->zone);
@@ -130,6 +131,7 @@ ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 /* COMMIT on a live stream: bytes landed through the mapping; v->lock held. */
 int vcache_live_commit(struct vcache_video *v, u64 head)
 {
+	lockdep_assert_held(&v->lock);
 	if (head < v->size || head - v->size > v->zone)
 		return -EINVAL;
 	if (head > v->size)
@@ -144,6 +146,7 @@ int vcache_live_commit(struct vcache_video *v, u64 head)
  */
 bool vcache_live_end(struct vcache_video *v)
 {
+	lockdep_assert_held(&v->lock);
 	if (v->state != VCACHE_STATE_LIVE)
 		return false;
 	/* After the last head: a reader that sees the flag sees that head. */

@@ -144,8 +144,11 @@ int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 	/* What vcache_vm_open() counts, with VM_MAYWRITE as it will be. */
 	vcache_video_get(v);
 	atomic_inc(&v->maps);
-	if (!read_only && vcache_vma_may_write(vma))
+	if (!read_only && vcache_vma_may_write(vma)) {
 		atomic_inc(&v->wmaps);
+		/* SEAL looks at the pages without map_lock: tell it. */
+		v->wmap_gen++;
+	}
 out:
 	spin_unlock(&v->map_lock);
 	if (err)
@@ -155,6 +158,5 @@ out:
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &vcache_vm_ops;
 	vma->vm_private_data = v;
-	vcache_touch(v);
 	return 0;
 }

@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splice_read without a copy: pipe buffers point at the video's own pages,
- * each holding a page reference, so a splice to a socket (or sendfile(2),
- * which splices through an internal pipe) hands the cache's pages to the
- * network stack. Nothing may steal them (no try_steal): they are shared.
+ * splice_read without a copy: pipe buffers point at a sealed video's own
+ * pages, each holding a page reference, so a splice to a socket (or
+ * sendfile(2), which splices through an internal pipe) hands the cache's
+ * pages to the network stack. Nothing may steal them: they are shared.
  * Modelled on smc_rx_splice() in net/smc/smc_rx.c.
+ *
+ * The buffers use the kernel's own nosteal_pipe_buf_ops, never operations
+ * of this module: a pipe can outlive the module (nothing stops rmmod while
+ * pages sit in a pipe), and it would call through freed module memory.
+ *
+ * Only sealed bytes are handed out by reference. A live ring's pages are
+ * overwritten as the stream moves on, and a loading video's bytes may still
+ * be rewritten (and SEAL counts page references to know that nobody else
+ * can write them): those are copied into fresh pages, charged to the
+ * reader's memory cgroup like any pipe buffer.
  */
 #include <linux/bvec.h>
 #include <linux/fs.h>
@@ -15,11 +25,6 @@
 #include <linux/uio.h>
 #include "vcache.h"
 
-static const struct pipe_buf_operations vcache_pipe_buf_ops = {
-	.release = generic_pipe_buf_release,
-	.get = generic_pipe_buf_get,
-};
-
 /* Drops the references splice_to_pipe() could not hand to the pipe. */
 static void vcache_spd_release(struct splice_pipe_desc *spd, unsigned int i)
 {
@@ -27,11 +32,10 @@ static void vcache_spd_release(struct splice_pipe_desc *spd, unsigned int i)
 }
 
 /*
- * A live ring's pages are overwritten as the stream moves on, so a pipe
- * must not hold them: copy into fresh pages (checked against the window
- * like any read), and hand those over.
+ * Copies into fresh pages (a live stream's bytes checked against the window
+ * like any read) and hands those to the pipe.
  */
-static ssize_t vcache_live_splice(struct vcache_video *v, loff_t *ppos,
+static ssize_t vcache_splice_copy(struct vcache_video *v, loff_t *ppos,
 				  struct pipe_inode_info *pipe, size_t len)
 {
 	struct page *pages[PIPE_DEF_BUFFERS];
@@ -41,7 +45,7 @@ static ssize_t vcache_live_splice(struct vcache_video *v, loff_t *ppos,
 		.pages = pages,
 		.partial = partial,
 		.nr_pages_max = PIPE_DEF_BUFFERS,
-		.ops = &vcache_pipe_buf_ops,
+		.ops = &nosteal_pipe_buf_ops,
 		.spd_release = vcache_spd_release,
 	};
 	unsigned int n, i;
@@ -52,7 +56,8 @@ static ssize_t vcache_live_splice(struct vcache_video *v, loff_t *ppos,
 		  clamp_t(unsigned int, READ_ONCE(pipe->max_usage), 1, PIPE_DEF_BUFFERS));
 	len = min_t(size_t, len, (size_t)n * PAGE_SIZE);
 	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL);
+		/* Charged to the reader; never the OOM killer for a pipe. */
+		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 		if (!pages[i])
 			break;
 		bvec_set_page(&bvec[i], pages[i], PAGE_SIZE, 0);
@@ -61,7 +66,7 @@ static ssize_t vcache_live_splice(struct vcache_video *v, loff_t *ppos,
 		return -ENOMEM;
 	len = min_t(size_t, len, (size_t)i * PAGE_SIZE);
 	iov_iter_bvec(&it, ITER_DEST, bvec, i, len);
-	ret = vcache_live_read(v, *ppos, &it);
+	ret = vcache_read_at(v, *ppos, &it);
 	for (n = 0; ret > 0 && n < i && (size_t)n * PAGE_SIZE < (size_t)ret; n++) {
 		partial[n].offset = 0;
 		partial[n].len = min_t(size_t, PAGE_SIZE, ret - (size_t)n * PAGE_SIZE);
@@ -90,7 +95,7 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 		.pages = stack_pages,
 		.partial = stack_partial,
 		.nr_pages_max = PIPE_DEF_BUFFERS,
-		.ops = &vcache_pipe_buf_ops,
+		.ops = &nosteal_pipe_buf_ops,
 		.spd_release = vcache_spd_release,
 	};
 	loff_t pos = *ppos;
@@ -108,8 +113,8 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 		if (ret)
 			return ret;
 	}
-	if (v->live)
-		return vcache_live_splice(v, ppos, pipe, len);
+	if (vcache_state(v) != VCACHE_STATE_SEALED)
+		return vcache_splice_copy(v, ppos, pipe, len);
 	size = vcache_size(v);
 	if (!len || pos >= size)
 		return 0;
@@ -131,12 +136,12 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 	while (spd.nr_pages < spd.nr_pages_max && len) {
 		size_t off = offset_in_page(pos);
 		size_t n = min_t(size_t, PAGE_SIZE - off, len);
-		/* Holes below the size get a zeroed page, as mmap does. */
 		struct page *page = vcache_video_page(v, pos >> PAGE_SHIFT,
-						      VCACHE_PAGE_ALLOC);
+						      VCACHE_PAGE_FIND);
 
-		if (IS_ERR(page))
-			break;
+		/* A hole of a sealed video reads as zeros for good. */
+		if (!page)
+			page = ZERO_PAGE(0);
 		get_page(page);
 		spd.pages[spd.nr_pages] = page;
 		spd.partial[spd.nr_pages].offset = off;
@@ -146,7 +151,7 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 		pos += n;
 		len -= n;
 	}
-	ret = spd.nr_pages ? splice_to_pipe(pipe, &spd) : -ENOMEM;
+	ret = splice_to_pipe(pipe, &spd);
 	if (ret > 0) {
 		*ppos += ret;
 		vcache_count_served(v, ret);

@@ -12,6 +12,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -77,7 +78,7 @@ struct vcache_video {
 	/* Readers waiting for data (FOLLOW): sleepers and queued AIO. */
 	wait_queue_head_t wq;
 	spinlock_t aio_lock;		/* guards aio_waiting */
-	struct list_head aio_waiting;	/* struct vcache_aio */
+	struct rb_root_cached aio_waiting; /* struct vcache_aio, by position */
 
 	atomic_t opens;
 	atomic_t writers;		/* bound descriptors open for writing */
@@ -89,6 +90,7 @@ struct vcache_video {
 	 * buffer) under v->lock.
 	 */
 	spinlock_t map_lock;
+	unsigned int wmap_gen;		/* writable mmaps so far, map_lock */
 	atomic_long_t mem_pages;	/* pages charged to the cache limit */
 	atomic64_t bytes_served;
 	u64 create_time;
@@ -101,7 +103,10 @@ struct vcache_file {
 	struct mutex bind_lock;		/* serialises CREATE/OPEN on this fd */
 	struct vcache_video *video;	/* NULL until bound, then constant */
 	u32 flags;			/* VCACHE_OPEN_*, set before binding */
+	atomic_t aio_queued;		/* AIO reads queued, at most: */
 };
+
+#define VCACHE_AIO_MAX_QUEUED	1024
 
 static inline struct vcache_video *vcache_file_video(struct file *file)
 {
@@ -128,6 +133,7 @@ static inline u32 vcache_state(struct vcache_video *v)
 /* Grows the size after the bytes below it were written; v->lock held. */
 static inline void vcache_set_size(struct vcache_video *v, u64 size)
 {
+	lockdep_assert_held(&v->lock);
 	/* Pairs with vcache_size(): data first, then the size covering it. */
 	smp_store_release(&v->size, size);
 }
@@ -173,6 +179,7 @@ struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 			       enum vcache_page_how how);
 void vcache_video_info(struct vcache_video *v, struct vcache_info *info);
 void vcache_video_unuse(struct vcache_video *v);
+bool vcache_video_pages_held(struct vcache_video *v);
 
 static inline void vcache_video_get(struct vcache_video *v)
 {

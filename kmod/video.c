@@ -9,6 +9,7 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include "compat.h"
 #include "vcache.h"
 
 static atomic64_t vcache_next_id = ATOMIC64_INIT(0);
@@ -58,7 +59,7 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	init_waitqueue_head(&v->wq);
 	spin_lock_init(&v->aio_lock);
 	spin_lock_init(&v->map_lock);
-	INIT_LIST_HEAD(&v->aio_waiting);
+	v->aio_waiting = RB_ROOT_CACHED;
 	v->state = VCACHE_STATE_LOADING;
 	atomic_long_set(&v->mem_pages, meta);
 	v->create_time = ktime_get_real_ns();
@@ -155,6 +156,36 @@ void vcache_video_unuse(struct vcache_video *v)
 	vcache_registry_unlink(v);
 }
 
+/**
+ * vcache_video_pages_held() - whether a page of @v is held from outside
+ * @v: the video
+ *
+ * Each page holds the cache's reference and one for each page table entry
+ * that maps it. Anything more is get_user_pages() or pin_user_pages()
+ * through a mapping that may be gone by now (O_DIRECT, io_uring fixed
+ * buffers, process_vm_writev()), and a writer of the page for as long as
+ * it holds it. Splice hands out only sealed pages, so a pipe or socket is
+ * never the reason for a video that may still change.
+ *
+ * Context: process context, may sleep.
+ * Return: true if a page has a holder beyond the cache and its mappings.
+ */
+bool vcache_video_pages_held(struct vcache_video *v)
+{
+	unsigned long i;
+
+	for (i = 0; i < v->nr_pages; i++) {
+		struct page *page = vcache_video_page(v, i, VCACHE_PAGE_FIND);
+
+		if (page && (folio_maybe_dma_pinned(page_folio(page)) ||
+			     page_ref_count(page) > 1 + vcache_page_mapcount(page)))
+			return true;
+		if (!(i % 1024))
+			cond_resched();
+	}
+	return false;
+}
+
 void vcache_count_served(struct vcache_video *v, size_t bytes)
 {
 	atomic64_add(bytes, &v->bytes_served);
@@ -209,10 +240,7 @@ void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 
 		info->tail = vcache_live_tail(v, info->size);
 		info->window = v->window;
-		/*
-		 * The writer counts in writers before it counts in opens
-		 * (CREATE binds after the name is visible): do not wrap.
-		 */
+		/* The writer leaves opens after writers, at its close. */
 		info->viewers = info->open_count > writers ?
 				info->open_count - writers : 0;
 	}

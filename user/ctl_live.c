@@ -169,7 +169,13 @@ int cmd_live(struct ctx *ctx)
 			break;		/* the end of stdin */
 		}
 	}
-	/* Ends the stream even after a failure: viewers get their end of file. */
+	/*
+	 * Ends the stream even after a failure: viewers get their end of file.
+	 * The ring's writable mapping first: SEAL refuses while it exists.
+	 */
+	if (lv.data)
+		munmap(lv.data, 2 * lv.ring);
+	lv.data = NULL;
 	if (ioctl(lv.fd, VCACHE_IOC_SEAL, 0) && !ret)
 		ret = fail(errno, "end live stream %s", show(name));
 	if (!ret)

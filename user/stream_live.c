@@ -452,10 +452,11 @@ static void ingest_close(struct worker *w, struct live *l, bool seal)
 {
 	if (l->fd < 0)
 		return;
-	if (seal && ioctl(l->fd, VCACHE_IOC_SEAL, 0))
-		worker_warn(w, "live %s: seal: %s", l->name, strerror(errno));
+	/* The ring's writable mapping first: SEAL refuses while it exists. */
 	if (l->data)
 		munmap(l->data, 2 * l->ring);
+	if (seal && ioctl(l->fd, VCACHE_IOC_SEAL, 0))
+		worker_warn(w, "live %s: seal: %s", l->name, strerror(errno));
 	if (l->ctrl)
 		munmap((void *)l->ctrl, l->ps);
 	l->data = NULL;

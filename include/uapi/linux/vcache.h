@@ -83,13 +83,24 @@
  * VCACHE_IOC_COMMIT the new head; it must lie in [head, head + zone]
  * (EINVAL otherwise). splice(2) from a pipe into the device works too.
  * VCACHE_IOC_SEAL or the writer's close ends the stream (ENDED): readers
- * then get end of file at the head and POLLHUP.
+ * then get end of file at the head and POLLHUP. An ENDED stream is as final
+ * as a sealed video: SEAL refuses (EBUSY) while a writable mapping of the
+ * ring exists or a page of it is held from outside (see VCACHE_IOC_SEAL),
+ * and the writer's close cannot happen before its mappings are gone (they
+ * hold the descriptor).
  *
  * Readers: every descriptor bound to a live stream follows it (as with
  * VCACHE_OPEN_FOLLOW): reads at the head wait for data. They may map the
  * control page and the data area read-only; see struct vcache_live_ctrl.
  * splice(2) from a live stream copies (the ring's pages are reused, so
  * handing them to a pipe could send torn data).
+ *
+ * splice(2) and sendfile(2) hand out a SEALED video's own pages, by
+ * reference; from a video still LOADING (whose bytes may still be
+ * rewritten) and from a live stream they copy into new pages, which are
+ * charged to the reader's memory cgroup as pipe buffers are. Nothing put
+ * into a pipe refers to the module: it may be unloaded while pipes still
+ * hold a video's bytes.
  *
  * mmap(2) offsets of a live stream: 0 is the control page (one page,
  * read-only); from VCACHE_LIVE_DATA_PGOFF pages on, the ring, twice.
@@ -173,7 +184,12 @@ struct vcache_create {
  *   - with O_NONBLOCK or RWF_NOWAIT: fails with EAGAIN;
  *   - kernel AIO (io_submit IOCB_CMD_PREAD/PREADV): is queued, io_submit
  *     returns at once, and the completion event comes when a writer brings
- *     the data; io_cancel(2) on it gives the event result -ECANCELED;
+ *     the data; io_cancel(2) on it gives the event result -ECANCELED (the
+ *     copy of a read whose data came meanwhile may already be under way:
+ *     it then completes with its bytes); a descriptor may have at most
+ *     1024 reads queued: one more completes at once with -EAGAIN;
+ *   - io_uring: waits in io_uring's worker thread, interruptibly, so that
+ *     io_uring can cancel it (IORING_OP_ASYNC_CANCEL, the ring's exit);
  *   - returns 0 (end of file) once the video is sealed, or when no
  *     descriptor open for writing and no writable mapping remains (the
  *     loader gave up), and the offset is at or past the size.
@@ -192,7 +208,8 @@ struct vcache_create {
  * @reserved: must be 0.
  *
  * Binds the descriptor to the video. Errors: ENOENT (no such video), EBUSY
- * (the descriptor is already bound).
+ * (the descriptor is already bound, or it is open for writing and the video
+ * is a live stream: its only writer is the descriptor that created it).
  */
 struct vcache_open {
 	char name[VCACHE_NAME_MAX];
@@ -265,8 +282,9 @@ struct vcache_delete {
  * @create_time_ns: CLOCK_REALTIME of creation, in nanoseconds.
  * @seal_time_ns:   CLOCK_REALTIME of the seal, or of a live stream's end;
  *                  0 while loading or live.
- * @access_time_ns: CLOCK_REALTIME of the last read or page fault (OPEN and
- *                  INFO do not count), which orders eviction.
+ * @access_time_ns: CLOCK_REALTIME of the last read or page fault (OPEN,
+ *                  INFO and mmap(2) itself do not count), which orders
+ *                  eviction.
  * @duration:       end of the indexed video in 90 kHz ticks: the last index
  *                  entry's time plus one frame; 0 without an index.
  * @tail:           live streams: oldest offset still readable (0 for VOD).
@@ -351,10 +369,17 @@ struct vcache_stats {
 #define VCACHE_INDEX_BATCH_MAX	65536
 #define VCACHE_INDEX_MAX	(1U << 22)
 
+/*
+ * Latest presentation time an index entry may have: 2^42 ticks of 90 kHz,
+ * about 18 months, so that the frame and timecode arithmetic stays within
+ * 64 bits at every frame rate.
+ */
+#define VCACHE_PTS_MAX		(1ULL << 42)
+
 /**
  * struct vcache_index_entry - one frame in the index
- * @pts:    presentation time, 90 kHz ticks from the start of the video.
- *          Not less than the previous entry's.
+ * @pts:    presentation time, 90 kHz ticks from the start of the video, at
+ *          most VCACHE_PTS_MAX. Not less than the previous entry's.
  * @offset: byte offset in the video where the frame's data starts (for
  *          MPEG-TS, the 188-byte packet that starts its PES). Below the
  *          video's size when appended; keyframes' offsets never decrease.
@@ -430,8 +455,9 @@ struct vcache_timecode {
  * arithmetic only; a stamp belongs to the frame whose start is nearest. The
  * search is a binary search: O(log n) in the index size.
  *
- * Errors: ENODATA (the video has no index), ERANGE (past the end: a time at
- * or after INFO's duration, an offset at or past the size), EINVAL.
+ * Errors: EINVAL (an unknown @mode, checked first; bad flags or fields),
+ * ENODATA (the video has no index), ERANGE (past the end: a time at or
+ * after INFO's duration, an offset at or past the size).
  *
  * Live streams: only keyframes inside the window count; a request before
  * the window gets the oldest keyframe in it. Index entries must lie in the
@@ -460,9 +486,16 @@ struct vcache_lookup {
 /* Bind the descriptor to an existing video. */
 #define VCACHE_IOC_OPEN		_IOW(VCACHE_IOC_MAGIC, 0x02, struct vcache_open)
 /*
- * Make the bound video immutable. The argument must be 0. Errors: EBUSY while
- * a writable mapping of the video exists (unmap it first), EBADF (descriptor
- * not writable). Sealing a sealed video succeeds and changes nothing.
+ * Make the bound video immutable; for a live stream, end it (ENDED). The
+ * argument must be 0. Errors: EBADF (descriptor not writable), EBUSY while
+ * someone could still write to the video's pages: a writable mapping of it
+ * exists (unmap it first), or a page is held by more than the cache and the
+ * page tables that map it - pinned through a mapping that is gone by now
+ * (io_uring registered buffers, O_DIRECT or process_vm_writev(2) still
+ * under way, RDMA) - until that holder lets go. A transient reference (a
+ * read-only mapping being faulted in at that moment) can give EBUSY too:
+ * try again. Sealing a sealed video or an ended stream succeeds and
+ * changes nothing.
  */
 #define VCACHE_IOC_SEAL		_IO(VCACHE_IOC_MAGIC, 0x03)
 /* Describe the bound video. */
