@@ -154,7 +154,9 @@ static void __exit vcache_exit(void)
 	vcache_registry_clear();
 	/* After the registry: no video is left to send an event about. */
 	vcache_nl_exit();
+	/* AIO completions may hold the last references to videos. */
 	vcache_follow_exit();
+	vcache_mem_exit();
 }
 
 module_init(vcache_init);

@@ -5,10 +5,90 @@
  * lock to evict an unused sealed video.
  */
 #include <linux/mm.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include "vcache.h"
 
 static atomic_long_t vcache_used_pages = ATOMIC_LONG_INIT(0);
 static unsigned long vcache_limit_pages;
+
+/*
+ * Pages of freed videos that pipes, sockets or pins still hold: they stay
+ * charged until the last of those lets go, so that mem_used tells what the
+ * cache's data really occupies. Linked through page->lru, which belongs to
+ * whoever allocated the page (us); a worker looks at them once a second.
+ */
+static LIST_HEAD(vcache_held_pages);
+static DEFINE_SPINLOCK(vcache_held_lock);
+static void vcache_held_scan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(vcache_held_work, vcache_held_scan);
+
+#define VCACHE_HELD_SCAN_DELAY	HZ
+
+/**
+ * vcache_mem_release_page() - drop the cache's reference to a video's page
+ * @page: a data page of a video being freed
+ *
+ * Frees and uncharges @page if nobody else holds it; otherwise keeps it,
+ * charged, until they are done.
+ *
+ * Context: process context.
+ */
+void vcache_mem_release_page(struct page *page)
+{
+	if (page_ref_count(page) == 1) {
+		put_page(page);
+		vcache_mem_uncharge(1);
+		return;
+	}
+	spin_lock(&vcache_held_lock);
+	list_add_tail(&page->lru, &vcache_held_pages);
+	spin_unlock(&vcache_held_lock);
+	schedule_delayed_work(&vcache_held_work, VCACHE_HELD_SCAN_DELAY);
+}
+
+/* Frees held pages whose other holders are gone; all of them with @all. */
+static void vcache_held_release(bool all)
+{
+	struct page *page, *tmp;
+	unsigned long freed = 0;
+	LIST_HEAD(done);
+	bool more;
+
+	spin_lock(&vcache_held_lock);
+	list_for_each_entry_safe(page, tmp, &vcache_held_pages, lru)
+		if (all || page_ref_count(page) == 1)
+			list_move(&page->lru, &done);
+	more = !list_empty(&vcache_held_pages);
+	spin_unlock(&vcache_held_lock);
+	list_for_each_entry_safe(page, tmp, &done, lru) {
+		list_del(&page->lru);
+		put_page(page);
+		freed++;
+	}
+	vcache_mem_uncharge(freed);
+	if (more && !all)
+		schedule_delayed_work(&vcache_held_work, VCACHE_HELD_SCAN_DELAY);
+}
+
+static void vcache_held_scan(struct work_struct *work)
+{
+	vcache_held_release(false);
+}
+
+/**
+ * vcache_mem_exit() - let go of every held page at module exit
+ *
+ * The pages live on as long as their other holders need them; only the
+ * cache's reference and charge go.
+ *
+ * Context: process context, after the last video was freed.
+ */
+void vcache_mem_exit(void)
+{
+	cancel_delayed_work_sync(&vcache_held_work);
+	vcache_held_release(true);
+}
 
 /*
  * Sets the budget (0: a quarter of RAM). Lowering it below what is in use

@@ -162,6 +162,8 @@ int vcache_mem_set_limit(unsigned int max_mb);
 int vcache_mem_charge(unsigned long nr_pages);
 int vcache_mem_charge_nowait(unsigned long nr_pages);
 void vcache_mem_uncharge(unsigned long nr_pages);
+void vcache_mem_release_page(struct page *page);
+void vcache_mem_exit(void);
 unsigned long vcache_mem_used(void);
 unsigned long vcache_mem_limit(void);
 

@@ -83,15 +83,19 @@ nomem:
 static void vcache_video_release(struct kref *ref)
 {
 	struct vcache_video *v = container_of(ref, struct vcache_video, ref);
-	unsigned long i;
+	unsigned long i, data = 0;
 
-	for (i = 0; i < v->nr_pages; i++)
-		if (v->pages[i])
-			put_page(v->pages[i]);
+	for (i = 0; i < v->nr_pages; i++) {
+		if (v->pages[i]) {
+			vcache_mem_release_page(v->pages[i]);
+			data++;
+		}
+	}
 	kvfree(v->pages);
 	vcache_index_free(v);
 	vcache_live_free(v);
-	vcache_mem_uncharge(atomic_long_read(&v->mem_pages));
+	/* The data pages were uncharged (or are, once let go) one by one. */
+	vcache_mem_uncharge(atomic_long_read(&v->mem_pages) - data);
 	mutex_destroy(&v->lock);
 	/* Registry lookups may still be reading the name under RCU. */
 	kfree_rcu(v, rcu);

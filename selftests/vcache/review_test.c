@@ -1066,6 +1066,45 @@ TEST(index_pts_bounded)
 }
 
 /*
+ * Pages a pipe still held after their video was deleted were uncharged at
+ * once, so mem_used under-reported what the cache's data occupied. They
+ * stay counted until the pipe lets go.
+ */
+TEST(deleted_pages_counted_until_freed)
+{
+	const char *name = vc_name("held-pages");
+	size_t len = 64 * PAGE, held = 16 * PAGE;
+	uint64_t base, during;
+	loff_t off = 0;
+	int fd, p[2], i;
+
+	base = vc_stats().mem_used;
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_create(fd, name, len));
+	ASSERT_EQ(0, vc_write_pattern(fd, len, 12));
+	ASSERT_EQ(0, vc_seal(fd));
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ((ssize_t)held, splice(fd, &off, p[1], NULL, held, 0));
+	close(fd);
+	fd = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vc_delete(fd, name));
+	close(fd);
+	/* The video is freed; the 16 pages in the pipe are not. */
+	during = vc_stats().mem_used;
+	EXPECT_LE(base + held, during) TH_LOG("base %llu, with the pipe %llu",
+					      (unsigned long long)base, (unsigned long long)during);
+	EXPECT_GT(base + len, during);
+	close(p[0]);
+	close(p[1]);
+	/* Freed by the module's scan, about a second later. */
+	for (i = 0; i < 500 && vc_stats().mem_used > during - held; i++)
+		usleep(10000);
+	EXPECT_GE(during - held, vc_stats().mem_used);
+}
+
+/*
  * Item 3: pipe buffers pointed at operations in the module's memory. A
  * video spliced into a pipe, the device closed, the module unloaded (which
  * nothing prevented), then the pipe read: the kernel called through freed
