@@ -482,11 +482,20 @@ void conn_run(struct worker *w, struct conn *c)
 	}
 }
 
-/* A connection over the limit gets this and the door. */
+/*
+ * A connection over the limit gets this and the door. Its Content-Length
+ * is written by hand (the reply is sent before anything is allocated for
+ * the connection), so the compiler checks it against the body.
+ */
+#define BUSY_BODY	"503 Service Unavailable: too many connections\n"
+#define BUSY_BODY_LEN	46
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+_Static_assert(sizeof(BUSY_BODY) - 1 == BUSY_BODY_LEN, "the 503's Content-Length");
 static const char busy_503[] =
 	"HTTP/1.1 503 Service Unavailable\r\nServer: " PROG "\r\nConnection: close\r\n"
-	"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 37\r\nRetry-After: 1\r\n\r\n"
-	"503 Service Unavailable: too many connections\n";
+	"Content-Type: text/plain; charset=utf-8\r\nContent-Length: " STR(BUSY_BODY_LEN)
+	"\r\nRetry-After: 1\r\n\r\n" BUSY_BODY;
 
 /*
  * Out of descriptors: a pending connection would make the listening socket

@@ -543,6 +543,43 @@ t_term() {
 ok "SIGTERM: the response under way completes, exit 0" t_term
 grep '^# exited' "$tmp/out" || true
 
+# --- the connection limit --------------------------------------------------
+
+# hold FD PORT: a connection the server answered on (not one it turned away
+# while an earlier connection was still being counted), open on FD.
+hold() {
+	local line
+
+	for _ in $(seq 50); do
+		eval "exec $1<>/dev/tcp/127.0.0.1/$2" || return 1
+		printf 'HEAD /v/tiny HTTP/1.1\r\nHost: x\r\n\r\n' >&"$1"
+		read -r -t 5 line <&"$1"
+		[ "${line%$'\r'}" = "HTTP/1.1 200 OK" ] && return 0
+		eval "exec $1>&-"
+	done
+	echo "no connection held on port $2: $line"
+	return 1
+}
+
+t_busy() {
+	local p=18089 r=0
+
+	start_streamer busy "$tmp/stderr-busy" --listen 127.0.0.1:$p --threads 1 \
+		--max-conns 2 --quiet
+	wait_up http://127.0.0.1:$p/v/tiny
+	hold 5 $p && hold 6 $p || r=1
+	# The third: the whole body, exactly as long as Content-Length says.
+	eq "$(get http://127.0.0.1:$p/v/tiny)" 503 || r=1
+	eq "$(cat "$tmp/body")" "503 Service Unavailable: too many connections" || r=1
+	eq "$(wc -c <"$tmp/body")" "$(hdr "$tmp/head" Content-Length)" || r=1
+	exec 5>&- 6>&-
+	kill "${pid[busy]}"
+	wait "${pid[busy]}"
+	unset 'pid[busy]'
+	return $r
+}
+ok "over --max-conns: 503 whose Content-Length is its body's" t_busy
+
 t_counters() {
 	local m r=0
 
