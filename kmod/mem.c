@@ -16,14 +16,15 @@ static unsigned long vcache_limit_pages;
  * Pages of freed videos that pipes, sockets or pins still hold: they stay
  * charged until the last of those lets go, so that mem_used tells what the
  * cache's data really occupies. Linked through page->lru, which belongs to
- * whoever allocated the page (us); a worker looks at them once a second.
+ * whoever allocated the page (us); a worker looks at them ten times a
+ * second while there are any.
  */
 static LIST_HEAD(vcache_held_pages);
 static DEFINE_SPINLOCK(vcache_held_lock);
 static void vcache_held_scan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(vcache_held_work, vcache_held_scan);
 
-#define VCACHE_HELD_SCAN_DELAY	HZ
+#define VCACHE_HELD_SCAN_DELAY	(HZ / 10)
 
 /**
  * vcache_mem_release_page() - drop the cache's reference to a video's page

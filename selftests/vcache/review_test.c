@@ -1098,7 +1098,7 @@ TEST(deleted_pages_counted_until_freed)
 	EXPECT_GT(base + len, during);
 	close(p[0]);
 	close(p[1]);
-	/* Freed by the module's scan, about a second later. */
+	/* Freed by the module's scan, a tenth of a second later. */
 	for (i = 0; i < 500 && vc_stats().mem_used > during - held; i++)
 		usleep(10000);
 	EXPECT_GE(during - held, vc_stats().mem_used);
