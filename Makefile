@@ -243,12 +243,17 @@ fuzz: modules $(BUILD)/selftests/fuzz_test
 		VCACHE_FUZZ_OPS=$(OPS) VCACHE_FUZZ_THREADS=$(THREADS) \
 		$(BUILD)/selftests/fuzz_test -r fuzz.random_ops
 
-demo: all
+# What to build is read from the installed kernels, so on a fresh machine
+# the packages go in first and a second make builds for them.
+demo:
+	@$(ROOT)/scripts/install-deps
+	@$(MAKE) -s all
 	@$(ROOT)/scripts/demo
 
 install: all
 	install -D -m 0644 udev/99-vcache.rules $(DESTDIR)/etc/udev/rules.d/99-vcache.rules
 	install -D -m 0755 user/vcachectl $(DESTDIR)$(PREFIX)/bin/vcachectl
+	install -D -m 0755 user/vcache-streamer $(DESTDIR)$(PREFIX)/bin/vcache-streamer
 	install -D -m 0644 user/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
 
 clean:

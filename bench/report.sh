@@ -157,8 +157,9 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 		"this machine's VM hold). Host load average before/after: $(val host_load_start) /" \
 		"$(val host_load_end)."
 	echo
-	echo "Under TCG every instruction is emulated: absolute times are 4-15x a real" \
-		"machine's and differ by kind of work (see /work/shared/REFERENCE.md). Only" \
+	echo "Under TCG every instruction is emulated: absolute times are several times a" \
+		"real machine's, by a factor that differs by kind of work (a system call, a" \
+		"copy, a page fault). Only" \
 		"ratios between methods measured side by side in the same run mean anything;" \
 		"never compare numbers across tables or boots. Each table interleaves its" \
 		"methods in one run and reports medians."
