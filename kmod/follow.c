@@ -14,8 +14,9 @@
  * if its data arrived while it was being queued: io_cancel() may call the
  * cancel callback until the completion, so the request must live until
  * then. Only kernel AIO is queued (IOCB_AIO_RW): kiocb_set_cancel_fn()
- * ignores other kiocbs, io_uring's, which therefore wait in their io-wq
- * worker, interruptibly, where io_uring can cancel them.
+ * ignores other kiocbs, io_uring's, which therefore wait in io_uring's own
+ * poll of the descriptor or in its io-wq worker, interruptibly, where
+ * io_uring can cancel them.
  *
  * Queued reads wait in a tree ordered by position, so that a writer's
  * publish (with interrupts off, under aio_lock) looks only at the reads its

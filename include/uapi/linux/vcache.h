@@ -188,8 +188,12 @@ struct vcache_create {
  *     copy of a read whose data came meanwhile may already be under way:
  *     it then completes with its bytes); a descriptor may have at most
  *     1024 reads queued: one more completes at once with -EAGAIN;
- *   - io_uring: waits in io_uring's worker thread, interruptibly, so that
- *     io_uring can cancel it (IORING_OP_ASYNC_CANCEL, the ring's exit);
+ *   - io_uring: is never parked in the module. io_uring's first,
+ *     non-blocking try gets EAGAIN, then it waits on poll(2) of the
+ *     descriptor (which tells readiness at the file position, not at the
+ *     read's offset) or, after its retries, in its worker thread,
+ *     interruptibly; io_uring cancels either (IORING_OP_ASYNC_CANCEL, the
+ *     ring's exit);
  *   - returns 0 (end of file) once the video is sealed, or when no
  *     descriptor open for writing and no writable mapping remains (the
  *     loader gave up), and the offset is at or past the size.
