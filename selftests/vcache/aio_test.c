@@ -11,34 +11,9 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include "aio_util.h"
 #include "vcache_util.h"
 #include "kselftest_harness.h"
-
-static int io_setup(unsigned int nr, aio_context_t *ctx)
-{
-	return syscall(SYS_io_setup, nr, ctx);
-}
-
-static int io_destroy(aio_context_t ctx)
-{
-	return syscall(SYS_io_destroy, ctx);
-}
-
-static int io_submit(aio_context_t ctx, long n, struct iocb **iocbs)
-{
-	return syscall(SYS_io_submit, ctx, n, iocbs);
-}
-
-static int io_getevents(aio_context_t ctx, long min, long max,
-			struct io_event *ev, struct timespec *ts)
-{
-	return syscall(SYS_io_getevents, ctx, min, max, ev, ts);
-}
-
-static int io_cancel(aio_context_t ctx, struct iocb *iocb, struct io_event *ev)
-{
-	return syscall(SYS_io_cancel, ctx, iocb, ev);
-}
 
 static void prep(struct iocb *cb, int fd, int op, void *buf, size_t len,
 		 long long off, int efd)

@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "aio_util.h"
 #include "vcache_util.h"
 #include "kselftest_harness.h"
 
@@ -36,25 +37,10 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Kernel AIO by raw system calls, as aio_test.c. */
-static int io_setup(unsigned int nr, aio_context_t *ctx)
+/* io_cancel() as 0 or -errno. */
+static int cancel(aio_context_t ctx, struct iocb *iocb, struct io_event *ev)
 {
-	return syscall(SYS_io_setup, nr, ctx);
-}
-
-static int io_destroy(aio_context_t ctx)
-{
-	return syscall(SYS_io_destroy, ctx);
-}
-
-static int io_submit(aio_context_t ctx, long n, struct iocb **iocbs)
-{
-	return syscall(SYS_io_submit, ctx, n, iocbs);
-}
-
-static int io_cancel(aio_context_t ctx, struct iocb *iocb, struct io_event *ev)
-{
-	return syscall(SYS_io_cancel, ctx, iocb, ev) ? -errno : 0;
+	return io_cancel(ctx, iocb, ev) ? -errno : 0;
 }
 
 /* One event, waiting up to @ms; 1, or 0 on time-out. */
@@ -251,7 +237,7 @@ TEST(aio_cancel_while_ready_read_copies)
 		if (msg.arg.pagefault.feat.ptid == (uint32_t)s.tid &&
 		    atomic_load(&s.state) == 1) {
 			/* The copy runs inside io_submit(): a synchronous read. */
-			int c = io_cancel(ctx, &cb, &ev);
+			int c = cancel(ctx, &cb, &ev);
 
 			stalled_in_submit++;
 			if (c != -EINVAL)
@@ -305,7 +291,7 @@ static void *cancel_loop(void *arg)
 	while (!atomic_load(&c->stop)) {
 		if (!atomic_load(&c->go))
 			continue;
-		if (io_cancel(c->ctx, c->cb, &ev) == -EINPROGRESS) {
+		if (cancel(c->ctx, c->cb, &ev) == -EINPROGRESS) {
 			atomic_fetch_add(&c->accepted, 1);
 			atomic_store(&c->go, false);
 		}
