@@ -84,8 +84,9 @@ user/vcachectl: $(VCACHECTL_SRCS) $(wildcard user/*.h) \
 
 # The HTTP server; GET /v/ lists the cache over netlink.
 STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \
-	user/stream_live.c user/stream_seek.c user/chunked.c user/tsindex.c user/tcparse.c \
-	user/http.c user/range.c user/parse.c user/aio.c user/nl.c
+	user/stream_live.c user/stream_seek.c user/stream_rings.c user/stream_log.c \
+	user/stream_jobs.c user/stream_list.c user/ingest_auth.c user/chunked.c user/tsindex.c user/tcparse.c user/http.c user/range.c user/parse.c \
+	user/aio.c user/nl.c
 
 user/vcache-streamer: $(STREAMER_SRCS) $(wildcard user/*.h) \
 		include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)

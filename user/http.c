@@ -290,6 +290,8 @@ static int parse_field(const char *p, size_t len, struct http_request *req,
 		return set_once(&req->if_modified_since, v);
 	if (http_span_eq(name, "if-unmodified-since"))
 		return set_once(&req->if_unmodified_since, v);
+	if (http_span_eq(name, "authorization"))
+		return set_once(&req->authorization, v);
 	if (http_span_eq(name, "if-match")) {
 		if (req->n_im == HTTP_MAX_INM)
 			return -400;
@@ -383,6 +385,8 @@ const char *http_reason(int status)
 	case 206: return "Partial Content";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";

@@ -64,6 +64,8 @@ enum http_method {
  * @if_match:    the If-Match lines, @n_im of them.
  * @n_im:        see @if_match.
  * @if_unmodified_since: the If-Unmodified-Since field, if any.
+ * @authorization: the Authorization field, if any (live ingest's token);
+ *               two of them are a 400.
  * @head_len:    bytes of the head, leading empty lines and the final empty
  *               line included: the next request starts here.
  */
@@ -88,6 +90,7 @@ struct http_request {
 	struct http_span if_match[HTTP_MAX_INM];
 	unsigned int n_im;
 	struct http_span if_unmodified_since;
+	struct http_span authorization;
 	size_t head_len;
 };
 

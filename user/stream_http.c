@@ -78,6 +78,7 @@ static void resp_init(struct conn *c)
 {
 	struct video *v = c->r.v;
 
+	list_put(c->r.list);
 	memset(&c->r, 0, sizeof(c->r));
 	c->r.v = v;
 	c->r.mode = cfg.send;
@@ -152,85 +153,6 @@ static const char *shown(const char *name, char *buf, size_t size)
 {
 	c_escape(buf, size, name, strlen(name));
 	return buf;
-}
-
-/* --- GET /v/: the list --------------------------------------------------- */
-
-struct list_state {
-	struct conn *c;
-	unsigned int n;
-};
-
-static const char *state_name(uint32_t state)
-{
-	return state == VCACHE_STATE_SEALED ? "sealed" :
-	       state == VCACHE_STATE_LOADING ? "loading" :
-	       state == VCACHE_STATE_LIVE ? "live" :
-	       state == VCACHE_STATE_ENDED ? "ended" : "unknown";
-}
-
-static int list_one(const struct vcache_info *in, void *arg)
-{
-	struct list_state *ls = arg;
-	char name[6 * VCACHE_NAME_MAX + 1], fps[64], *sp;
-
-	json_escape(name, sizeof(name), in->name, strnlen(in->name, sizeof(in->name)));
-	/* "29.97 (30000/1001)": the number alone is JSON; the exact rate follows. */
-	format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
-	sp = strchr(fps, ' ');
-	if (sp)
-		*sp = '\0';
-	if (!out_printf(ls->c, "%s\n  {\"name\": \"%s\", \"size\": %" PRIu64
-			", \"duration\": %" PRIu64 ".%03u, \"fps\": %s, \"fps_num\": %" PRIu32
-			", \"fps_den\": %" PRIu32 ", \"state\": \"%s\"}",
-			ls->n ? "," : "", name, (uint64_t)in->size,
-			(uint64_t)in->duration / 90000, (unsigned int)(in->duration % 90000 / 90),
-			in->fps_den ? fps : "null", (uint32_t)in->fps_num, (uint32_t)in->fps_den,
-			state_name(in->state)))
-		return -ENOMEM;
-	ls->n++;
-	return 0;
-}
-
-/*
- * The list comes from the module's netlink VIDEO_GET dump: every video that
- * has a name, in creation order, complete. Duration is INFO's, in seconds
- * (0 without an index).
- */
-static void respond_list(struct worker *w, struct conn *c)
-{
-	struct list_state ls = { c, 0 };
-	size_t body_len, head;
-	int err, tries;
-
-	resp_init(c);
-	for (tries = 0; tries < 2; tries++) {
-		c->out_len = 0;
-		ls.n = 0;
-		out_printf(c, "{\"complete\": true, \"videos\": [");
-		err = w->nl ? 0 : vcnl_open(&w->nl);
-		if (!err)
-			err = vcnl_video_dump(w->nl, list_one, &ls);
-		if (!err || err == -ENOENT)
-			break;
-		/* A socket that failed once is not trusted again: reconnect. */
-		vcnl_close(w->nl);
-		w->nl = NULL;
-	}
-	if (err) {
-		respond_text(w, c, 503, NULL, "cannot list the cache over netlink: %s%s",
-			     strerror(-err), err == -ENOENT ? " (is the vcache module loaded?)" : "");
-		return;
-	}
-	out_printf(c, "%s]}\n", ls.n ? "\n" : "");
-	body_len = c->out_len;
-	head = c->out_len;
-	head_start(w, c, 200);
-	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-cache\r\n", body_len);
-	head_end(c, head);
-	if (!is_head(c))
-		add_seg(c, SEG_OUT, 0, body_len);
 }
 
 /* --- GET /v/NAME --------------------------------------------------------- */

@@ -55,6 +55,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,12 @@ struct live {
 	int fd;
 
 	/* ingest */
+	struct job open_job;		/* ingest_open() on a job thread */
+	bool opening;			/* it runs: the worker keeps off */
+	uint32_t fps_num, fps_den;
+	int fail_status;		/* ingest_open() failed: answer this */
+	char fail_msg[4 * VCACHE_NAME_MAX + 320];
+	int ring_slot;			/* in stream_rings.c's table, or -1 */
 	const struct vcache_live_ctrl *ctrl;
 	uint8_t *data;			/* the ring, twice */
 	size_t ps;
@@ -121,6 +128,7 @@ struct live {
 
 static atomic_uint_fast64_t g_rejoins, g_viewers, g_ingests, g_ingest_bytes;
 static atomic_uint_fast64_t g_copied, g_commits;
+static atomic_uint_fast64_t g_refused_auth, g_refused_limit;
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -146,6 +154,7 @@ static struct live *live_new(struct worker *w, struct conn *c, bool ingest,
 	l->c = c;
 	l->ingest = ingest;
 	l->fd = -1;
+	l->ring_slot = -1;
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->ps = sysconf(_SC_PAGESIZE);
 	c->live = l;
@@ -215,33 +224,53 @@ static int taken_by(int wfd, const char *name, char *why, size_t size)
 	return 1;
 }
 
-static void ingest_fail(struct worker *w, struct conn *c, int status, const char *fmt,
-			const char *arg)
+/* A failure of ingest_open(), for the worker to answer with. */
+static int open_fail(struct live *l, int status, const char *fmt, const char *arg)
 {
 	char shown_name[4 * VCACHE_NAME_MAX + 1];
 
-	respond_text(w, c, status, NULL, fmt, shown(c->live->name, shown_name,
-							 sizeof(shown_name)), arg);
+	l->fail_status = status;
+	snprintf(l->fail_msg, sizeof(l->fail_msg), fmt,
+		 shown(l->name, shown_name, sizeof(shown_name)), arg);
+	return -1;
 }
 
-static int ingest_open(struct worker *w, struct conn *c, struct live *l, uint32_t num,
-		       uint32_t den)
+/*
+ * Creates the stream and maps its ring: on a job thread (CREATE allocates
+ * the whole ring), so it touches only @l, never the connection.
+ */
+static int ingest_open(struct live *l)
 {
 	struct vcache_create cr;
+	struct vcache_info in;
 	char why[128];
 	void *p;
 	int tries, err;
 
 	l->fd = open(cfg.device, O_RDWR | O_CLOEXEC);
-	if (l->fd < 0) {
-		ingest_fail(w, c, 503, "cannot open the device for %s: %s", strerror(errno));
-		return -1;
+	if (l->fd < 0)
+		return open_fail(l, 503, "cannot open the device for %s: %s", strerror(errno));
+	err = rings_claim(l->fd, l->name, cfg.live_capacity);
+	if (err < 0) {
+		atomic_fetch_add(&g_refused_limit, err != -EEXIST);
+		snprintf(why, sizeof(why), "%u", cfg.live_max_streams);
+		if (err == -EEXIST)
+			return open_fail(l, 409, "\"%s\" %s", "live stream is being written by "
+					 "another client (one writer at a time)");
+		if (err == -EBUSY)
+			return open_fail(l, 503, "cannot start \"%s\": %s live streams are "
+					 "being written (--live-max-streams)", why);
+		if (err == -ENOSPC)
+			return open_fail(l, 507, "cannot start \"%s\": %s", "the live rings "
+					 "being written fill --live-budget");
+		return open_fail(l, 503, "cannot start \"%s\": %s", strerror(-err));
 	}
+	l->ring_slot = err;
 	memset(&cr, 0, sizeof(cr));
 	memcpy(cr.name, l->name, sizeof(cr.name));
 	cr.capacity = cfg.live_capacity;
-	cr.fps_num = num;
-	cr.fps_den = den;
+	cr.fps_num = l->fps_num;
+	cr.fps_den = l->fps_den;
 	cr.flags = VCACHE_CREATE_LIVE;
 	for (tries = 0;; tries++) {
 		if (!ioctl(l->fd, VCACHE_IOC_CREATE, &cr))
@@ -252,15 +281,19 @@ static int ingest_open(struct worker *w, struct conn *c, struct live *l, uint32_
 			if (!err)
 				continue;
 			if (err > 0) {
-				ingest_fail(w, c, 409, "\"%s\" %s", why);
-				return -1;
+				rings_release(l->ring_slot);
+				l->ring_slot = -1;
+				return open_fail(l, 409, "\"%s\" %s", why);
 			}
 			err = -err;
 		}
-		ingest_fail(w, c, err == EFBIG || err == ENOSPC || err == ENOMEM ? 507 : 503,
-			    "cannot create live stream \"%s\": %s", strerror(err));
-		return -1;
+		rings_release(l->ring_slot);
+		l->ring_slot = -1;
+		return open_fail(l, err == EFBIG || err == ENOSPC || err == ENOMEM ? 507 : 503,
+				 "cannot create live stream \"%s\": %s", strerror(err));
 	}
+	if (!ioctl(l->fd, VCACHE_IOC_INFO, &in))
+		rings_created(l->ring_slot, in.id);
 	p = mmap(NULL, l->ps, PROT_READ, MAP_SHARED, l->fd, 0);
 	if (p == MAP_FAILED)
 		goto map_fail;
@@ -282,8 +315,7 @@ static int ingest_open(struct worker *w, struct conn *c, struct live *l, uint32_
 	l->last_key = 0;
 	return 0;
 map_fail:
-	ingest_fail(w, c, 503, "cannot map live stream \"%s\": %s", strerror(errno));
-	return -1;
+	return open_fail(l, 503, "cannot map live stream \"%s\": %s", strerror(errno));
 }
 
 /* Keyframes of what was just committed, into the stream's live index. */
@@ -447,22 +479,99 @@ static void ingest_done(struct worker *w, struct conn *c, struct live *l)
 		     shown(l->name, shown_name, sizeof(shown_name)), l->head, l->keys);
 }
 
-/* The writer lets go: the stream ends (with SEAL, or by the close). */
-static void ingest_close(struct worker *w, struct live *l, bool seal)
+/*
+ * The end of a writer, on a job thread: unmapping a ring of --live-capacity
+ * and SEAL take time the worker does not have. The worker hands over the
+ * mappings and the descriptor; if a connection waits for the 201 (the body
+ * came whole), it gets it once the stream is sealed.
+ */
+struct ring_close {
+	struct job job;
+	struct conn *c;			/* waits for the seal, or NULL */
+	void *data;
+	size_t data_len;
+	void *ctrl;
+	size_t ps;
+	int fd;
+	int slot;
+	bool seal;
+	int seal_err;
+	char name[VCACHE_NAME_MAX];
+};
+
+static void ring_close_run(struct job *j)
 {
-	if (l->fd < 0)
-		return;
+	struct ring_close *rc = (struct ring_close *)j;
+
 	/* The ring's writable mapping first: SEAL refuses while it exists. */
-	if (l->data)
-		munmap(l->data, 2 * l->ring);
-	if (seal && ioctl(l->fd, VCACHE_IOC_SEAL, 0))
-		worker_warn(w, "live %s: seal: %s", l->name, strerror(errno));
-	if (l->ctrl)
-		munmap((void *)l->ctrl, l->ps);
+	if (rc->data)
+		munmap(rc->data, rc->data_len);
+	if (rc->seal && ioctl(rc->fd, VCACHE_IOC_SEAL, 0))
+		rc->seal_err = errno;
+	if (rc->ctrl)
+		munmap(rc->ctrl, rc->ps);
+	close(rc->fd);
+	if (rc->slot >= 0)
+		rings_ended(rc->slot);
+}
+
+static void ingest_done(struct worker *w, struct conn *c, struct live *l);
+
+static void ring_close_done(struct worker *w, struct job *j)
+{
+	struct ring_close *rc = (struct ring_close *)j;
+	struct conn *c = rc->c;
+
+	if (rc->seal_err)
+		worker_warn(w, "live %s: seal: %s", rc->name, strerror(rc->seal_err));
+	free(rc);
+	if (!c)
+		return;
+	c->jobs--;
+	if (c->dead)
+		return;
+	ingest_done(w, c, c->live);
+	c->state = ST_SEND;
+	conn_run(w, c);
+}
+
+/*
+ * The writer lets go: the stream ends (with SEAL, or by the close). With
+ * @wait_c, that connection waits in ST_WAIT for the seal and its 201.
+ * Returns -1 if the job could not be had (then everything was done here).
+ */
+static int ingest_close(struct worker *w, struct live *l, bool seal, struct conn *wait_c)
+{
+	struct ring_close *rc;
+
+	if (l->fd < 0 || l->opening)
+		return 0;
+	rc = calloc(1, sizeof(*rc));
+	if (rc) {
+		rc->job.run = ring_close_run;
+		rc->job.done = ring_close_done;
+		rc->c = wait_c;
+		rc->data = l->data;
+		rc->data_len = 2 * l->ring;
+		rc->ctrl = (void *)l->ctrl;
+		rc->ps = l->ps;
+		rc->fd = l->fd;
+		rc->slot = l->ring_slot;
+		rc->seal = seal;
+		memcpy(rc->name, l->name, sizeof(rc->name));
+	} else {
+		/* Out of memory: the worker does it, once. */
+		struct ring_close tmp = {
+			.data = l->data, .data_len = 2 * l->ring, .ctrl = (void *)l->ctrl,
+			.ps = l->ps, .fd = l->fd, .slot = l->ring_slot, .seal = seal,
+		};
+
+		ring_close_run(&tmp.job);
+	}
 	l->data = NULL;
 	l->ctrl = NULL;
-	close(l->fd);
 	l->fd = -1;
+	l->ring_slot = -1;
 	if (l->ix) {
 		tsindex_free(l->ix);
 		free(l->ix);
@@ -473,6 +582,14 @@ static void ingest_close(struct worker *w, struct live *l, bool seal)
 	atomic_fetch_add(&g_ingest_bytes, l->head);
 	atomic_fetch_add(&g_copied, l->copied);
 	w->live_in += l->head;
+	if (!rc)
+		return -1;
+	if (wait_c) {
+		wait_c->jobs++;
+		wait_c->state = ST_WAIT;
+	}
+	job_submit(w, &rc->job);
+	return 0;
 }
 
 int live_ingest_run(struct worker *w, struct conn *c)
@@ -481,10 +598,16 @@ int live_ingest_run(struct worker *w, struct conn *c)
 	ssize_t n;
 
 	for (;;) {
+		if (turn_spent(c) && !body_done(l)) {
+			/* The rest next turn; what came is the viewers' now. */
+			return ingest_commit(w, l, false) ? -1 : 0;
+		}
 		if (body_done(l)) {
 			if (ingest_commit(w, l, true))
 				goto failed;
-			ingest_close(w, l, true);
+			/* The 201 once sealed: ring_close_done() sends it. */
+			if (!ingest_close(w, l, true, c))
+				return 0;
 			ingest_done(w, c, l);
 			return 1;
 		}
@@ -523,6 +646,7 @@ int live_ingest_run(struct worker *w, struct conn *c)
 		}
 		if (n > 0) {
 			c->active_ms = w->now_ms;
+			turn_add(c, n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -539,7 +663,7 @@ int live_ingest_run(struct worker *w, struct conn *c)
 	}
 malformed:
 	ingest_commit(w, l, false);
-	ingest_close(w, l, false);
+	ingest_close(w, l, false, NULL);
 	c->close_after = true;
 	respond_text(w, c, 400, NULL, "malformed chunked body: %s",
 		     l->ck.why ? l->ck.why : "?");
@@ -549,14 +673,67 @@ failed:
 	return -1;
 }
 
+static void ingest_open_run(struct job *j)
+{
+	struct live *l = (struct live *)((char *)j - offsetof(struct live, open_job));
+
+	ingest_open(l);
+}
+
+static void ingest_opened(struct worker *w, struct job *j)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct live *l = (struct live *)((char *)j - offsetof(struct live, open_job));
+	struct conn *c = l->c;
+
+	l->opening = false;
+	c->jobs--;
+	if (c->dead) {
+		/* Gone meanwhile: the stream ends at once. */
+		ingest_close(w, l, false, NULL);
+		return;
+	}
+	if (l->fail_status) {
+		c->state = ST_SEND;
+		respond_text(w, c, l->fail_status, NULL, "%s", l->fail_msg);
+		live_release(w, c);
+		live_free(c);
+		conn_run(w, c);
+		return;
+	}
+	/* Everything after the head is the body's (we close after it). */
+	if (c->req.expect_continue && !l->pre_len)
+		send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	atomic_fetch_add(&g_ingests, 1);
+	c->state = ST_INGEST;
+	conn_run(w, c);
+}
+
 static void ingest_start(struct worker *w, struct conn *c, const char *name)
 {
 	const struct http_request *req = &c->req;
 	uint32_t num = cfg.live_fps_num, den = cfg.live_fps_den;
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	struct live *l;
 	int q;
 
+	/* Before anything else: a stranger learns nothing and costs nothing. */
+	switch (ingest_auth_check(&cfg.ingest, &c->peer_addr, name, req->authorization)) {
+	case INGEST_OK:
+		break;
+	case INGEST_FORBIDDEN:
+		atomic_fetch_add(&g_refused_auth, 1);
+		respond_text(w, c, 403, NULL, "this address may not publish live streams "
+			     "(--ingest-allow)");
+		return;
+	case INGEST_UNAUTHORIZED:
+		atomic_fetch_add(&g_refused_auth, 1);
+		respond_text(w, c, 401, req->authorization.len ?
+			     "WWW-Authenticate: Bearer realm=\"vcache-ingest\", "
+			     "error=\"invalid_token\"\r\n" :
+			     "WWW-Authenticate: Bearer realm=\"vcache-ingest\"\r\n",
+			     "publishing a live stream needs Authorization: Bearer TOKEN");
+		return;
+	}
 	if (!req->chunked && !req->has_length) {
 		respond_text(w, c, 411, NULL, "a live stream's body needs a Content-Length or "
 			     "Transfer-Encoding: chunked");
@@ -570,19 +747,21 @@ static void ingest_start(struct worker *w, struct conn *c, const char *name)
 	l = live_new(w, c, true, name);
 	if (!l)
 		return;
-	if (ingest_open(w, c, l, num, den))
-		return;
+	l->fps_num = num;
+	l->fps_den = den;
 	l->chunked = req->chunked;
 	l->body_left = req->has_length ? req->length : 0;
 	if (l->chunked)
 		chunked_init(&l->ck);
 	l->pre = c->in + req->head_len;
 	l->pre_len = c->in_len - req->head_len;
-	/* Everything after the head is the body's (we close after it). */
-	if (req->expect_continue && !l->pre_len)
-		send(c->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	atomic_fetch_add(&g_ingests, 1);
-	c->state = ST_INGEST;
+	/* The stream is made on a job thread; ingest_opened() goes on. */
+	l->opening = true;
+	l->open_job.run = ingest_open_run;
+	l->open_job.done = ingest_opened;
+	c->jobs++;
+	c->state = ST_WAIT;
+	job_submit(w, &l->open_job);
 }
 
 /* --- viewers --------------------------------------------------------------- */
@@ -681,6 +860,7 @@ static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t
 	}
 	c->r.sent += n;
 	c->r.file_sent += n;
+	turn_add(c, n);
 	w->bytes[SEND_MMAP] += n;
 	c->active_ms = w->now_ms;
 	/* The rest of the chunk, from the ring while it is still there. */
@@ -838,6 +1018,8 @@ int live_send(struct worker *w, struct conn *c)
 			return -1;
 	}
 	for (;;) {
+		if (turn_spent(c))
+			return 0;
 		if (l->out_off < l->out_len) {
 			n = send(c->fd, c->buf + l->out_off, l->out_len - l->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -848,6 +1030,7 @@ int live_send(struct worker *w, struct conn *c)
 			}
 			l->out_off += n;
 			c->r.sent += n;
+			turn_add(c, n);
 			c->r.file_sent += n;
 			w->bytes[SEND_COPY] += n;
 			c->active_ms = w->now_ms;
@@ -914,10 +1097,12 @@ static void respond_counters(struct worker *w, struct conn *c)
 	c->out_len = 0;
 	out_printf(c, "{\"viewers\": %" PRIu64 ", \"rejoins\": %" PRIu64 ", \"ingests\": %"
 		   PRIu64 ", \"ingest_bytes\": %" PRIu64 ", \"ingest_copied\": %" PRIu64
-		   ", \"commits\": %" PRIu64 "}\n", (uint64_t)atomic_load(&g_viewers),
+		   ", \"commits\": %" PRIu64 ", \"refused_auth\": %" PRIu64
+		   ", \"refused_limit\": %" PRIu64 ", \"rings_deleted\": %" PRIu64 "}\n", (uint64_t)atomic_load(&g_viewers),
 		   (uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_ingests),
 		   (uint64_t)atomic_load(&g_ingest_bytes), (uint64_t)atomic_load(&g_copied),
-		   (uint64_t)atomic_load(&g_commits));
+		   (uint64_t)atomic_load(&g_commits), (uint64_t)atomic_load(&g_refused_auth),
+		   (uint64_t)atomic_load(&g_refused_limit), rings_deleted());
 	body = c->out_len;
 	head_start(w, c, 200);
 	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
@@ -973,7 +1158,7 @@ void live_release(struct worker *w, struct conn *c)
 		return;
 	if (l->ingest) {
 		/* Still ingesting: the close ends the stream for the viewers. */
-		ingest_close(w, l, false);
+		ingest_close(w, l, false, NULL);
 	} else if (l->fd >= 0) {
 		view_unmap(l);
 		close(l->fd);		/* and off the epoll set */
@@ -1012,8 +1197,11 @@ void live_totals(void)
 {
 	fprintf(stderr, PROG ": live: %" PRIu64 " ingests, %" PRIu64 " bytes in (%" PRIu64
 		" not by recv into the ring), %" PRIu64 " commits; %" PRIu64 " viewers, %"
-		PRIu64 " re-joined after falling behind\n", (uint64_t)atomic_load(&g_ingests),
+		PRIu64 " re-joined after falling behind; %" PRIu64 " ingests refused by "
+		"--ingest-allow/--ingest-token-file, %" PRIu64 " by the limits, %" PRIu64
+		" ended rings deleted for --live-budget\n", (uint64_t)atomic_load(&g_ingests),
 		(uint64_t)atomic_load(&g_ingest_bytes), (uint64_t)atomic_load(&g_copied),
 		(uint64_t)atomic_load(&g_commits), (uint64_t)atomic_load(&g_viewers),
-		(uint64_t)atomic_load(&g_rejoins));
+		(uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_refused_auth),
+		(uint64_t)atomic_load(&g_refused_limit), rings_deleted());
 }

@@ -33,8 +33,12 @@ const char * const send_mode_names[SEND_NR] = { "splice", "mmap", "copy", "aio" 
 /* copy and aio read this much at a time; splice's pipe holds as much. */
 #define BUF_SIZE	(256 * 1024)
 #define PIPE_SIZE	(256 * 1024)
-/* Most bytes one send(2) from a mapping offers: a bound on time in the call. */
-#define MAP_SEND_MAX	(4 * 1024 * 1024)
+/*
+ * Most bytes one send(2) from a mapping offers: a bound on time in the
+ * call, within a turn's budget (TURN_BYTES), so that one call cannot hold
+ * the worker longer than a turn may.
+ */
+#define MAP_SEND_MAX	TURN_BYTES
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -109,6 +113,8 @@ static bool next_seg(struct conn *c)
 		s = &r->seg[r->cur++];
 		if (s->kind == SEG_OUT)
 			load_text(r, c->out + s->first, s->end - s->first);
+		else if (s->kind == SEG_LIST)
+			load_text(r, list_body(r->list) + s->first, s->end - s->first);
 		else
 			load_file(r, s->first, s->end);
 		return true;
@@ -123,6 +129,7 @@ static void sent_file(struct worker *w, struct conn *c, size_t n)
 {
 	c->r.pos += n;
 	c->r.sent += n;
+	turn_add(c, n);
 	c->r.file_sent += n;
 	w->bytes[c->r.mode] += n;
 	c->active_ms = w->now_ms;
@@ -348,6 +355,8 @@ int resp_send(struct worker *w, struct conn *c)
 	int ret;
 
 	for (;;) {
+		if (turn_spent(c))
+			return 0;
 		if (r->text_left) {
 			n = send(c->fd, r->text, r->text_left, MSG_NOSIGNAL | MSG_DONTWAIT |
 				 (more_after(r) ? MSG_MORE : 0));
@@ -360,6 +369,7 @@ int resp_send(struct worker *w, struct conn *c)
 			r->text += n;
 			r->text_left -= n;
 			r->sent += n;
+			turn_add(c, n);
 			c->active_ms = w->now_ms;
 			continue;
 		}
@@ -378,6 +388,8 @@ int resp_send(struct worker *w, struct conn *c)
 void resp_release(struct worker *w, struct conn *c)
 {
 	live_release(w, c);
+	list_put(c->r.list);
+	c->r.list = NULL;
 	if (c->r.v) {
 		video_put(w, c->r.v);
 		c->r.v = NULL;

@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "parse.h"
@@ -58,10 +59,11 @@ struct config cfg = {
 	.live_capacity = 64 << 20,
 	.live_fps_num = 30000,
 	.live_fps_den = 1001,
+	.live_max_streams = 8,
 };
 
 static atomic_uint total_conns;
-static int log_fd = STDOUT_FILENO;
+static void listen_resume(struct worker *w);
 
 uint64_t now_ns(void)
 {
@@ -87,89 +89,6 @@ void worker_warn(struct worker *w, const char *fmt, ...)
 	fprintf(stderr, PROG ": worker %u: %s\n", w->id, msg);
 }
 
-/* --- the access log -------------------------------------------------------- */
-
-/*
- * Lines are gathered per worker and written with one write(2) per loop
- * turn (or when 4 KiB are waiting): at most PIPE_BUF bytes of whole lines,
- * so lines of different workers never interleave, on a pipe or in a file.
- */
-static void log_flush(struct worker *w)
-{
-	size_t off = 0;
-
-	while (off < w->loglen) {
-		ssize_t n = write(log_fd, w->logbuf + off, w->loglen - off);
-
-		if (n <= 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* a full disk must not stop the serving */
-		off += n;
-	}
-	w->loglen = 0;
-}
-
-/*
- * 2025-01-22T10:00:00.123Z 127.0.0.1:40000 "GET /v/a HTTP/1.1" 206 1048576
- *   "bytes=0-1048575" 3.214ms splice
- * Method, target and range are escaped: they come from the client.
- */
-static void log_request(struct worker *w, struct conn *c, bool aborted)
-{
-	const struct resp *r = &c->r;
-	char line[1024], method[64], target[512], request[600] = "-", range[160] = "-";
-	char when[32], live[160] = "";
-	struct timespec ts;
-	struct tm tm;
-	uint64_t dur = now_ns() - c->resp_start_ns;
-	size_t n;
-
-	if (cfg.quiet)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (c->have_req) {
-		c_escape(method, sizeof(method), c->req.method_name.p, c->req.method_name.len);
-		c_escape(target, sizeof(target), c->req.target.p, c->req.target.len);
-		snprintf(request, sizeof(request), "%s %s HTTP/1.%u", method, target,
-			 c->req.minor);
-		if (c->req.range.p)
-			c_escape(range, sizeof(range), c->req.range.p, c->req.range.len);
-	}
-	live_log(c, live, sizeof(live));
-	n = snprintf(line, sizeof(line), "%s.%03ldZ %s \"%s\" %d %" PRIu64
-		     " \"%s\" %" PRIu64 ".%03ums %s%s%s\n", when, ts.tv_nsec / 1000000, c->peer,
-		     request, r->status, r->sent > r->head_bytes ? r->sent - r->head_bytes : 0,
-		     range, dur / 1000000, (unsigned int)(dur / 1000 % 1000),
-		     r->file_sent ? send_mode_names[r->mode] : "-",
-		     aborted ? " aborted" : "", live);
-	if (n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (w->loglen + n > sizeof(w->logbuf))
-		log_flush(w);
-	memcpy(w->logbuf + w->loglen, line, n);
-	w->loglen += n;
-}
-
-/* SIGHUP: the file may have been rotated away; the descriptor number stays. */
-static void log_reopen(void)
-{
-	int fd;
-
-	if (!cfg.log_path)
-		return;
-	fd = open(cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": reopen %s: %s (still logging to the old file)\n",
-			cfg.log_path, strerror(errno));
-		return;
-	}
-	dup3(fd, log_fd, O_CLOEXEC);	/* atomic for the workers writing to it */
-	close(fd);
-}
-
 /* --- connections ----------------------------------------------------------- */
 
 static void conn_link(struct conn **head, struct conn *c)
@@ -190,6 +109,50 @@ static void conn_unlink(struct conn **head, struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
+}
+
+/* A connection whose turn was spent: the loop comes back to it. */
+static void ready_add(struct worker *w, struct conn *c)
+{
+	if (c->ready)
+		return;
+	c->ready = true;
+	c->ready_prev = NULL;
+	c->ready_next = w->ready_head;
+	if (w->ready_head)
+		w->ready_head->ready_prev = c;
+	w->ready_head = c;
+}
+
+static void ready_del(struct worker *w, struct conn *c)
+{
+	if (!c->ready)
+		return;
+	if (c->ready_prev)
+		c->ready_prev->ready_next = c->ready_next;
+	else
+		w->ready_head = c->ready_next;
+	if (c->ready_next)
+		c->ready_next->ready_prev = c->ready_prev;
+	c->ready = false;
+}
+
+/* Each connection whose turn was spent gets one more turn. */
+static void run_ready(struct worker *w)
+{
+	struct conn *list = w->ready_head, *c;
+
+	w->ready_head = NULL;
+	for (c = list; c; c = c->ready_next)
+		c->ready = false;
+	/* conn_run() may put them back on w->ready_head: take each first. */
+	while (list) {
+		c = list;
+		list = c->ready_next;
+		c->ready_prev = c->ready_next = NULL;
+		if (!c->dead)
+			conn_run(w, c);
+	}
 }
 
 static void conn_free(struct worker *w, struct conn *c)
@@ -230,6 +193,7 @@ static void conn_close(struct worker *w, struct conn *c)
 	resp_release(w, c);
 	if (c->aio_waiting)
 		aio_unwait(w, c);
+	ready_del(w, c);
 	close(c->fd);
 	if (c->pipe[0] >= 0) {
 		close(c->pipe[0]);
@@ -240,6 +204,9 @@ static void conn_close(struct worker *w, struct conn *c)
 	atomic_fetch_sub(&total_conns, 1);
 	c->dead = true;
 	conn_link(&w->graveyard, c);
+	/* Descriptors came free: listen again if we had stopped. */
+	if (w->listen_paused)
+		listen_resume(w);
 }
 
 /* End of a loop turn: free the dead, except those an AIO read still fills. */
@@ -249,7 +216,7 @@ static void bury(struct worker *w)
 
 	for (c = w->graveyard; c; c = next) {
 		next = c->next;
-		if (c->aio_busy)
+		if (c->aio_busy || c->jobs)
 			continue;
 		conn_unlink(&w->graveyard, c);
 		conn_free(w, c);
@@ -275,6 +242,7 @@ static void conn_new(struct worker *w, int fd, const struct sockaddr_storage *sa
 	c->pipe[0] = c->pipe[1] = -1;
 	c->state = ST_READ;
 	c->active_ms = w->now_ms;
+	c->peer_addr = *sa;
 	if (sa->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
@@ -432,12 +400,16 @@ void conn_run(struct worker *w, struct conn *c)
 	ssize_t n;
 	int ret;
 
+	c->turn_bytes = 0;
+	c->turn_requests = 0;
 	while (!c->dead) {
 		switch (c->state) {
 		case ST_INGEST:
 			ret = live_ingest_run(w, c);
 			if (ret < 0)
 				conn_close(w, c);
+			else if (!ret && turn_spent(c))
+				ready_add(w, c);
 			if (ret <= 0)
 				return;
 			c->state = ST_SEND;
@@ -448,8 +420,11 @@ void conn_run(struct worker *w, struct conn *c)
 				conn_close(w, c);
 				return;
 			}
-			if (!ret)
+			if (!ret) {
+				if (turn_spent(c))
+					ready_add(w, c);
 				return;
+			}
 			resp_done(w, c);
 			if (c->close_after || w->stopping)
 				linger_start(w, c);
@@ -459,9 +434,16 @@ void conn_run(struct worker *w, struct conn *c)
 		case ST_LINGER:
 			linger_read(w, c);
 			return;
+		case ST_WAIT:
+			return;
 		case ST_READ:
 			if (c->in_len) {
 				n = http_parse_request(c->in, c->in_len, cfg.max_header, &c->req);
+				if (n && c->turn_requests++ == TURN_REQUESTS) {
+					/* Pipelined requests: the rest next turn. */
+					ready_add(w, c);
+					return;
+				}
 				if (n) {
 					start_response(w, c, n);
 					break;
@@ -502,17 +484,53 @@ static const char busy_503[] =
  * readable forever. Give up the spare descriptor, take the connection and
  * close it, and take the spare back.
  */
+static void listen_pause(struct worker *w)
+{
+	struct epoll_event ev = { .events = 0, .data.ptr = &w->k_listen };
+
+	if (!w->listen_paused && !epoll_ctl(w->ep, EPOLL_CTL_MOD, w->lfd, &ev))
+		w->listen_paused = true;
+}
+
+/*
+ * Listening again after a pause: once the spare descriptor is back, as
+ * the shedding needs it. Called when a connection closes and from the
+ * sweep, so a pause lasts SWEEP_MS at most after descriptors come free.
+ */
+static void listen_resume(struct worker *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->k_listen };
+
+	if (w->lfd < 0)
+		return;
+	if (w->spare_fd < 0)
+		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (w->spare_fd >= 0 && !epoll_ctl(w->ep, EPOLL_CTL_MOD, w->lfd, &ev))
+		w->listen_paused = false;
+}
+
 static void shed_one(struct worker *w)
 {
 	int fd;
 
-	if (w->spare_fd < 0)
+	/*
+	 * Without a spare (another thread took the descriptor this one gave
+	 * up), a pending connection would wake the level-triggered listener
+	 * forever: stop polling it until descriptors come free.
+	 */
+	if (w->spare_fd < 0) {
+		listen_pause(w);
 		return;
+	}
 	close(w->spare_fd);
 	fd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
+	if (fd >= 0) {
+		send(fd, busy_503, sizeof(busy_503) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
+	}
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (w->spare_fd < 0)
+		listen_pause(w);
 	/* Once a second at most: a flood must not flood stderr too. */
 	if (!w->emfile_warned_ms || w->now_ms - w->emfile_warned_ms >= 1000) {
 		w->emfile_warned_ms = w->now_ms;
@@ -594,9 +612,15 @@ static void sweep(struct worker *w)
 			if (idle >= LINGER_MS)
 				conn_close(w, c);
 			break;
+		case ST_WAIT:
+			/* Its job finishes, then its own timeouts apply. */
+			c->active_ms = w->now_ms;
+			break;
 		}
 	}
 	video_sweep(w, false);
+	if (w->listen_paused)
+		listen_resume(w);
 }
 
 /*
@@ -644,7 +668,7 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		update_clock(w);
-		if (w->stopping && !w->nconns && !w->graveyard)
+		if (w->stopping && !w->nconns && !w->graveyard && !w->jobs_pending)
 			break;
 		if (w->now_ms >= next_sweep) {
 			sweep(w);
@@ -652,7 +676,8 @@ static void *worker_main(void *arg)
 		}
 		bury(w);
 		log_flush(w);
-		n = epoll_wait(w->ep, evs, 256, SWEEP_MS);
+		/* Connections whose turn was spent: do not sleep on them. */
+		n = epoll_wait(w->ep, evs, 256, w->ready_head ? 0 : SWEEP_MS);
 		update_clock(w);
 		for (i = 0; i < n; i++) {
 			enum ep_kind *k = evs[i].data.ptr;
@@ -679,8 +704,12 @@ static void *worker_main(void *arg)
 			case EP_LIVE:
 				live_event(w, k);
 				break;
+			case EP_JOB:
+				jobs_reap(w);
+				break;
 			}
 		}
+		run_ready(w);
 	}
 	log_flush(w);
 	video_sweep(w, true);
@@ -706,8 +735,12 @@ static int worker_init(struct worker *w, unsigned int id, int lfd)
 	w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->ep < 0 || w->wakefd < 0 || add_ep(w, lfd, &w->k_listen, EP_LISTEN) ||
-	    add_ep(w, w->wakefd, &w->k_wake, EP_WAKE)) {
+	w->jobfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&w->jobs_lock, NULL);
+	if (w->ep < 0 || w->wakefd < 0 || w->jobfd < 0 ||
+	    add_ep(w, lfd, &w->k_listen, EP_LISTEN) ||
+	    add_ep(w, w->wakefd, &w->k_wake, EP_WAKE) ||
+	    add_ep(w, w->jobfd, &w->k_job, EP_JOB)) {
 		fprintf(stderr, PROG ": worker %u: %s\n", id, strerror(errno));
 		return -1;
 	}
@@ -732,12 +765,11 @@ static void worker_destroy(struct worker *w)
 {
 	if (w->aio_ok)
 		vaio_destroy(&w->aio);
-	if (w->nl)
-		vcnl_close(w->nl);
 	if (w->lfd >= 0)
 		close(w->lfd);
 	close(w->ep);
 	close(w->wakefd);
+	close(w->jobfd);
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
 }
@@ -779,6 +811,16 @@ static int usage(FILE *f)
 		"                         30000/1001): timecodes of ?t= count in it\n"
 		"  --live-sndbuf SIZE     socket send buffer of live viewers (default: the\n"
 		"                         kernel's autotuning); bounds their lag\n"
+		"  --live-max-streams N   live streams being written at once (default 8): 503\n"
+		"  --live-budget SIZE     live rings, written or ended, kept in the cache\n"
+		"                         (default: --live-max-streams rings); ended streams\n"
+		"                         are deleted oldest first to make room, so live\n"
+		"                         rings never push videos on demand out: 507 if full\n"
+		"  --ingest-allow NET     who may publish: an address or NET/BITS, repeatable\n"
+		"                         (default: the loopback only, unless tokens are set)\n"
+		"  --ingest-token-file F  publishing needs Authorization: Bearer TOKEN, the\n"
+		"                         tokens in F: lines TOKEN (any stream) or NAME TOKEN\n"
+		"                         (16+ characters; 401 without)\n"
 		"  -h, --help             this help\n\n"
 		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
 		"the log. On exit, the bytes sent by each send path go to stderr.\n");
@@ -855,6 +897,51 @@ static int parse_listen(const char *s)
 	return 0;
 }
 
+/* --ingest-token-file: read once at start; a bad line is a startup error. */
+static int read_tokens(const char *path)
+{
+	char *text, why[128];
+	struct stat st;
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, PROG ": --ingest-token-file %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_size > (1 << 20)) {
+		fprintf(stderr, PROG ": --ingest-token-file %s: larger than 1 MiB\n", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 0044)
+		fprintf(stderr, PROG ": warning: --ingest-token-file %s is readable by other "
+			"users\n", path);
+	text = malloc(st.st_size + 1);
+	n = text ? read(fd, text, st.st_size) : -1;
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, PROG ": --ingest-token-file %s: %s\n", path, strerror(errno));
+		free(text);
+		return -1;
+	}
+	err = ingest_auth_parse_tokens(&cfg.ingest, text, n, why, sizeof(why));
+	memset(text, 0, n);
+	free(text);
+	if (err) {
+		fprintf(stderr, PROG ": --ingest-token-file %s: %s\n", path, why);
+		return -1;
+	}
+	if (!cfg.ingest.ntokens) {
+		fprintf(stderr, PROG ": --ingest-token-file %s: no token in it\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 enum {
 	OPT_MAX_HEADER = 256,
 	OPT_HEADER_TIMEOUT,
@@ -865,6 +952,10 @@ enum {
 	OPT_LIVE_CAPACITY,
 	OPT_LIVE_FPS,
 	OPT_LIVE_SNDBUF,
+	OPT_LIVE_MAX_STREAMS,
+	OPT_LIVE_BUDGET,
+	OPT_INGEST_ALLOW,
+	OPT_INGEST_TOKEN_FILE,
 };
 
 static int parse_options(int argc, char **argv)
@@ -885,6 +976,10 @@ static int parse_options(int argc, char **argv)
 		{ "live-capacity", required_argument, NULL, OPT_LIVE_CAPACITY },
 		{ "live-fps", required_argument, NULL, OPT_LIVE_FPS },
 		{ "live-sndbuf", required_argument, NULL, OPT_LIVE_SNDBUF },
+		{ "live-max-streams", required_argument, NULL, OPT_LIVE_MAX_STREAMS },
+		{ "live-budget", required_argument, NULL, OPT_LIVE_BUDGET },
+		{ "ingest-allow", required_argument, NULL, OPT_INGEST_ALLOW },
+		{ "ingest-token-file", required_argument, NULL, OPT_INGEST_TOKEN_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -975,6 +1070,33 @@ static int parse_options(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case OPT_LIVE_MAX_STREAMS:
+			if (parse_uint(optarg, 1, 100000, &cfg.live_max_streams)) {
+				fprintf(stderr, PROG ": bad --live-max-streams %s: want 1 to 100000\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_LIVE_BUDGET:
+			if (parse_size(optarg, &cfg.live_budget) || cfg.live_budget < 16384) {
+				fprintf(stderr, PROG ": bad --live-budget %s: want a size such as "
+					"512M\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_INGEST_ALLOW: {
+			const char *why = "?";
+
+			if (ingest_auth_add_net(&cfg.ingest, optarg, &why)) {
+				fprintf(stderr, PROG ": bad --ingest-allow %s: %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		}
+		case OPT_INGEST_TOKEN_FILE:
+			if (read_tokens(optarg))
+				return 2;
+			break;
 		case 'h':
 			return usage(stdout) - 1;
 		default:
@@ -988,6 +1110,12 @@ static int parse_options(int argc, char **argv)
 	}
 	if (parse_listen(listen_at)) {
 		fprintf(stderr, PROG ": bad --listen %s: want ADDR:PORT\n", listen_at);
+		return 2;
+	}
+	if (!cfg.live_budget)
+		cfg.live_budget = cfg.live_capacity * cfg.live_max_streams;
+	if (cfg.live_budget < cfg.live_capacity) {
+		fprintf(stderr, PROG ": --live-budget is smaller than one --live-capacity ring\n");
 		return 2;
 	}
 	if (!cfg.threads) {
@@ -1026,19 +1154,45 @@ static int open_listener(struct sockaddr_storage *addr, socklen_t len)
 	return fd;
 }
 
-/* As many descriptors as we may have: every connection is one, or three. */
-static void raise_nofile(void)
+/*
+ * Descriptors, counted honestly: a connection holds its socket, plus its
+ * pipe (two) once it has spliced, or the device descriptor of the live
+ * stream it writes or follows; each worker holds its epoll set, two eventfds,
+ * listener, spare, AIO eventfd, netlink socket and up to VIDEO_CACHE_MAX
+ * open videos; a few more come and go (the log, a lookup). If the limit
+ * cannot hold --max-conns such connections, --max-conns comes down to
+ * what it can: over it, a connection gets the 503 rather than a server
+ * that runs out of descriptors in the middle of a response.
+ */
+#define FDS_PER_WORKER	(7 + VIDEO_CACHE_MAX)
+#define FDS_RESERVED	32
+
+static int budget_nofile(void)
 {
+	unsigned int per_conn = cfg.send == SEND_SPLICE ? 3 : 2;
+	uint64_t fixed = FDS_RESERVED + (uint64_t)FDS_PER_WORKER * cfg.threads, fit;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
+		return 0;
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < cfg.max_conns + 64ULL)
-		fprintf(stderr, PROG ": note: %llu file descriptors for --max-conns %u: "
-			"connections past the descriptors are refused\n",
-			(unsigned long long)rl.rlim_cur, cfg.max_conns);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	fit = rl.rlim_cur > fixed ? (rl.rlim_cur - fixed) / per_conn : 0;
+	if (!fit) {
+		fprintf(stderr, PROG ": %llu file descriptors are too few for %u threads "
+			"(raise RLIMIT_NOFILE)\n", (unsigned long long)rl.rlim_cur, cfg.threads);
+		return -1;
+	}
+	if (fit < cfg.max_conns) {
+		fprintf(stderr, PROG ": note: %llu file descriptors hold %llu connections: "
+			"--max-conns %u lowered to that\n", (unsigned long long)rl.rlim_cur,
+			(unsigned long long)fit, cfg.max_conns);
+		cfg.max_conns = fit;
+	}
+	return 0;
 }
 
 static void print_totals(struct worker *workers)
@@ -1069,15 +1223,10 @@ int main(int argc, char **argv)
 	ret = parse_options(argc, argv);
 	if (ret)
 		return ret < 0 ? 0 : ret;
-	raise_nofile();
-	if (cfg.log_path) {
-		fd = open(cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			fprintf(stderr, PROG ": open %s: %s\n", cfg.log_path, strerror(errno));
-			return 1;
-		}
-		log_fd = fd;
-	}
+	if (budget_nofile())
+		return 1;
+	if (log_start() || jobs_start())
+		return 1;
 	fd = open(cfg.device, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		fprintf(stderr, PROG ": warning: open %s: %s (requests will get 503)\n",
@@ -1140,6 +1289,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
+	jobs_stop();
+	log_stop();
 	print_totals(workers);
 	for (i = 0; i < cfg.threads; i++)
 		worker_destroy(&workers[i]);

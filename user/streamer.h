@@ -23,6 +23,7 @@
 #include <linux/vcache.h>
 #include "aio.h"
 #include "http.h"
+#include "ingest_auth.h"
 #include "nl.h"
 #include "range.h"
 
@@ -55,6 +56,9 @@ struct config {
 	uint64_t live_capacity;		/* ring of a live stream a PUT creates */
 	uint32_t live_fps_num, live_fps_den;
 	unsigned int live_sndbuf;	/* SO_SNDBUF of live viewers, 0: the kernel's */
+	unsigned int live_max_streams;	/* streams being written at once */
+	uint64_t live_budget;		/* bytes of live rings, written or ended */
+	struct ingest_auth ingest;	/* who may publish (ingest_auth.h) */
 };
 
 extern struct config cfg;
@@ -88,6 +92,7 @@ enum ep_kind {
 	EP_AIO,
 	EP_CONN,
 	EP_LIVE,	/* a live viewer's descriptor: data past its position */
+	EP_JOB,		/* jobs done: stream_jobs.c */
 };
 
 /*
@@ -97,7 +102,10 @@ enum ep_kind {
 enum seg_kind {
 	SEG_OUT,	/* text: [off, off + len) of conn->out */
 	SEG_FILE,	/* video bytes [first, end) */
+	SEG_LIST,	/* text: [off, off + len) of resp->list's body */
 };
+
+struct listing;
 
 struct seg {
 	enum seg_kind kind;
@@ -110,6 +118,7 @@ struct seg {
 struct resp {
 	int status;
 	struct video *v;	/* held while the response is sent */
+	struct listing *list;	/* GET /v/'s, held while it is sent */
 	struct seg seg[SEG_MAX];
 	unsigned int nseg;
 	unsigned int cur;	/* next segment to load */
@@ -142,6 +151,20 @@ enum conn_state {
 	ST_INGEST,	/* taking a live stream's request body */
 	ST_SEND,	/* sending a response */
 	ST_LINGER,	/* response sent, closing: draining what the client sends */
+	ST_WAIT,	/* a job works for it (stream_jobs.c): nothing to do */
+};
+
+struct worker;
+
+/*
+ * Work that may block, handed to the job threads (stream_jobs.c): run()
+ * there, then done() in the loop of the worker that submitted it.
+ */
+struct job {
+	void (*run)(struct job *j);
+	void (*done)(struct worker *w, struct job *j);
+	struct worker *w;
+	struct job *next;
 };
 
 struct worker;
@@ -153,10 +176,12 @@ struct conn {
 	struct worker *w;
 	struct conn *prev, *next;	/* the worker's list */
 	char peer[64];
+	struct sockaddr_storage peer_addr;
 	enum conn_state state;
 	bool rd_eof;			/* the client sent FIN */
 	bool close_after;		/* close once this response is out */
 	bool dead;			/* closed, freed when its AIO completes */
+	unsigned int jobs;		/* jobs working for it: not freed before */
 
 	char *in;			/* cfg.max_header bytes, while needed */
 	size_t in_len;
@@ -183,7 +208,36 @@ struct conn {
 	int aio_err;
 	struct conn *aio_next;
 	struct live *live;		/* a live ingest or viewer; stream_live.c */
+
+	/* This turn of the loop: see TURN_BYTES. */
+	uint64_t turn_bytes;
+	unsigned int turn_requests;
+	bool ready;			/* on the worker's ready list */
+	struct conn *list_next;		/* waiting for the worker's GET /v/ job */
+	struct conn *ready_prev, *ready_next;
 };
+
+/*
+ * A connection moves at most TURN_BYTES (sent or ingested) and answers at
+ * most TURN_REQUESTS pipelined requests in one turn of its worker's loop;
+ * then it goes on the worker's ready list and the loop serves the others
+ * (and its timers) before it comes back. Without the bound a fast peer
+ * (?loop=0, a fast PUT) keeps its socket from ever saying EAGAIN and the
+ * worker from serving anyone else. The loops that move bytes check
+ * turn_spent() and return as if the socket were full.
+ */
+#define TURN_BYTES	(512 * 1024)
+#define TURN_REQUESTS	8
+
+static inline void turn_add(struct conn *c, uint64_t n)
+{
+	c->turn_bytes += n;
+}
+
+static inline bool turn_spent(const struct conn *c)
+{
+	return c->turn_bytes >= TURN_BYTES;
+}
 
 struct worker {
 	unsigned int id;
@@ -192,7 +246,13 @@ struct worker {
 	int lfd;
 	int wakefd;
 	int spare_fd;			/* given up when out of descriptors */
-	enum ep_kind k_listen, k_wake, k_aio;
+	bool listen_paused;		/* out of descriptors, no spare: not polled */
+	struct conn *ready_head;	/* connections whose turn was spent */
+	enum ep_kind k_listen, k_wake, k_aio, k_job;
+	int jobfd;			/* eventfd: jobs of ours are done */
+	pthread_mutex_t jobs_lock;	/* jobs_done, with the job threads */
+	struct job *jobs_done;
+	unsigned int jobs_pending;	/* submitted, done() not run yet */
 	struct vaio aio;
 	bool aio_ok;
 	struct conn *aio_wait_head, *aio_wait_tail;
@@ -208,7 +268,8 @@ struct worker {
 	char date[HTTP_DATE_LEN + 1];
 	uint64_t rng;
 	bool splice_broken;		/* the device cannot splice: copy instead */
-	struct vcnl *nl;		/* for GET /v/, opened when first asked */
+	bool list_building;		/* a job makes the GET /v/ list for us */
+	struct conn *list_waiting;	/* connections it will answer */
 	uint64_t emfile_warned_ms;	/* out of descriptors: said so then */
 	/* Counters, summed at exit. */
 	uint64_t requests;
@@ -224,6 +285,34 @@ uint64_t now_ms(void);
 uint64_t now_ns(void);
 void conn_run(struct worker *w, struct conn *c);
 void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * stream_log.c: the access log, written by a thread of its own. Workers
+ * add lines with log_request() and hand them over with log_flush(), once a
+ * loop turn; neither ever blocks on the log's reader. log_start() opens
+ * --log (a one-line error and -1 if it cannot), log_stop() writes what is
+ * left, log_reopen() is SIGHUP's.
+ */
+int log_start(void);
+void log_stop(void);
+void log_reopen(void);
+void log_request(struct worker *w, struct conn *c, bool aborted);
+void log_flush(struct worker *w);
+
+/* stream_jobs.c */
+int jobs_start(void);
+void jobs_stop(void);
+void job_submit(struct worker *w, struct job *j);
+void jobs_reap(struct worker *w);
+
+/*
+ * stream_list.c: GET /v/. respond_list() answers at once from a fresh
+ * shared snapshot, or puts the connection in ST_WAIT until a job thread has
+ * made one; list_put() lets go of a response's reference.
+ */
+void respond_list(struct worker *w, struct conn *c);
+void list_put(struct listing *ls);
+const char *list_body(const struct listing *ls);
 
 /* stream_http.c */
 void http_respond(struct worker *w, struct conn *c);
@@ -255,6 +344,20 @@ void live_release(struct worker *w, struct conn *c);
 void live_free(struct conn *c);
 size_t live_log(const struct conn *c, char *buf, size_t size);
 void live_totals(void);
+
+/*
+ * stream_rings.c: the live rings this server made (--live-max-streams,
+ * --live-budget). rings_claim() before a CREATE returns a slot, or
+ * -EEXIST (the name is being written through us), -EBUSY (too many
+ * streams), -ENOSPC (over the budget once every ended ring is gone),
+ * -ENOMEM; then rings_created() with the kernel's id, or rings_release()
+ * if the CREATE failed; rings_ended() once the writer let go.
+ */
+int rings_claim(int wfd, const char *name, uint64_t capacity);
+void rings_created(int slot, uint64_t id);
+void rings_ended(int slot);
+void rings_release(int slot);
+uint64_t rings_deleted(void);
 
 /* stream_video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);

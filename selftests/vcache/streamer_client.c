@@ -15,6 +15,17 @@
  *   streamer_client idle PORT N SECONDS
  *	N connections that send nothing, held SECONDS; prints how many were
  *	opened and how many the server still holds open at the end.
+ *   streamer_client mkmany PREFIX N [--rm]
+ *	N small sealed videos, PREFIX00000 on, 100 pattern bytes each; with
+ *	--rm, deletes them instead.
+ *   streamer_client slowget PORT PATH N SECONDS
+ *	N connections that each send GET PATH with a 4 KiB receive buffer and
+ *	read nothing, held SECONDS; prints "held N".
+ *   streamer_client probe PORT PATH N
+ *	N requests for PATH one after the other, each on a new connection
+ *	(Connection: close), each timed from connect to the server's close;
+ *	prints "n=N p50_us=.. p99_us=.. max_us=.. errors=.." (errors: a
+ *	failed connect or a response other than 200/206).
  *   streamer_client raw PORT [--shut] [--head] [--wait SECONDS] < BYTES
  *	Sends BYTES, optionally shuts down its side, then reads until the
  *	server closes or SECONDS (default 3) pass; prints the status of each
@@ -353,6 +364,132 @@ static int cmd_idle(int argc, char **argv)
 	return 0;
 }
 
+/* --- mkmany, slowget ------------------------------------------------------ */
+
+static int cmd_mkmany(int argc, char **argv)
+{
+	int n = atoi(argv[3]), i, fd;
+	char name[VCACHE_NAME_MAX];
+
+	if (argc == 5) {
+		fd = open("/dev/vcache", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return die("open");
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%s%05d", argv[2], i);
+			vc_delete(fd, name);
+		}
+		close(fd);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%05d", argv[2], i);
+		fd = create_video(name, 100, 25, 1);
+		if (fd < 0)
+			return die("create");
+		if (vc_write_pattern(fd, 100, i) || vc_seal(fd))
+			return die("write");
+		close(fd);
+	}
+	return 0;
+}
+
+static int cmd_slowget(int argc, char **argv)
+{
+	int port = atoi(argv[2]), n = atoi(argv[4]), secs = atoi(argv[5]), i, held = 0;
+	int *fds = calloc(n > 0 ? n : 1, sizeof(*fds)), rcv = 4096;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	char req[512];
+
+	if (!fds)
+		return die("calloc");
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", argv[3]);
+	for (i = 0; i < n; i++) {
+		/* The small buffer before connect(), so the window is small too. */
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0)
+			break;
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		if (connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)) ||
+		    write_all(fds[i], req, strlen(req))) {
+			close(fds[i]);
+			break;
+		}
+		held++;
+	}
+	printf("held %d\n", held);
+	fflush(stdout);
+	sleep(secs);
+	for (i = 0; i < held; i++)
+		close(fds[i]);
+	free(fds);
+	return 0;
+}
+
+/* --- probe --------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t usec_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	int port = atoi(argv[2]), n = atoi(argv[4]), i, errors = 0, done = 0;
+	uint64_t *lat = calloc(n > 0 ? n : 1, sizeof(*lat));
+	char req[512], buf[65536];
+
+	if (!lat || n <= 0)
+		return die("probe count");
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		 argv[3]);
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = usec_now();
+		bool good = false, first = true;
+		ssize_t r;
+		int fd = connect_port(port);
+
+		if (fd < 0 || write_all(fd, req, strlen(req))) {
+			errors++;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0) {
+			if (first && r >= 12)
+				good = !strncmp(buf + 9, "200", 3) || !strncmp(buf + 9, "206", 3);
+			first = false;
+		}
+		close(fd);
+		if (r < 0 || !good) {
+			errors++;
+			continue;
+		}
+		lat[done++] = usec_now() - t0;
+	}
+	if (!done) {
+		printf("n=0 errors=%d\n", errors);
+		return 1;
+	}
+	qsort(lat, done, sizeof(*lat), cmp_u64);
+	printf("n=%d p50_us=%" PRIu64 " p99_us=%" PRIu64 " max_us=%" PRIu64 " errors=%d\n",
+	       done, lat[done / 2], lat[(done * 99) / 100 < done ? (done * 99) / 100 : done - 1],
+	       lat[done - 1], errors);
+	free(lat);
+	return 0;
+}
+
 /* --- raw ----------------------------------------------------------------- */
 
 static int cmd_raw(int argc, char **argv)
@@ -421,6 +558,12 @@ int main(int argc, char **argv)
 		return cmd_fetch(argc, argv);
 	if (argc == 5 && !strcmp(argv[1], "idle"))
 		return cmd_idle(argc, argv);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "mkmany"))
+		return cmd_mkmany(argc, argv);
+	if (argc == 6 && !strcmp(argv[1], "slowget"))
+		return cmd_slowget(argc, argv);
+	if (argc == 5 && !strcmp(argv[1], "probe"))
+		return cmd_probe(argc, argv);
 	if (argc >= 3 && !strcmp(argv[1], "raw"))
 		return cmd_raw(argc, argv);
 	fprintf(stderr, "usage: see the comment at the top of streamer_client.c\n");
