@@ -104,12 +104,17 @@ t_log_stalled() {
 	out=$(timeout 120 "$client" probe $PG /v/bounds-tiny 2000) || r=1
 	echo "$out"
 	grep -q 'n=2000 .* errors=0' <<<"$out" || r=1
+	# SIGTERM: a worker stuck in write(2) would never exit.
 	kill -TERM "${pid[log]}"
+	for _ in $(seq 200); do
+		kill -0 "${pid[log]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	exec 9>&-			# the reader goes: whatever waited on it ends
 	wait "${pid[log]}" || r=1
 	unset 'pid[log]'
 	grep 'access log' "$tmp/stderr-log"
 	grep -q 'access log lines dropped' "$tmp/stderr-log" || r=1
-	exec 9>&-
 	return $r
 }
 
