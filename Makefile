@@ -29,7 +29,8 @@ BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/li
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
-SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_client
+SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_client \
+		    $(BUILD)/selftests/soak_client
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
