@@ -461,7 +461,9 @@ void conn_run(struct worker *w, struct conn *c)
 			return;
 		case ST_READ:
 			if (c->in_len) {
-				n = http_parse_request(c->in, c->in_len, cfg.max_header, &c->req);
+				/* Resumed where the last read's parse stopped: O(head), not O(head^2). */
+				n = http_scan_request(&c->scan, c->in, c->in_len, cfg.max_header,
+						      &c->req);
 				if (n) {
 					start_response(w, c, n);
 					break;
