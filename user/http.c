@@ -85,33 +85,41 @@ bool http_has_token(struct http_span s, const char *token)
 /* --- the request parser ------------------------------------------------ */
 
 /*
- * Whether the start of a line that is not complete yet can still become a
- * valid line: lets garbage (a TLS hello, a binary probe) be refused at once
- * instead of after the header timeout. @reqline: the request line.
+ * How far the start of a line that is not whole yet got, one byte at a
+ * time: a line that can no longer become valid is refused at once (a TLS
+ * hello, a binary probe) rather than after the header timeout, and a line
+ * that comes a byte per read is still looked at once per byte.
  */
-static bool partial_line_ok(const char *p, size_t len, bool reqline)
-{
-	size_t i = 0;
+enum line_phase {
+	PH_START,	/* nothing yet */
+	PH_CR_FIRST,	/* "\r": the empty line, or a leading one */
+	PH_TOKEN,	/* the method, or the field name */
+	PH_VALUE,	/* past the ' ' (request line) or the ':' (field) */
+	PH_VALUE_CR,	/* ...and a CR, which must be the line's end */
+	PH_BAD,		/* cannot be valid any more */
+};
 
-	if (len == 1 && p[0] == '\r')
-		return true;		/* the empty line, or a leading one */
-	if (!reqline && len && is_ows(p[0]))
-		return false;		/* obs-fold */
-	/* The method, or the field name. */
-	while (i < len && is_tchar(p[i]))
-		i++;
-	if (i == len)
-		return true;
-	if (!i || p[i] != (reqline ? ' ' : ':'))
-		return false;
-	for (i++; i < len; i++) {
+static enum line_phase line_step(enum line_phase ph, unsigned char c, bool reqline)
+{
+	switch (ph) {
+	case PH_START:
+		if (c == '\r')
+			return PH_CR_FIRST;
+		/* A field line starting with whitespace is obs-fold. */
+		return is_tchar(c) ? PH_TOKEN : PH_BAD;
+	case PH_TOKEN:
+		if (is_tchar(c))
+			return PH_TOKEN;
+		return c == (reqline ? ' ' : ':') ? PH_VALUE : PH_BAD;
+	case PH_VALUE:
 		/* A CR may only be the last byte so far: it awaits its LF. */
-		if (p[i] == '\r' && i + 1 == len)
-			break;
-		if (!is_field_char(p[i]))
-			return false;
+		if (c == '\r')
+			return PH_VALUE_CR;
+		return is_field_char(c) ? PH_VALUE : PH_BAD;
+	default:
+		/* A CR not followed by its LF; or bad already. */
+		return PH_BAD;
 	}
-	return true;
 }
 
 /*
@@ -232,17 +240,9 @@ static int set_once(struct http_span *field, struct http_span v)
 	return 0;
 }
 
-struct header_state {
-	bool te;		/* a Transfer-Encoding was sent */
-	bool te_twice;		/* ...more than once */
-	bool te_chunked;	/* ...and it said exactly "chunked" */
-	bool close;		/* Connection: close */
-	bool keep_alive;	/* Connection: keep-alive */
-};
-
 /* One field line, "Name: value", without its CRLF. */
 static int parse_field(const char *p, size_t len, struct http_request *req,
-		       struct header_state *hs)
+		       struct http_framing *hs)
 {
 	struct http_span name, v;
 	const char *colon;
@@ -307,7 +307,7 @@ static int parse_field(const char *p, size_t len, struct http_request *req,
 }
 
 /* The framing checks that need the whole head (RFC 9112 section 6). */
-static int finish_head(struct http_request *req, const struct header_state *hs)
+static int finish_head(struct http_request *req, const struct http_framing *hs)
 {
 	if (hs->te) {
 		/* Both: the classic smuggling shape. In 1.0, TE is faulty framing. */
@@ -327,53 +327,95 @@ static int finish_head(struct http_request *req, const struct header_state *hs)
 	return 0;
 }
 
+void http_scan_init(struct http_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->reqline = true;
+}
+
+/* Ready for the next head; @work goes on counting. */
+static ssize_t scan_end(struct http_scan *s, ssize_t ret)
+{
+	uint64_t work = s->work;
+
+	http_scan_init(s);
+	s->work = work;
+	return ret;
+}
+
+ssize_t http_scan_request(struct http_scan *s, const char *buf, size_t len,
+			  size_t max_head, struct http_request *req)
+{
+	size_t limit = len < max_head ? len : max_head;
+	int err;
+
+	if (buf != s->buf || limit < s->pos)
+		scan_end(s, 0);
+	s->buf = buf;
+	for (;;) {
+		const char *p = buf + s->line;
+		const char *eol = memchr(buf + s->pos, '\n', limit - s->pos);
+		size_t n;
+
+		if (!eol) {
+			/* Only the bytes not seen yet: the line's phase says the rest. */
+			enum line_phase ph = s->phase;
+
+			s->work += 2 * (limit - s->pos);	/* memchr(), then the phases */
+			for (; s->pos < limit && ph != PH_BAD; s->pos++)
+				ph = line_step(ph, buf[s->pos], s->reqline);
+			s->phase = ph;
+			if (ph == PH_BAD)
+				return scan_end(s, -400);
+			if (len >= max_head)
+				return scan_end(s, s->reqline ? -414 : -431);
+			return 0;
+		}
+		/* The line is whole: checked once, whatever came before. */
+		n = eol - p;
+		s->work += eol + 1 - (buf + s->pos) + n;
+		s->pos = eol + 1 - buf;
+		if (memchr(p, '\0', n))
+			return scan_end(s, -400);
+		/* Empty lines before the request line are ignored (RFC 9112 2.2). */
+		if (s->reqline && n == 1 && p[0] == '\r') {
+			s->line = s->pos;
+			s->phase = PH_START;
+			continue;
+		}
+		/* CRLF only: a bare LF, or a CR elsewhere, is refused. */
+		if (!n || p[n - 1] != '\r' || memchr(p, '\r', n - 1))
+			return scan_end(s, -400);
+		n--;
+		if (!s->reqline && !n) {
+			/* The empty line: the head is whole. */
+			err = finish_head(&s->req, &s->fr);
+			if (err)
+				return scan_end(s, err);
+			*req = s->req;
+			req->head_len = s->pos;
+			return scan_end(s, req->head_len);
+		}
+		if (s->reqline)
+			err = parse_request_line(p, n, &s->req);
+		else
+			err = parse_field(p, n, &s->req, &s->fr);
+		if (err)
+			return scan_end(s, err);
+		s->reqline = false;
+		s->line = s->pos;
+		s->phase = PH_START;
+	}
+}
+
 ssize_t http_parse_request(const char *buf, size_t len, size_t max_head,
 			   struct http_request *req)
 {
-	size_t limit = len < max_head ? len : max_head, pos = 0;
-	struct header_state hs = { 0 };
-	bool reqline = true;
-	int err;
+	struct http_scan s;
 
+	http_scan_init(&s);
 	memset(req, 0, sizeof(*req));
-	/* Empty lines before the request line are to be ignored (RFC 9112 2.2). */
-	while (pos + 2 <= limit && buf[pos] == '\r' && buf[pos + 1] == '\n')
-		pos += 2;
-
-	for (;;) {
-		const char *eol = memchr(buf + pos, '\n', limit - pos);
-		size_t n = eol ? (size_t)(eol - (buf + pos)) : limit - pos;
-
-		if (memchr(buf + pos, '\0', n))
-			return -400;
-		if (!eol) {
-			if (!partial_line_ok(buf + pos, limit - pos, reqline))
-				return -400;
-			if (len >= max_head)
-				return reqline ? -414 : -431;
-			return 0;
-		}
-		/* CRLF only: a bare LF, or a CR elsewhere, is refused. */
-		if (!n || buf[pos + n - 1] != '\r' || memchr(buf + pos, '\r', n - 1))
-			return -400;
-		n--;
-		if (!reqline && !n) {
-			/* The empty line: the head is whole. */
-			err = finish_head(req, &hs);
-			if (err)
-				return err;
-			req->head_len = eol + 1 - buf;
-			return req->head_len;
-		}
-		if (reqline)
-			err = parse_request_line(buf + pos, n, req);
-		else
-			err = parse_field(buf + pos, n, req, &hs);
-		reqline = false;
-		if (err)
-			return err;
-		pos = eol + 1 - buf;
-	}
+	return http_scan_request(&s, buf, len, max_head, req);
 }
 
 const char *http_reason(int status)

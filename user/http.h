@@ -111,6 +111,57 @@ struct http_request {
 ssize_t http_parse_request(const char *buf, size_t len, size_t max_head,
 			   struct http_request *req);
 
+/* What the field lines so far said about the framing; http.c reads it. */
+struct http_framing {
+	bool te;		/* a Transfer-Encoding was sent */
+	bool te_twice;		/* ...more than once */
+	bool te_chunked;	/* ...and it said exactly "chunked" */
+	bool close;		/* Connection: close */
+	bool keep_alive;	/* Connection: keep-alive */
+};
+
+/**
+ * struct http_scan - a request head's parse, resumed as its bytes arrive
+ * @buf:     the buffer of the last call: another one starts the scan over.
+ * @pos:     bytes of it examined; the next call goes on from here.
+ * @line:    where the line that is not whole yet starts.
+ * @phase:   how far that line got (http.c's enum line_phase).
+ * @reqline: that line is the request line.
+ * @req:     what the whole lines said so far.
+ * @fr:      ditto, the framing.
+ * @work:    bytes examined since http_scan_init(), every call and every
+ *           head included: the tests check that a head costs O(its length)
+ *           however it is cut into reads.
+ *
+ * A head that comes a byte per recv() would cost O(n^2) if every read
+ * re-parsed it from its first byte (a 1 MiB --max-header-bytes: 5e11 byte
+ * visits); with this, every byte is looked at a bounded number of times.
+ */
+struct http_scan {
+	const char *buf;
+	size_t pos;
+	size_t line;
+	unsigned int phase;
+	bool reqline;
+	struct http_request req;
+	struct http_framing fr;
+	uint64_t work;
+};
+
+/* Ready for a connection's first head; a zeroed struct http_scan is too. */
+void http_scan_init(struct http_scan *s);
+
+/*
+ * http_scan_request() - http_parse_request(), resumed where the last call
+ * on @s stopped. Call it with the same @buf and @max_head after each read
+ * that appended to @buf; the answer is exactly http_parse_request()'s on
+ * @buf and @len. Once it is not 0 (a head or an error), @s is ready for the
+ * next head, which the caller moves to the start of @buf. A call with
+ * another @buf, or with fewer bytes than were examined, starts over.
+ */
+ssize_t http_scan_request(struct http_scan *s, const char *buf, size_t len,
+			  size_t max_head, struct http_request *req);
+
 /* The reason phrase of a status code we send, "Unknown" otherwise. */
 const char *http_reason(int status);
 

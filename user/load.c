@@ -420,29 +420,43 @@ static void submit(struct loader *l)
 	for (i = 0; i < n; i++) {
 		prep_read(l, batch[i]);
 		cbs[i] = &batch[i]->cb;
-		l->job->requests++;
-		l->job->direct += batch[i]->c.direct;
 	}
 	l->job->submits++;
 	got = vaio_submit(&l->aio, cbs, n);
-	err = got < 0 ? -got : EIO;
-	if (got < 0)
+	for (i = 0; got > 0 && i < (unsigned int)got; i++) {
+		l->job->requests++;
+		l->job->direct += batch[i]->c.direct;
+	}
+	/*
+	 * EAGAIN is the kernel's (or the engine's) ring being full, not a
+	 * request's fault: once completions are reaped there is room again.
+	 * It can only be waited out while something is in flight.
+	 */
+	if (got == -EAGAIN && vaio_in_flight(&l->aio))
 		got = 0;
-	for (i = got; i < n; i++) {
+	/*
+	 * A short count says nothing about the rest: io_submit() stops at
+	 * EAGAIN as at a bad request. They all go again, after the reap;
+	 * a request the kernel refuses is then the first of a submission,
+	 * and its own error comes back (got < 0).
+	 */
+	err = got < 0 ? -got : 0;
+	for (i = n; i-- > (got < 0 ? 1U : (unsigned int)got);) {
 		r = batch[i];
-		if (i > (unsigned int)got) {
-			/* Not tried: io_submit() stops at the one it refused. */
-			r->next = l->again;
-			l->again = r;
-		} else if (err == EINVAL && r->c.direct) {
-			/* The synchronous engine's O_DIRECT refusal: as on_done(). */
-			on_done(&l->aio, &r->cb, r, -EINVAL, l);
-		} else {
-			/* A bad descriptor or offset: give up. */
-			fail_at(l, err, LOAD_STEP_READ);
-			load_track_done(&l->t, &r->c, r->c.len);
-			put_req(l, r);
-		}
+		r->next = l->again;	/* in order: batch[got] first */
+		l->again = r;
+	}
+	if (got >= 0)
+		return;
+	r = batch[0];
+	if (err == EINVAL && r->c.direct) {
+		/* The synchronous engine's O_DIRECT refusal: as on_done(). */
+		on_done(&l->aio, &r->cb, r, -EINVAL, l);
+	} else {
+		/* A bad descriptor or offset, or EAGAIN with nothing in flight. */
+		fail_at(l, err, LOAD_STEP_READ);
+		load_track_done(&l->t, &r->c, r->c.len);
+		put_req(l, r);
 	}
 }
 
@@ -469,6 +483,24 @@ static int wait_and_reap(struct loader *l)
 	return n < 0 ? -n : 0;
 }
 
+/*
+ * The AIO context's size: LOAD_DEPTH, or less for the tests, through
+ * VCACHE_AIO_DEPTH (1 to LOAD_DEPTH). Smaller than the batches submit()
+ * hands it, it makes io_submit() come back short and EAGAIN, as a busy
+ * kernel does, deterministically.
+ */
+static unsigned int aio_depth(void)
+{
+	const char *e = getenv("VCACHE_AIO_DEPTH");
+	char *end;
+	unsigned long v;
+
+	if (!e || !*e)
+		return LOAD_DEPTH;
+	v = strtoul(e, &end, 10);
+	return !*end && v >= 1 && v <= LOAD_DEPTH ? v : LOAD_DEPTH;
+}
+
 int load_file(struct load_job *job)
 {
 	struct loader *l;
@@ -491,7 +523,7 @@ int load_file(struct load_job *job)
 	for (i = 0; i < LOAD_DEPTH; i++)
 		put_req(l, &l->reqs[i]);
 
-	err = vaio_init(&l->aio, LOAD_DEPTH, VAIO_QUIET);
+	err = vaio_init(&l->aio, aio_depth(), VAIO_QUIET);
 	if (err) {
 		job->step = LOAD_STEP_SETUP;
 		snprintf(job->why, sizeof(job->why), "%s", vaio_reason(&l->aio));

@@ -438,9 +438,11 @@ void conn_run(struct worker *w, struct conn *c)
 			return;
 		case ST_READ:
 			if (c->in_len) {
-				n = http_parse_request(c->in, c->in_len, cfg.max_header, &c->req);
+				/* Resumed where the last read's parse stopped: O(head), not O(head^2). */
+				n = http_scan_request(&c->scan, c->in, c->in_len, cfg.max_header,
+						      &c->req);
+				/* Pipelined requests: the rest next turn (scanned again then). */
 				if (n && c->turn_requests++ == TURN_REQUESTS) {
-					/* Pipelined requests: the rest next turn. */
 					ready_add(w, c);
 					return;
 				}

@@ -185,6 +185,7 @@ struct conn {
 
 	char *in;			/* cfg.max_header bytes, while needed */
 	size_t in_len;
+	struct http_scan scan;		/* how far the pending head was parsed */
 	struct http_request req;	/* valid in ST_SEND, for the log */
 	bool have_req;
 

@@ -316,6 +316,55 @@ TEST_F(fs, no_kernel_aio_falls_back)
 	rm_video(name);
 }
 
+/*
+ * io_submit() may take fewer requests than it is given, and say EAGAIN for
+ * the rest, when its ring is full: the loader must submit the rest again
+ * once completions are reaped, not fail the load with EIO. VCACHE_AIO_DEPTH
+ * makes the loader's AIO context smaller than the batches it submits (8),
+ * so that every batch comes back short; the load must succeed and be the
+ * file byte for byte, through O_DIRECT and buffered.
+ */
+TEST_F(fs, short_submissions_resubmitted)
+{
+	static const unsigned int depths[] = { 1, 3 };
+	unsigned int d, f;
+
+	for (f = 0; f < 2; f++) {
+		const char *dir = f ? self->ram : self->dir;
+
+		if (!(f ? self->ramfs : self->ext4))
+			continue;
+		for (d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+			const char *name = vc_name("short");
+			long long req, direct, submits = 0;
+			char path[128];
+			const char *p;
+			struct run r;
+
+			snprintf(path, sizeof(path), "%s/short%u", dir, d);
+			ASSERT_EQ(0, make_file(path, 20 * MiB + 3, 17 + d));
+			ASSERT_EQ(0, sh(&r, "VCACHE_AIO_DEPTH=%u " CTL " -v load %s %s",
+					depths[d], name, path))
+				TH_LOG("depth %u: %s", depths[d], r.err);
+			TH_LOG("%s, depth %u: %s", f ? "ramfs" : "ext4", depths[d], r.err);
+			ASSERT_EQ(0, counts(r.err, &req, &direct)) TH_LOG("%s", r.err);
+			p = strstr(r.err, " submissions");
+			while (p && p > r.err && p[-1] >= '0' && p[-1] <= '9')
+				p--;
+			ASSERT_NE(NULL, p);
+			submits = atoll(p);
+			/* 21 reads, at most depth a submission. */
+			EXPECT_EQ(21, req);
+			EXPECT_LE((long long)div_up(21, depths[d]), submits);
+			check_same(_metadata, name, path);
+			EXPECT_EQ(0, sh(&r, CTL " cat %s | cmp - %s", name, path))
+				TH_LOG("%s%s", r.out, r.err);
+			rm_video(name);
+			unlink(path);
+		}
+	}
+}
+
 /* Pipes and stdin cannot be read that way: read(2), and -v says so. */
 TEST_F(fs, stream_says_read)
 {

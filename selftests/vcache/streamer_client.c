@@ -31,6 +31,9 @@
  *	server closes or SECONDS (default 3) pass; prints the status of each
  *	response ("200 404") and "closed" or "open". --head: the responses
  *	have no body whatever their Content-Length (they answer HEADs).
+ *	--trickle USEC: BYTES go a byte per send(2), TCP_NODELAY, USEC
+ *	microseconds apart, so that the server reads them about a byte at a
+ *	time; says on stderr how long that took.
  *
  * The server is on 127.0.0.1. Exit 0 on success, 1 on a failure, after
  * one line saying what.
@@ -498,6 +501,7 @@ static int cmd_raw(int argc, char **argv)
 	int port = atoi(argv[2]), wait_ms = 3000, fd, a;
 	size_t inlen = 0, outlen = 0, pos = 0;
 	bool shut = false, closed = false, head = false;
+	long trickle_us = -1;
 	ssize_t n;
 
 	for (a = 3; a < argc; a++) {
@@ -507,6 +511,8 @@ static int cmd_raw(int argc, char **argv)
 			head = true;
 		else if (!strcmp(argv[a], "--wait") && a + 1 < argc)
 			wait_ms = atof(argv[++a]) * 1000;
+		else if (!strcmp(argv[a], "--trickle") && a + 1 < argc)
+			trickle_us = atol(argv[++a]);
 	}
 	while ((n = read(STDIN_FILENO, in + inlen, sizeof(in) - inlen)) > 0)
 		inlen += n;
@@ -515,7 +521,26 @@ static int cmd_raw(int argc, char **argv)
 		return die("connect");
 	/* The server may answer and close before all is sent: that is fine. */
 	signal(SIGPIPE, SIG_IGN);
-	write_all(fd, in, inlen);
+	if (trickle_us >= 0) {
+		struct timespec t0, t1, gap = { trickle_us / 1000000,
+						 trickle_us % 1000000 * 1000 };
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (pos = 0; pos < inlen; pos++) {
+			if (send(fd, in + pos, 1, 0) != 1)
+				break;
+			if (trickle_us)
+				nanosleep(&gap, NULL);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fprintf(stderr, "trickled %zu of %zu bytes in %.3f s\n", pos, inlen,
+			t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		pos = 0;
+	} else {
+		write_all(fd, in, inlen);
+	}
 	if (shut)
 		shutdown(fd, SHUT_WR);
 	for (;;) {

@@ -580,6 +580,42 @@ t_busy() {
 }
 ok "over --max-conns: 503 whose Content-Length is its body's" t_busy
 
+# A ~60 KiB head a byte per send (TCP_NODELAY, 100 us apart), so that the
+# server reads it about a byte per recv(): parsing from byte 0 after every
+# read made that O(n^2), and the server busy for the whole trickle (17.7 s
+# of CPU in an 18.5 s trickle, TCG). Resumed, it is O(n): its CPU time is
+# the reads' (3.5 s). The bound: half of the trickle's time.
+t_trickle() {
+	local p=18090 r=0 i c0 c1 secs got
+
+	start_streamer trickle "$tmp/stderr-trickle" --listen 127.0.0.1:$p --threads 1 \
+		--max-header-bytes 1M --header-timeout 300 --quiet
+	wait_up http://127.0.0.1:$p/v/tiny
+	{
+		printf 'GET /v/tiny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'
+		for i in $(seq 1000); do printf 'X-Pad-%04d: %048d\r\n' "$i" 0; done
+		printf '\r\n'
+	} >"$tmp/bighead"
+	c0=$(cpu_ticks "${pid[trickle]}")
+	got=$("$client" raw $p --trickle 100 --wait 60 <"$tmp/bighead" 2>"$tmp/trickle")
+	c1=$(cpu_ticks "${pid[trickle]}")
+	secs=$(sed -n 's/.* in \([0-9.]*\) s$/\1/p' "$tmp/trickle")
+	echo "# $(wc -c <"$tmp/bighead")-byte head a byte per send: $(cat "$tmp/trickle");" \
+		"server CPU $(((c1 - c0) * 10)) ms"
+	eq "$got" "200 closed" || r=1
+	# ticks are 1/100 s: CPU < trickle / 2.
+	awk -v t="$secs" -v c=$((c1 - c0)) 'BEGIN { exit !(t > 0 && c / 100 < t / 2) }' || {
+		echo "# server CPU $(((c1 - c0) * 10)) ms for a ${secs} s trickle: over half"
+		r=1
+	}
+	kill "${pid[trickle]}"
+	wait "${pid[trickle]}"
+	unset 'pid[trickle]'
+	return $r
+}
+ok "a 60 KiB head a byte per read: parsed in time linear in its size" t_trickle
+grep 'byte head a byte per send' "$tmp/out" || true
+
 t_counters() {
 	local m r=0
 

@@ -4,7 +4,9 @@
  * smuggling guards), dates, entity tags, names, timecodes and the query.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../http.c"
 #include "../tcparse.c"
@@ -302,6 +304,472 @@ TEST(early_rejection)
 	EXPECT_EQ(-400, http_parse_request("GET / HTTP/1.1\r\n Host", 22, MAXH, &req));
 	EXPECT_EQ(-400, http_parse_request("GET / HTTP/1.1\r\nHo st", 21, MAXH, &req));
 	EXPECT_EQ(0, http_parse_request("GET / HTTP/1.1\r\nHost: x\r", 24, MAXH, &req));
+}
+
+/* --- the resumed parse (http_scan_request) ------------------------------- */
+
+/*
+ * The parser before it could resume, kept as the reference the resumed one
+ * must agree with: it parsed from byte 0 on every call. @work counts the
+ * bytes it examined, as struct http_scan's work does (a memchr() and a
+ * check per byte of the line not yet whole, a scan and a check per byte of
+ * each whole line).
+ */
+static bool ref_partial_line_ok(const char *p, size_t len, bool reqline)
+{
+	size_t i = 0;
+
+	if (len == 1 && p[0] == '\r')
+		return true;
+	if (!reqline && len && is_ows(p[0]))
+		return false;
+	while (i < len && is_tchar(p[i]))
+		i++;
+	if (i == len)
+		return true;
+	if (!i || p[i] != (reqline ? ' ' : ':'))
+		return false;
+	for (i++; i < len; i++) {
+		if (p[i] == '\r' && i + 1 == len)
+			break;
+		if (!is_field_char(p[i]))
+			return false;
+	}
+	return true;
+}
+
+static ssize_t ref_parse(const char *buf, size_t len, size_t max_head,
+			 struct http_request *req, uint64_t *work)
+{
+	size_t limit = len < max_head ? len : max_head, pos = 0;
+	struct http_framing hs = { 0 };
+	bool reqline = true;
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	while (pos + 2 <= limit && buf[pos] == '\r' && buf[pos + 1] == '\n')
+		pos += 2;
+	*work += pos;
+	for (;;) {
+		const char *eol = memchr(buf + pos, '\n', limit - pos);
+		size_t n = eol ? (size_t)(eol - (buf + pos)) : limit - pos;
+
+		*work += 2 * n + !!eol;
+		if (memchr(buf + pos, '\0', n))
+			return -400;
+		if (!eol) {
+			if (!ref_partial_line_ok(buf + pos, limit - pos, reqline))
+				return -400;
+			if (len >= max_head)
+				return reqline ? -414 : -431;
+			return 0;
+		}
+		if (!n || buf[pos + n - 1] != '\r' || memchr(buf + pos, '\r', n - 1))
+			return -400;
+		n--;
+		if (!reqline && !n) {
+			err = finish_head(req, &hs);
+			if (err)
+				return err;
+			req->head_len = eol + 1 - buf;
+			return req->head_len;
+		}
+		if (reqline)
+			err = parse_request_line(buf + pos, n, req);
+		else
+			err = parse_field(buf + pos, n, req, &hs);
+		reqline = false;
+		if (err)
+			return err;
+		pos = eol + 1 - buf;
+	}
+}
+
+struct head {
+	const char *s;
+	size_t len;
+};
+
+#define H(lit)	{ lit, sizeof(lit) - 1 }
+
+/* Every head the tests above parse, good and bad, and a few more. */
+static const struct head corpus[] = {
+	H("GET /v/movie.ts HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("HEAD /v/a?t=00:00:01:00&loop=2 HTTP/1.1\r\nhost:  example  \r\n"
+	  "Range: bytes=0-99\r\nIf-Range: \"abc\"\r\nIf-None-Match: \"x\"\r\n"
+	  "if-none-match: W/\"y\", \"z\"\r\n"
+	  "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nIf-Match: \"m\"\r\n"
+	  "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:38 GMT\r\n"
+	  "X-Other: anything \x80\xff goes\r\n\r\n"),
+	H("GET /v/a HTTP/1.1\r\nHost: x\r\n\r\nGET /v/b HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("\r\n\n"),
+	H("\r\r\n"),
+	H("\rGET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, Close\r\n\r\n"),
+	H("GET / HTTP/1.0\r\n\r\n"),
+	H("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+	H("GET / HTTP/1.7\r\nHost: x\r\n\r\n"),
+	H("GET http://h:8080/v/a?t=1 HTTP/1.1\r\nHost: h\r\n\r\n"),
+	H("GET HTTPS://h HTTP/1.1\r\nHost: h\r\n\r\n"),
+	H("GET http:///v/a HTTP/1.1\r\nHost: h\r\n\r\n"),
+	H("GET ftp://h/v/a HTTP/1.1\r\nHost: h\r\n\r\n"),
+	H("GET * HTTP/1.1\r\nHost: h\r\n\r\n"),
+	H("POST /v/a HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("PUT /live/a HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("DELETE /v/a HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("put /v/a HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n"),
+	H("GET  / HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/1.1 \r\nHost: x\r\n\r\n"),
+	H(" GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET /\r\nHost: x\r\n\r\n"),
+	H("GET / http/1.1\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/1.10\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/11\r\nHost: x\r\n\r\n"),
+	H("G(T / HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET /a\x7f HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET /a\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET /a#frag HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET a HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/2.0\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/0.9\r\n\r\n"),
+	H("GET / HTTP/1.1\nHost: x\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\n\n"),
+	H("GET / HTTP/1.1\r\nHost: x\ry\r\n\r\n"),
+	H("GET / HTTP/1.1\r\r\nHost: x\r\n\r\n"),
+	H("GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\0y\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nA\0"),
+	H("GET / HTTP/1.1\r\nHost : x\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n c\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nA: b\x01\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nA: \x7f\r\n\r\n"),
+	H("GET / HTTP/1.1\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=0-1\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"a\"\r\nIf-None-Match: \"a\"\r\n"
+	  "If-None-Match: \"a\"\r\nIf-None-Match: \"a\"\r\nIf-None-Match: \"a\"\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: a\r\nIf-Match: *\r\nIf-Match: *\r\nIf-Match: *\r\n"
+	  "If-Match: *\r\nIf-Match: *\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: a\r\nIf-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	  "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"),
+	H("PUT /live/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"),
+	H("PUT /live/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"),
+	H("PUT /live/a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+	H("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"),
+	H("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+	H("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n"),
+	H("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n"),
+	H("\x16\x03\x01\x02"),
+	H("GET / HTTP/1.1\r\n Host"),
+	H("GET / HTTP/1.1\r\nHo st"),
+	H("GET / HTTP/1.1\r\nHost: x\r"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nX: a\tb \r\n\r\n"),
+	H("GET / HTTP/1.1\r\nHost: x\r\nX:\r\n\r\n"),
+	H("GET\r\n\r\n"),
+	H("GET \r\n\r\n"),
+};
+
+static bool same_span(struct http_span a, const char *abuf, struct http_span b,
+		      const char *bbuf)
+{
+	if (a.len != b.len || !a.p != !b.p)
+		return false;
+	if (!a.p || !a.len)
+		return true;
+	/* Inside the buffers, at the same offset; "/" for a path-less target. */
+	if (a.len == 1 && a.p[0] == '/' && b.p[0] == '/')
+		return true;
+	return a.p - abuf == b.p - bbuf;
+}
+
+static bool same_req(const struct http_request *a, const char *abuf,
+		     const struct http_request *b, const char *bbuf)
+{
+	unsigned int i;
+
+	if (a->method != b->method || a->minor != b->minor ||
+	    a->keep_alive != b->keep_alive || a->has_length != b->has_length ||
+	    a->length != b->length || a->chunked != b->chunked ||
+	    a->expect_continue != b->expect_continue || a->n_inm != b->n_inm ||
+	    a->n_im != b->n_im || a->head_len != b->head_len)
+		return false;
+	for (i = 0; i < a->n_inm; i++)
+		if (!same_span(a->if_none_match[i], abuf, b->if_none_match[i], bbuf))
+			return false;
+	for (i = 0; i < a->n_im; i++)
+		if (!same_span(a->if_match[i], abuf, b->if_match[i], bbuf))
+			return false;
+	return same_span(a->method_name, abuf, b->method_name, bbuf) &&
+	       same_span(a->target, abuf, b->target, bbuf) &&
+	       same_span(a->path, abuf, b->path, bbuf) &&
+	       same_span(a->query, abuf, b->query, bbuf) &&
+	       same_span(a->host, abuf, b->host, bbuf) &&
+	       same_span(a->range, abuf, b->range, bbuf) &&
+	       same_span(a->if_range, abuf, b->if_range, bbuf) &&
+	       same_span(a->if_modified_since, abuf, b->if_modified_since, bbuf) &&
+	       same_span(a->if_unmodified_since, abuf, b->if_unmodified_since, bbuf);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/*
+ * Feeds @h into a buffer the way reads would, @step bytes at a time (0:
+ * random steps of 1 to 7), as the server does: one http_scan_request() per
+ * read on the same buffer. After every read its answer must be exactly what
+ * a parse of the whole buffer from byte 0 says (the reference, and
+ * http_parse_request()), until the first answer that is not 0. Returns
+ * false, with what differed logged, if they disagree.
+ */
+static bool feed_matches(struct __test_metadata *_metadata, const struct head *h,
+			 size_t max_head, size_t step)
+{
+	char *buf = malloc(h->len + 1);
+	struct http_request got, want, whole;
+	struct http_scan s;
+	size_t len = 0;
+	uint64_t w = 0;
+	bool ok = true;
+
+	http_scan_init(&s);
+	while (len < h->len) {
+		size_t k = step ? step : 1 + rnd() % 7;
+		ssize_t n, r, p;
+
+		if (k > h->len - len)
+			k = h->len - len;
+		memcpy(buf + len, h->s + len, k);
+		len += k;
+		memset(&got, 0, sizeof(got));
+		n = http_scan_request(&s, buf, len, max_head, &got);
+		r = ref_parse(buf, len, max_head, &want, &w);
+		p = http_parse_request(buf, len, max_head, &whole);
+		if (n != r || p != r || (r > 0 && (!same_req(&got, buf, &want, buf) ||
+						   !same_req(&whole, buf, &want, buf)))) {
+			TH_LOG("head %.40s... (%zu bytes), max %zu, step %zu: after %zu bytes "
+			       "resumed %zd, whole %zd, reference %zd", h->s, h->len,
+			       max_head, step, len, n, p, r);
+			ok = false;
+			break;
+		}
+		if (n)
+			break;
+	}
+	free(buf);
+	return ok;
+}
+
+TEST(resumed_parse_matches_whole)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		const struct head *h = &corpus[i];
+		/* The limits, around the head's own size and its first line's. */
+		size_t maxes[] = { MAXH, h->len, h->len + 1, h->len > 1 ? h->len - 1 : 1,
+				   1, 2, 3, 15, 16, 17, 20, 30 };
+
+		for (j = 0; j < sizeof(maxes) / sizeof(maxes[0]); j++)
+			for (k = 0; k < 4; k++)
+				EXPECT_TRUE(feed_matches(_metadata, h, maxes[j], k == 3 ? 0 : k + 1));
+	}
+}
+
+/* Corpus heads with random bytes changed, dropped or doubled, cut at random. */
+TEST(resumed_parse_matches_whole_mutated)
+{
+	static const char alphabet[] = "\r\n\r\n :\t\0\x7f\x80" "aA/?#%,\"GET HTTP/1.1";
+	char m[512];
+	unsigned int iter, fails = 0;
+
+	for (iter = 0; iter < 20000 && fails < 5; iter++) {
+		const struct head *h = &corpus[rnd() % (sizeof(corpus) / sizeof(corpus[0]))];
+		struct head mh = { m, 0 };
+		unsigned int edits = 1 + rnd() % 3, e;
+		size_t max_head = rnd() % 2 ? MAXH : 1 + rnd() % 80;
+
+		memcpy(m, h->s, h->len);
+		mh.len = h->len;
+		for (e = 0; e < edits && mh.len; e++) {
+			size_t at = rnd() % mh.len;
+
+			switch (rnd() % 3) {
+			case 0:
+				m[at] = alphabet[rnd() % (sizeof(alphabet) - 1)];
+				break;
+			case 1:
+				memmove(m + at, m + at + 1, mh.len - at - 1);
+				mh.len--;
+				break;
+			default:
+				if (mh.len < sizeof(m)) {
+					memmove(m + at + 1, m + at, mh.len - at);
+					mh.len++;
+				}
+			}
+		}
+		if (!feed_matches(_metadata, &mh, max_head, rnd() % 4))
+			fails++;
+	}
+	EXPECT_EQ(0, fails);
+}
+
+/* A head of @n bytes: the request line, then fields of about @field bytes. */
+static char *big_head(size_t n, size_t field)
+{
+	char *s = malloc(n + 1);
+	size_t len;
+
+	len = snprintf(s, n + 1, "GET /v/a HTTP/1.1\r\nHost: x\r\n");
+	while (len + field + 2 <= n) {
+		size_t start = len;
+
+		len += snprintf(s + len, n + 1 - len, "X-%zu: ", len);
+		memset(s + len, 'v', start + field - len);
+		len = start + field;
+		memcpy(s + len, "\r\n", 2);
+		len += 2;
+	}
+	memset(s + len, 0, n + 1 - len);
+	memcpy(s + len, "\r\n", 2);
+	s[len + 2] = '\0';
+	return s;
+}
+
+/*
+ * A head that comes a byte per read: the bytes examined in all are
+ * bounded by 4 per byte of the head, however long it is, where the parse
+ * from byte 0 on every read examined O(n^2) of them. Also for the heads
+ * that end in a 414 or a 431, and for one long field line.
+ */
+TEST(resumed_parse_is_linear)
+{
+	static const struct {
+		size_t n, field, max;
+		ssize_t want;
+	} cases[] = {
+		{ 60 * 1024, 60, 1 << 20, 0 },		/* many fields: the head */
+		{ 60 * 1024, 30000, 1 << 20, 0 },	/* two long ones */
+		{ 200 * 1024, 100, 1 << 20, 0 },
+		{ 32 * 1024, 60, 16 * 1024, -431 },	/* too large */
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = big_head(cases[i].n, cases[i].field);
+		size_t n = strlen(s), len;
+		struct http_request req;
+		struct http_scan sc;
+		ssize_t r = 0;
+
+		http_scan_init(&sc);
+		for (len = 1; len <= n && !r; len++)
+			r = http_scan_request(&sc, s, len, cases[i].max, &req);
+		EXPECT_EQ(cases[i].want ? cases[i].want : (ssize_t)n, r);
+		EXPECT_GT(4 * (uint64_t)n, sc.work) {
+			TH_LOG("%zu-byte head a byte per read: %" PRIu64 " bytes examined",
+			       n, sc.work);
+		}
+		TH_LOG("%zu-byte head, a byte per read: %" PRIu64 " bytes examined (%.2f per byte)",
+		       n, sc.work, (double)sc.work / n);
+		free(s);
+	}
+
+	/* A request line that never ends: 414 at the limit, linearly too. */
+	{
+		size_t max = 64 * 1024, len;
+		char *s = malloc(max);
+		struct http_request req;
+		struct http_scan sc;
+		ssize_t r = 0;
+
+		memcpy(s, "GET /", 5);
+		memset(s + 5, 'a', max - 5);
+		http_scan_init(&sc);
+		for (len = 1; len <= max && !r; len++)
+			r = http_scan_request(&sc, s, len, max, &req);
+		EXPECT_EQ(-414, r);
+		EXPECT_GT(4 * (uint64_t)max, sc.work);
+		free(s);
+	}
+}
+
+/*
+ * Pipelining: once a head is parsed, the server moves the bytes after it to
+ * the front of the same buffer and goes on with the same scan state; the
+ * second head may have come in part with the first.
+ */
+TEST(resumed_parse_pipelined)
+{
+	static const char two[] = "GET /v/a HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "\r\nGET /v/b?t=1 HTTP/1.1\r\nHost: y\r\nRange: bytes=1-2\r\n\r\n"
+				  "GET /v/c HTTP/1.0\r\n\r\n";
+	size_t cut, total = sizeof(two) - 1;
+
+	/* Reads of any size cut the stream anywhere. */
+	for (cut = 1; cut <= 40; cut++) {
+		char buf[sizeof(two)];
+		struct http_request req;
+		struct http_scan s;
+		size_t len = 0, fed = 0;
+		unsigned int heads = 0;
+
+		http_scan_init(&s);
+		while (heads < 3) {
+			ssize_t n;
+			size_t k = cut;
+
+			if (k > total - fed)
+				k = total - fed;
+			memcpy(buf + len, two + fed, k);
+			len += k;
+			fed += k;
+			while ((n = http_scan_request(&s, buf, len, MAXH, &req)) > 0) {
+				heads++;
+				if (heads == 1)
+					EXPECT_TRUE(span_is(req.path, "/v/a"));
+				if (heads == 2) {
+					EXPECT_TRUE(span_is(req.path, "/v/b"));
+					EXPECT_TRUE(span_is(req.range, "bytes=1-2"));
+					EXPECT_TRUE(span_is(req.host, "y"));
+				}
+				if (heads == 3)
+					EXPECT_EQ(0, req.minor);
+				len -= n;
+				memmove(buf, buf + n, len);
+			}
+			ASSERT_EQ(0, n);
+			if (fed == total)
+				break;
+		}
+		EXPECT_EQ(3, heads);
+		EXPECT_EQ(0, len);
+	}
 }
 
 TEST(tokens)
