@@ -31,22 +31,41 @@
  * not possible: the kernel ends a stream when its writer closes.
  *
  * Viewers map the stream's control page and ring read-only on a descriptor
- * of their own and send each chunk straight from the ring: the socket's
- * copy is the only one. The control page says where the head is, so no
- * system call is needed to learn of new data; after the send, the head is
- * read again to prove none of the bytes handed to the socket had been
- * overwritten (if they were, the connection is closed: it cannot be taken
- * back). A chunk, once announced, must go out whole while the ring moves
- * on, so what the socket does not take at once is copied to the
- * connection's buffer, while it is still in the window. The control page
- * also says the rest: at the head of a stream that goes on, EPOLLIN|
- * EPOLLONESHOT is armed on the descriptor (the module's poll, at its file
- * position); at the head of an ended stream the last chunk goes out; a
- * viewer behind the window is re-joined at the latest keyframe (or at the
- * head, without an index) and counted, in the access log ("rejoins=N"), in
- * GET /live/ and in the totals at exit. No byte is read into a buffer.
+ * of their own and send each chunk from the ring. The control page says
+ * where the head is, so no system call is needed to learn of new data. A
+ * byte at offset p is the stream's as long as p >= head - window, with the
+ * head read after the byte was copied: the writer lands up to a zone past
+ * the head, which is the ring's bytes below head - window. A byte handed
+ * to the socket cannot be taken back, so a viewer must never send a byte
+ * first and find out afterwards that it was overwritten: the part of a
+ * chunk near the window's tail (within VIEW_SLACK of it: the writer could
+ * get there during one send) is copied aside, checked, then sent from the
+ * copy ("aside" in GET /live/); if it was overwritten meanwhile nothing went
+ * out and the viewer is re-joined as if it had fallen behind. The rest of
+ * the chunk goes straight from the ring, the socket's copy the only one,
+ * and is checked after the send; only a writer that moved more than the
+ * slack during one sendmsg() can fail that check, and the connection is
+ * then reset (SO_LINGER 0), never closed cleanly: a clean end (the last
+ * chunk, or the close of an HTTP/1.0 response) says that every byte before
+ * it was the stream's. Resets are counted ("torn_resets"). Every other
+ * failure of a viewer's response resets it too, for the same reason.
+ *
+ * A chunk, once announced, must go out whole while the ring moves on, so
+ * what the socket does not take at once is copied to a buffer of the
+ * connection's, while it is still in the window; the buffer is sized to
+ * what is pending and freed once it is out: a viewer waiting at the head
+ * holds no buffer. The control page also says the rest: at the head of a
+ * stream that goes on, EPOLLIN|EPOLLONESHOT is armed on the descriptor (the
+ * module's poll, at its file position); at the head of an ended stream the
+ * last chunk goes out; a viewer behind the window is re-joined at the
+ * latest keyframe (or at the head, without an index) and counted, in the
+ * access log ("rejoins=N"), in GET /live/ and in the totals at exit.
  * --live-sndbuf bounds a viewer's socket buffer, and with it how far behind
- * the head a viewer may be before it notices.
+ * the head a viewer may be before it notices. A viewer waiting at a quiet
+ * head notices nothing of its socket but its events: on one, the socket is
+ * read (what a viewer sends is dropped, its response is all there will
+ * be), and EOF or an error there closes the connection. That is also what
+ * a client's half-close means to a live viewer, as it does to nginx.
  * HTTP/1.0 viewers get the raw stream, ended by the
  * close. Range, If-Range and conditionals are ignored on live streams (200,
  * Accept-Ranges: none): their bytes are not a fixed representation.
@@ -74,6 +93,8 @@
 #define LIVE_HDR	24
 #define LIVE_BUF	(256 * 1024)
 #define FRAMING_RECV	32
+/* Bytes this close to the window's tail are copied aside before they are sent. */
+#define VIEW_SLACK(l)	((l)->window / 2)
 
 struct live {
 	enum ep_kind kind;		/* EP_LIVE: first member */
@@ -123,12 +144,17 @@ struct live {
 	bool final_out;
 	bool head_out;
 	bool framed;			/* HTTP/1.1: chunked */
-	size_t out_off, out_len;	/* of conn->buf */
+	bool counted;			/* in g_viewers_now */
+	bool ring_woke;			/* live_event() runs the connection */
+	const char *out;		/* pending bytes: conn->buf, or the last chunk */
+	size_t out_off, out_len;
+	uint64_t aside;			/* bytes copied aside before their send */
 };
 
 static atomic_uint_fast64_t g_rejoins, g_viewers, g_ingests, g_ingest_bytes;
 static atomic_uint_fast64_t g_copied, g_commits;
 static atomic_uint_fast64_t g_refused_auth, g_refused_limit;
+static atomic_uint_fast64_t g_viewers_now, g_aside, g_torn_resets;
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -825,16 +851,27 @@ static bool view_intact(const struct live *l, uint64_t pos)
 	return head <= l->window || pos >= head - l->window;
 }
 
+/* Where the bytes at risk end: below it, the writer is within the slack. */
+static uint64_t view_risk_end(const struct live *l, uint64_t head)
+{
+	uint64_t edge = head + VIEW_SLACK(l);
+
+	return edge > l->window ? edge - l->window : 0;
+}
+
 /*
- * The next chunk, [pos, head) up to LIVE_BUF bytes, straight from the ring
- * to the socket. What the socket does not take is copied to the buffer.
- * Returns 1 when the chunk is out or queued, 0 when the socket is full and
- * nothing was sent, -1 to close the connection.
+ * The next chunk, [pos, head) up to LIVE_BUF bytes: its part near the
+ * window's tail copied aside and checked first, the rest straight from the
+ * ring, checked after the send. What the socket does not take is copied to
+ * a buffer of its size, c->buf. Returns 1 when the chunk is out or queued,
+ * 0 when the socket is full and nothing was sent, 2 when the bytes were
+ * overwritten before anything was sent (a re-join), -1 to reset.
  */
 static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t head)
 {
-	size_t len = min_u64(head - l->pos, LIVE_BUF), left, off, i;
-	char hdr[LIVE_HDR];
+	size_t len = min_u64(head - l->pos, LIVE_BUF), risk = 0, pending, i, off, left;
+	uint64_t risk_end = view_risk_end(l, head);
+	char hdr[LIVE_HDR], *aside = NULL, *rest;
 	struct iovec iov[3];
 	struct msghdr msg;
 	int h = 0;
@@ -842,8 +879,24 @@ static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t
 
 	if (l->framed)
 		h = snprintf(hdr, sizeof(hdr), "%zx\r\n", len);
+	if (risk_end > l->pos)
+		risk = min_u64(len, risk_end - l->pos);
 	iov[0] = (struct iovec){ hdr, h };
-	iov[1] = (struct iovec){ l->data + l->pos % l->ring, len };
+	if (risk) {
+		aside = malloc(h + risk);
+		if (!aside)
+			return -1;
+		memcpy(aside, hdr, h);
+		memcpy(aside + h, l->data + l->pos % l->ring, risk);
+		if (!view_intact(l, l->pos)) {
+			free(aside);
+			return 2;
+		}
+		iov[0] = (struct iovec){ aside, h + risk };
+		l->aside += risk;
+		atomic_fetch_add(&g_aside, risk);
+	}
+	iov[1] = (struct iovec){ l->data + (l->pos + risk) % l->ring, len - risk };
 	iov[2] = (struct iovec){ "\r\n", l->framed ? 2 : 0 };
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
@@ -851,12 +904,9 @@ static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t
 	do {
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
+		free(aside);
 		return errno == EAGAIN ? 0 : -1;
-	if (!view_intact(l, l->pos)) {
-		worker_warn(w, "live %s: viewer's bytes overwritten while sent; closing",
-			    l->name);
-		return -1;
 	}
 	c->r.sent += n;
 	c->r.file_sent += n;
@@ -864,18 +914,33 @@ static int view_chunk(struct worker *w, struct conn *c, struct live *l, uint64_t
 	w->bytes[SEND_MMAP] += n;
 	c->active_ms = w->now_ms;
 	/* The rest of the chunk, from the ring while it is still there. */
-	l->out_off = 0;
-	l->out_len = 0;
-	for (i = 0, off = 0; i < 3; off += iov[i].iov_len, i++) {
-		if ((size_t)n >= off + iov[i].iov_len)
-			continue;
-		left = (size_t)n > off ? (size_t)n - off : 0;
-		memcpy(c->buf + l->out_len, (char *)iov[i].iov_base + left,
-		       iov[i].iov_len - left);
-		l->out_len += iov[i].iov_len - left;
-	}
-	if (l->out_len && !view_intact(l, l->pos))
+	pending = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len - n;
+	rest = pending ? malloc(pending) : NULL;
+	if (pending && !rest) {
+		free(aside);
 		return -1;
+	}
+	for (i = 0, off = 0, left = 0; i < 3; off += iov[i].iov_len, i++) {
+		size_t skip = (size_t)n > off ? (size_t)n - off : 0;
+
+		if (skip >= iov[i].iov_len)
+			continue;
+		memcpy(rest + left, (char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+		left += iov[i].iov_len - skip;
+	}
+	free(aside);
+	free(c->buf);
+	c->buf = rest;
+	l->out = rest;
+	l->out_off = 0;
+	l->out_len = pending;
+	/* Sent or copied from the ring: were those bytes still the stream's? */
+	if (len > risk && !view_intact(l, l->pos + risk)) {
+		atomic_fetch_add(&g_torn_resets, 1);
+		worker_warn(w, "live %s: the writer overtook a viewer's send at %" PRIu64
+			    "; reset", l->name, l->pos + risk);
+		return -1;
+	}
 	l->pos += len;
 	return 1;
 }
@@ -973,6 +1038,8 @@ static void view_start(struct worker *w, struct conn *c, const char *name)
 		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	}
 	atomic_fetch_add(&g_viewers, 1);
+	atomic_fetch_add(&g_viewers_now, 1);
+	l->counted = true;
 }
 
 static int rejoin(struct live *l)
@@ -999,29 +1066,37 @@ static int view_wait(struct worker *w, struct live *l)
 	return 0;
 }
 
-int live_send(struct worker *w, struct conn *c)
+/*
+ * Whether a viewer's client has gone: EOF or an error on its socket. What
+ * it sends is read and dropped: the live response is all there will be.
+ */
+static bool view_gone(struct conn *c)
 {
-	struct live *l = c->live;
+	char scratch[1024];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		return !(n < 0 && errno == EAGAIN);
+	}
+	return false;	/* it keeps sending: still there */
+}
+
+/* A viewer's response after its head, as live_send(). */
+static int view_send(struct worker *w, struct conn *c, struct live *l)
+{
 	uint64_t head;
 	ssize_t n;
 	int ret;
 
-	if (!l->head_out || l->ingest) {
-		ret = resp_send(w, c);
-		if (ret <= 0 || l->ingest || l->final_out)
-			return ret;
-		l->head_out = true;
-		/* The copy path's buffer, from an earlier response, is smaller. */
-		free(c->buf);
-		c->buf = malloc(LIVE_HDR + LIVE_BUF + 2);
-		if (!c->buf)
-			return -1;
-	}
 	for (;;) {
 		if (turn_spent(c))
 			return 0;
 		if (l->out_off < l->out_len) {
-			n = send(c->fd, c->buf + l->out_off, l->out_len - l->out_off,
+			n = send(c->fd, l->out + l->out_off, l->out_len - l->out_off,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0) {
 				if (errno == EINTR)
@@ -1036,14 +1111,18 @@ int live_send(struct worker *w, struct conn *c)
 			c->active_ms = w->now_ms;
 			continue;
 		}
+		/* Nothing pending: no buffer either (think 10,000 idle viewers). */
+		l->out = NULL;
+		l->out_off = l->out_len = 0;
+		free(c->buf);
+		c->buf = NULL;
 		if (l->final_out)
 			return 1;
 		if (l->ended) {
 			l->final_out = true;
 			if (!l->framed)
 				return 1;
-			memcpy(c->buf, "0\r\n\r\n", 5);
-			l->out_off = 0;
+			l->out = "0\r\n\r\n";
 			l->out_len = 5;
 			continue;
 		}
@@ -1053,6 +1132,8 @@ int live_send(struct worker *w, struct conn *c)
 			ret = view_chunk(w, c, l, head);
 			if (ret <= 0)
 				return ret;
+			if (ret == 2 && rejoin(l))
+				return -1;
 			continue;
 		}
 		/* Behind the window: what a read would say with EOVERFLOW. */
@@ -1064,13 +1145,46 @@ int live_send(struct worker *w, struct conn *c)
 		/*
 		 * At the head. ENDED is set after the last commit, so a head
 		 * read after it is final; until then the module's poll at the
-		 * position says when to come back.
+		 * position says when to come back. Woken by its socket instead,
+		 * a viewer may be one whose client has gone.
 		 */
-		if (!(__atomic_load_n(&l->ctrl->flags, __ATOMIC_ACQUIRE) & VCACHE_LIVE_ENDED))
+		if (!(__atomic_load_n(&l->ctrl->flags, __ATOMIC_ACQUIRE) & VCACHE_LIVE_ENDED)) {
+			if (!l->ring_woke && view_gone(c))
+				return -1;
 			return view_wait(w, l) ? -1 : 0;
+		}
 		if (l->pos >= __atomic_load_n(&l->ctrl->head, __ATOMIC_ACQUIRE))
 			l->ended = true;
 	}
+}
+
+int live_send(struct worker *w, struct conn *c)
+{
+	static const struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+	struct live *l = c->live;
+	int ret;
+
+	if (!l->head_out || l->ingest) {
+		ret = resp_send(w, c);
+		if (ret <= 0 || l->ingest || l->final_out)
+			return ret;
+		l->head_out = true;
+		/* The head is out: its buffer and the copy path's are not needed. */
+		free(c->buf);
+		c->buf = NULL;
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_cap = 0;
+	}
+	ret = view_send(w, c, l);
+	/*
+	 * Only the end of the stream ends a viewer's response cleanly: any
+	 * other end is a reset, lest a client take it for the end (HTTP/1.0)
+	 * or keep bytes it cannot trust.
+	 */
+	if (ret < 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	return ret;
 }
 
 void live_event(struct worker *w, enum ep_kind *k)
@@ -1080,7 +1194,9 @@ void live_event(struct worker *w, enum ep_kind *k)
 	if (l->c->dead)
 		return;
 	l->waiting = false;
+	l->ring_woke = true;
 	conn_run(w, l->c);
+	l->ring_woke = false;	/* the connection is freed after the loop turn only */
 }
 
 bool live_waiting(const struct conn *c)
@@ -1095,11 +1211,15 @@ static void respond_counters(struct worker *w, struct conn *c)
 	size_t body;
 
 	c->out_len = 0;
-	out_printf(c, "{\"viewers\": %" PRIu64 ", \"rejoins\": %" PRIu64 ", \"ingests\": %"
-		   PRIu64 ", \"ingest_bytes\": %" PRIu64 ", \"ingest_copied\": %" PRIu64
-		   ", \"commits\": %" PRIu64 ", \"refused_auth\": %" PRIu64
-		   ", \"refused_limit\": %" PRIu64 ", \"rings_deleted\": %" PRIu64 "}\n", (uint64_t)atomic_load(&g_viewers),
-		   (uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_ingests),
+	out_printf(c, "{\"viewers\": %" PRIu64 ", \"viewers_now\": %" PRIu64 ", \"rejoins\": %"
+		   PRIu64 ", \"aside\": %" PRIu64 ", \"torn_resets\": %" PRIu64
+		   ", \"ingests\": %" PRIu64 ", \"ingest_bytes\": %" PRIu64
+		   ", \"ingest_copied\": %" PRIu64 ", \"commits\": %" PRIu64
+		   ", \"refused_auth\": %" PRIu64 ", \"refused_limit\": %" PRIu64
+		   ", \"rings_deleted\": %" PRIu64 "}\n",
+		   (uint64_t)atomic_load(&g_viewers), (uint64_t)atomic_load(&g_viewers_now),
+		   (uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_aside),
+		   (uint64_t)atomic_load(&g_torn_resets), (uint64_t)atomic_load(&g_ingests),
 		   (uint64_t)atomic_load(&g_ingest_bytes), (uint64_t)atomic_load(&g_copied),
 		   (uint64_t)atomic_load(&g_commits), (uint64_t)atomic_load(&g_refused_auth),
 		   (uint64_t)atomic_load(&g_refused_limit), rings_deleted());
@@ -1165,6 +1285,10 @@ void live_release(struct worker *w, struct conn *c)
 		l->fd = -1;
 		l->waiting = false;
 	}
+	if (l->counted) {
+		atomic_fetch_sub(&g_viewers_now, 1);
+		l->counted = false;
+	}
 }
 
 void live_free(struct conn *c)
@@ -1187,21 +1311,23 @@ size_t live_log(const struct conn *c, char *buf, size_t size)
 				" keys=%" PRIu64, l->landed, l->copied, l->commits, l->keys);
 	if (l->rejoins)
 		return snprintf(buf, size, " from=%" PRIu64 " to=%" PRIu64 " rejoins=%" PRIu64
-				" rejoined_at=%" PRIu64, l->start, l->pos, l->rejoins,
-				l->rejoined_at);
-	return snprintf(buf, size, " from=%" PRIu64 " to=%" PRIu64 " rejoins=0", l->start,
-			l->pos);
+				" rejoined_at=%" PRIu64 " aside=%" PRIu64, l->start, l->pos,
+				l->rejoins, l->rejoined_at, l->aside);
+	return snprintf(buf, size, " from=%" PRIu64 " to=%" PRIu64 " rejoins=0 aside=%" PRIu64,
+			l->start, l->pos, l->aside);
 }
 
 void live_totals(void)
 {
 	fprintf(stderr, PROG ": live: %" PRIu64 " ingests, %" PRIu64 " bytes in (%" PRIu64
 		" not by recv into the ring), %" PRIu64 " commits; %" PRIu64 " viewers, %"
-		PRIu64 " re-joined after falling behind; %" PRIu64 " ingests refused by "
+		PRIu64 " re-joined after falling behind, %" PRIu64 " bytes copied aside near "
+		"the window's tail, %" PRIu64 " torn_resets; %" PRIu64 " ingests refused by "
 		"--ingest-allow/--ingest-token-file, %" PRIu64 " by the limits, %" PRIu64
 		" ended rings deleted for --live-budget\n", (uint64_t)atomic_load(&g_ingests),
 		(uint64_t)atomic_load(&g_ingest_bytes), (uint64_t)atomic_load(&g_copied),
 		(uint64_t)atomic_load(&g_commits), (uint64_t)atomic_load(&g_viewers),
-		(uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_refused_auth),
+		(uint64_t)atomic_load(&g_rejoins), (uint64_t)atomic_load(&g_aside),
+		(uint64_t)atomic_load(&g_torn_resets), (uint64_t)atomic_load(&g_refused_auth),
 		(uint64_t)atomic_load(&g_refused_limit), rings_deleted());
 }

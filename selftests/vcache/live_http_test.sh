@@ -5,7 +5,9 @@
 # and root):
 #   scripts/vm-run -k 6.12 -- scripts/run-tests selftests/vcache/live_http_test.sh
 # PUT/POST /live/NAME ingest (curl, ffmpeg), GET /live/NAME viewers (curl,
-# ffprobe, build/selftests/live_client), end of stream, re-joins, errors.
+# ffprobe, build/selftests/live_client), end of stream, re-joins, errors;
+# torn bytes (a writer lapping a small ring under slow viewers) and idle
+# viewers (their memory, and their clients' close at a quiet head).
 # The 29.97 fps clip comes from scripts/make-test-media build/media, made
 # on the host ("make test-media"): ffmpeg is slow under TCG. Prints
 # kselftest-style TAP ending in "# Totals: ...".
@@ -19,8 +21,12 @@ clip_csv=$root/build/media/h264_2997.csv
 tmp=$(mktemp -d /tmp/live_http_test.XXXXXX)
 P=18091		# 64 MiB rings
 PS=18092	# 256 KiB rings, 16 KiB viewer socket buffers: viewers fall behind
+PC=18093	# 200 idle viewers: this server's memory is measured
+PT=18094	# torn bytes: two workers, 4 KiB viewer socket buffers
 URL=http://127.0.0.1:$P
 URLS=http://127.0.0.1:$PS
+URLC=http://127.0.0.1:$PC
+URLT=http://127.0.0.1:$PT
 curl_max_time=90
 fail_lines=30
 # LIVE_KEEP=DIR keeps the logs and bodies, for a look after a failure.
@@ -36,7 +42,11 @@ start_streamer big "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 \
 	--log "$tmp/access.log" --live-capacity 64M
 start_streamer small "$tmp/stderr-small" --listen 127.0.0.1:$PS --threads 1 \
 	--log "$tmp/access-small.log" --live-capacity 256K --live-sndbuf 16K
-wait_up "$URL/live/" "$URLS/live/"
+start_streamer crowd "$tmp/stderr-crowd" --listen 127.0.0.1:$PC --threads 1 --quiet \
+	--live-sndbuf 16K
+start_streamer torn "$tmp/stderr-torn" --listen 127.0.0.1:$PT --threads 2 --quiet \
+	--live-sndbuf 4K
+wait_up "$URL/live/" "$URLS/live/" "$URLC/live/" "$URLT/live/"
 
 # counter NAME [URL]: a number from GET /live/.
 counter() {
@@ -66,6 +76,13 @@ same_tail() {
 }
 
 head -c 8388608 /dev/urandom >"$tmp/rand"
+
+# note TEXT: a TAP comment now, whether the test passes or not (ok() shows
+# a test's own output only when it fails).
+exec 3>&1
+note() {
+	echo "# $*" >&3
+}
 
 # --- errors ------------------------------------------------------------------
 
@@ -335,6 +352,90 @@ else
 	skip "slow viewer falls behind a 256K ring: re-joined at a keyframe, counted" "no $clip"
 fi
 
+# --- torn bytes --------------------------------------------------------------
+
+# A writer laps a 64 KiB ring (48 KiB window) as fast as it can, straight
+# through /dev/vcache, while 16 slow viewers (half HTTP/1.0, half 1.1, tiny
+# receive buffers) keep being sent bytes from near the window's tail; the
+# streamer has two workers, so writer and sends really run at once. Every
+# byte a viewer gets must be the stream's at its offset, and a response may
+# end cleanly only at the stream's end; a reset is allowed (live_client.c).
+t_torn() {
+	local r=0 res
+
+	res=$("$lclient" torn $PT torn 64K 8 16 2>"$tmp/torn.err") || r=1
+	note "$res"
+	note "server: $(curl -s $URLT/live/)"
+	head -n 8 "$tmp/torn.err"
+	"$ctl" rm torn >/dev/null || r=1
+	return $r
+}
+ok "writer laps a 64K ring under 16 slow viewers: no torn byte, no false end" t_torn
+
+# --- idle viewers -------------------------------------------------------------
+
+# wait_text FILE TEXT: until FILE has the line TEXT (60 s at most).
+wait_text() {
+	local i
+
+	for i in $(seq 600); do
+		grep -qx "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no \"$2\" from $1:"
+	cat "$1"
+	return 1
+}
+
+# kviewers NAME: the kernel's count of NAME's viewers (descriptors bound).
+kviewers() {
+	"$ctl" info "$1" 2>/dev/null | sed -n 's/^viewers: *//p'
+}
+
+# 200 viewers get 300 KiB each (more than their sockets take: the rest waits
+# in the server), then idle at the head of a quiet stream: their memory is
+# the server's anonymous memory (RssAnon; VmRSS also counts every viewer's
+# mapping of the ring's pages, which are the module's, once each). Then
+# the clients close: the server must notice at the quiet head.
+t_idle_viewers() {
+	local hold crowd r=0 i anon rss now kv
+	local bound=$((16 * 1024))	# KiB
+
+	"$lclient" hold quiet 1M 300K >"$tmp/hold.out" 2>&1 &
+	hold=$!
+	wait_text "$tmp/hold.out" ready || return 1
+	"$lclient" crowd $PC /live/quiet 200 300K >"$tmp/crowd.out" 2>&1 &
+	crowd=$!
+	if wait_text "$tmp/crowd.out" "ready 200"; then
+		anon=$(awk '$1 == "RssAnon:" { print $2 }' "/proc/${pid[crowd]}/status")
+		rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/${pid[crowd]}/status")
+		now=$(counter viewers_now $URLC)
+		note "200 idle viewers: RssAnon $anon KiB (bound $bound), VmRSS $rss KiB," \
+			"viewers_now $now, kernel viewers $(kviewers quiet)"
+		[ "$anon" -lt $bound ] || { echo "RssAnon $anon KiB >= $bound KiB"; r=1; }
+		eq "$now" 200 || r=1
+	else
+		r=1
+	fi
+	kill $crowd
+	wait $crowd 2>/dev/null
+	# Their clients are gone (a FIN each): reaped, at a head nothing moves.
+	for i in $(seq 100); do
+		now=$(counter viewers_now $URLC)
+		kv=$(kviewers quiet)
+		[ "$now" = 0 ] && [ "$kv" = 0 ] && break
+		sleep 0.1
+	done
+	note "$((i / 10)).$((i % 10)) s after the clients closed: viewers_now $now," \
+		"kernel viewers $kv"
+	eq "$now $kv" "0 0" || r=1
+	kill $hold
+	wait $hold 2>/dev/null
+	"$ctl" rm quiet >/dev/null || r=1
+	return $r
+}
+ok "200 idle viewers hold no buffers; their close at a quiet head is seen" t_idle_viewers
+
 t_clean_exit() {
 	local p
 
@@ -345,7 +446,7 @@ t_clean_exit() {
 		wait "$p" || { echo "server exited $?"; return 1; }
 	done
 	pid=()
-	grep -h "live:" "$tmp/stderr" "$tmp/stderr-small" | sed 's/^/# /'
-	! grep -qi 'sanitizer\|runtime error' "$tmp/stderr" "$tmp/stderr-small"
+	grep -h "live:" "$tmp"/stderr* | sed 's/^/# /'
+	! grep -qi 'sanitizer\|runtime error' "$tmp"/stderr*
 }
 ok "servers exit 0 on SIGTERM" t_clean_exit
