@@ -96,9 +96,12 @@ t_log_stalled() {
 	local out r=0
 
 	mkfifo "$tmp/log.fifo"
-	exec 9<>"$tmp/log.fifo"		# a reader that never reads
+	# The server's open(2) of the FIFO waits for a reader: this shell, which
+	# never reads. Opened after the server started, so the server does not
+	# inherit it and the reader goes away when this shell closes it.
 	start_streamer log "$tmp/stderr-log" --listen 127.0.0.1:$PG --threads 1 \
 		--log "$tmp/log.fifo"
+	exec 9<"$tmp/log.fifo"
 	wait_up "http://127.0.0.1:$PG/v/bounds-tiny"
 	# 2000 lines of ~100 bytes: three times what the pipe holds.
 	out=$(timeout 120 "$client" probe $PG /v/bounds-tiny 2000) || r=1
