@@ -29,6 +29,7 @@
 #include "streamer.h"
 
 #define LOG_RING	(1 << 20)
+#define LOG_STOP_MS	2000
 
 static struct {
 	pthread_mutex_t lock;
@@ -118,13 +119,25 @@ int log_start(void)
 
 void log_stop(void)
 {
+	struct timespec until;
+
 	if (!lg.running)
 		return;
 	pthread_mutex_lock(&lg.lock);
 	lg.stop = true;
 	pthread_cond_signal(&lg.more);
 	pthread_mutex_unlock(&lg.lock);
-	pthread_join(lg.thread, NULL);
+	/*
+	 * A reader that stopped reading must not keep us from exiting: what
+	 * the log thread has not written within LOG_STOP_MS is lost, and said.
+	 */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LOG_STOP_MS / 1000;
+	if (pthread_timedjoin_np(lg.thread, NULL, &until)) {
+		fprintf(stderr, PROG ": the access log is stalled: exiting without the lines "
+			"it still holds\n");
+		return;
+	}
 	lg.running = false;
 	free(lg.buf);
 	if (lg.dropped)
