@@ -164,3 +164,6 @@ for m in splice mmap copy aio; do
 		t_fast_reader $m
 	sed 's/^/# /' "$tmp/out"
 done
+
+"$ctl" rm bounds-big >/dev/null 2>&1
+"$ctl" rm bounds-tiny >/dev/null 2>&1

@@ -30,11 +30,19 @@ restore_limit() {
 	echo "$old_mb" >/sys/module/vcache/parameters/max_mb ||
 		echo "# cannot restore the cache's limit of $old_mb MiB"
 }
-trap 'restore_limit; finish' EXIT
+cleanup() {
+	local v
+
+	for v in ing-vod1 ing-vod2 ing-vod3 ing-vod4 $(live_names); do
+		"$ctl" rm "$v" >/dev/null 2>&1
+	done
+	restore_limit
+}
+trap 'cleanup; finish' EXIT
 
 # Four videos on demand, 4 MiB each, in a cache of 24 MiB: what is left
 # is 8 MiB, room for the 4 MiB of rings --live-budget gives, not for 40.
-for v in vod1 vod2 vod3 vod4; do
+for v in ing-vod1 ing-vod2 ing-vod3 ing-vod4; do
 	head -c 4194304 /dev/urandom >"$tmp/$v"
 	"$ctl" load $v "$tmp/$v" >/dev/null || echo "# cannot load $v"
 done
@@ -131,7 +139,7 @@ t_flood_keeps_vod() {
 	ev1=$("$ctl" stats -j | sed -E 's/.*"evictions": ([0-9]+).*/\1/')
 	# Other suites' leftovers may go; the videos on demand must not.
 	echo "evictions during the flood: $((ev1 - ev0))"
-	for v in vod1 vod2 vod3 vod4; do
+	for v in ing-vod1 ing-vod2 ing-vod3 ing-vod4; do
 		"$ctl" cat $v | cmp -s - "$tmp/$v" || { echo "$v lost or changed"; bad=1; }
 	done
 	# The newest ones are there: at most 4 MiB of rings, the last PUT's among them.

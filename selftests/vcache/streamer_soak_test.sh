@@ -38,7 +38,7 @@ threads=2
 tmp=$(mktemp -d /tmp/streamer_soak.XXXXXX)
 P=18095
 URL=http://127.0.0.1:$P
-token=soak-good-token
+token=soak-good-token-0123456789
 
 # $streamer, $ctl, $client; TAP (ok, skip, eq), finish, need, start_streamer.
 # shellcheck source=selftests/vcache/streamer_lib.sh
