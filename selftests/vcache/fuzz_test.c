@@ -13,12 +13,36 @@
  * mappings and AIO still in flight, and a descriptor shared by all threads.
  * Names come from a small pool, so the threads collide on them.
  *
+ * io_uring: each thread has a ring, set up with raw system calls (the
+ * selftests link no liburing), on which it submits IORING_OP_READ/WRITE
+ * (IOSQE_ASYNC or not, at random offsets and past the head of a video that
+ * grows, where the read waits in io_uring's worker), READ_FIXED/WRITE_FIXED
+ * into buffers registered from one of its own mappings of a video (writable
+ * or not: pinned pages are what makes SEAL refuse with EBUSY) or from plain
+ * memory, unregisters them, cancels requests in flight
+ * (IORING_OP_ASYNC_CANCEL: one, any, all on a descriptor) and reaps the
+ * completions, each result checked as a read's or write's; now and then it
+ * closes its ring with everything in flight (io_uring's exit cancels it).
+ * At the end every request still in flight is cancelled and must complete
+ * within seconds, and the ring is closed.
+ *
+ * userfaultfd: a share of the buffers of read/write, AIO and io_uring (and
+ * of the registered ones) lies in an anonymous area registered with a
+ * userfaultfd, whose handler thread resolves each page fault after a short
+ * random delay (bounded: 1 ms). So kernel copies stall in the middle, with
+ * whatever the copying path holds, while the other threads SEAL, DELETE,
+ * close, munmap and cancel; an operation drops the area's pages now and then
+ * (MADV_DONTNEED) so that it faults again. Without userfaultfd (ENOSYS,
+ * EPERM) those buffers are ordinary ones; without io_uring (ENOSYS, EPERM:
+ * kernel.io_uring_disabled) its operations do nothing.
+ *
  * Every call must succeed or fail with an errno its documentation allows
  * (the table ops[] below: the uapi header for the device, the man pages for
  * the VFS and mm around it); anything else fails the test with the seed,
  * thread and operation number. Reads that may wait are cut short by a
  * per-thread timer (EINTR is allowed where the call may sleep). At the end
- * every descriptor, mapping and AIO context is gone and the cache must hold
+ * every descriptor, mapping, AIO context and ring is gone (the userfaultfd
+ * handler stops last) and the cache must hold
  * exactly what it held before: no video and no page left over. The kernel
  * log is vm-run's to judge (KASAN, lockdep, kmemleak on the debug kernel).
  *
@@ -30,6 +54,8 @@
  * regression_seeds runs the seeds of fuzz_seeds[] (failing seeds go there).
  */
 #include <linux/aio_abi.h>
+#include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -61,6 +87,10 @@ static const struct { uint64_t seed; long ops; int threads; } fuzz_seeds[] = {
 #define BUFSZ	(1 << 20)
 #define AIOBUF	(64 << 10)
 #define FUZZ_MAX_MB	32
+#define NUREQ	16		/* io_uring reads and writes in flight, per thread */
+#define URING_SQ	32	/* ring entries; the CQ ring has twice as many */
+#define UCANCEL	(1ULL << 32)	/* user_data of a cancel, which takes no slot */
+#define UFFDSZ	(2 * BUFSZ)	/* the userfaultfd area: any buffer of ours fits */
 
 static long page_size;
 
@@ -74,6 +104,8 @@ enum op {
 	OP_LSEEK, OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MREMAP, OP_TOUCH,
 	OP_SPLICE_READ, OP_SPLICE_WRITE, OP_SENDFILE,
 	OP_AIO_SUBMIT, OP_AIO_CANCEL, OP_AIO_REAP, OP_AIO_EVENT, OP_POLL,
+	OP_URING_RW, OP_URING_REG, OP_URING_CANCEL, OP_URING_REAP, OP_URING_RESULT,
+	OP_URING_EXIT, OP_UFFD_DROP,
 	OP_MAX
 };
 
@@ -127,6 +159,37 @@ static const struct {
 	/* The result of a completed AIO request (not drawn: reaped). */
 	[OP_AIO_EVENT] = { "aio-result", 0, E(READ_ERRS, WRITE_ERRS, ECANCELED, ENOMEM) },
 	[OP_POLL] = { "poll", 2, E(0) },
+	/*
+	 * io_uring_enter(2) submitting: no memory, or completions not reaped yet
+	 * (EBUSY); a request's own failure comes as its result.
+	 */
+	[OP_URING_RW] = { "io_uring-rw", 3, E(EAGAIN, EBUSY, EINTR, ENOMEM) },
+	/*
+	 * REGISTER_BUFFERS: a range that cannot be pinned (EFAULT: not mapped,
+	 * not writable, past a video's data), file-backed memory on 6.1
+	 * (EOPNOTSUPP), buffers already registered (EBUSY); UNREGISTER: none
+	 * registered (ENXIO), or, on 6.1, a wait for requests in flight cut
+	 * short by the timer (EINTR).
+	 */
+	[OP_URING_REG] = { "io_uring-register", 1, E(EFAULT, EOPNOTSUPP, ENOMEM, EBUSY, EINVAL,
+						      ENXIO, EINTR, EOVERFLOW, EAGAIN) },
+	/* Submitting, as above; the cancel's result: nothing found, too late. */
+	[OP_URING_CANCEL] = { "io_uring-cancel", 1, E(EAGAIN, EBUSY, EINTR, ENOMEM, ENOENT,
+						    EALREADY, EINVAL, EBADF) },
+	/* Waiting for a completion: for at most a millisecond, or a signal. */
+	[OP_URING_REAP] = { "io_uring-reap", 1, E(ETIME, EINTR, EBUSY) },
+	/*
+	 * The result of a read or write (not drawn: reaped): a read's or a
+	 * write's errors, cancelled (ECANCELED; EINTR when io_uring's worker
+	 * was woken from its wait), no such registered buffer or outside it
+	 * (EFAULT), a random descriptor (EBADF), IOSQE_BUFFER_SELECT without
+	 * buffers (ENOBUFS).
+	 */
+	[OP_URING_RESULT] = { "io_uring-result", 0, E(READ_ERRS, WRITE_ERRS, ECANCELED, ENOMEM,
+						    ENOBUFS, ENOSPC) },
+	/* io_uring_setup(2) again after closing the ring with all in flight. */
+	[OP_URING_EXIT] = { "io_uring-exit", 1, E(ENOMEM, EMFILE) },
+	[OP_UFFD_DROP] = { "uffd-drop", 1, E(0) },
 };
 
 static int weight_total;
@@ -156,6 +219,22 @@ struct map {
 	int prot;
 };
 
+/* A thread's io_uring: its three mappings, and what it has in flight. */
+struct uring {
+	int fd;			/* -1: none (no io_uring here, or setup failed) */
+	char *sq, *cq;
+	size_t sq_len, cq_len, sqes_len;
+	struct io_uring_sqe *sqes;
+	unsigned int *sq_head, *sq_tail, *sq_mask, *sq_array, sq_entries;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_cqe *cqes;
+	bool busy[NUREQ];	/* user_data is the index */
+	uint32_t len[NUREQ];	/* bytes asked: the result's bound */
+	struct io_uring_sqe sent[NUREQ];	/* what was asked, for a failure */
+	int nbufs;		/* buffers registered, as far as we know */
+	struct iovec bufs[2];
+};
+
 struct fuzzer {
 	uint64_t seed;
 	uint64_t rng;
@@ -173,6 +252,7 @@ struct fuzzer {
 	char *buf;		/* BUFSZ, read-write */
 	char *arena;		/* [read-write][read-only][no access] pages */
 	timer_t timer;
+	struct uring ring;
 	long count[OP_MAX], fails[OP_MAX];
 	char failure[512];
 };
@@ -184,6 +264,19 @@ static int shared_fd = -1;
 /* Names outside the pool that CREATE took (random bytes can be valid). */
 static char extra_names[64][VCACHE_NAME_MAX];
 static int nr_extra;
+
+/*
+ * The userfaultfd area, shared by the threads: a copy into or out of a page
+ * of it that is not there stalls until the handler thread resolves it.
+ */
+static struct {
+	int fd;			/* -1: no userfaultfd here */
+	char *area;		/* UFFDSZ bytes, then a page of no access */
+	pthread_t thread;
+	bool stop;
+	uint64_t rng;		/* the handler's delays: not the threads' draws */
+	long faults;
+} uffd = { .fd = -1 };
 
 static void note_name(const char *name)
 {
@@ -337,6 +430,20 @@ static void *place_arg(struct fuzzer *f, const void *arg, size_t size)
 	return p;
 }
 
+/*
+ * A buffer of @len bytes in the userfaultfd area (an ordinary one without
+ * userfaultfd). The draw is the same either way, so that a seed runs the
+ * same operations on kernels with and without it.
+ */
+static char *uffd_buf(struct fuzzer *f, size_t len)
+{
+	uint64_t off = below(f, UFFDSZ - BUFSZ);
+
+	if (uffd.fd < 0 || len > BUFSZ)
+		return f->buf;
+	return uffd.area + off;
+}
+
 /* A buffer for read/write: good, or bad in one of several ways. */
 static char *io_buf(struct fuzzer *f, size_t len)
 {
@@ -351,6 +458,8 @@ static char *io_buf(struct fuzzer *f, size_t len)
 		return f->arena + 2 * page_size;	/* no access */
 	case 4:
 		return f->arena + page_size - 100;	/* runs into read-only */
+	case 5:
+		return uffd_buf(f, len);		/* the copy stalls */
 	default:
 		return f->buf + (chance(f, 20) ? below(f, 64) : 0) * (len < BUFSZ - 64);
 	}
@@ -1289,7 +1398,8 @@ static int do_aio_submit(struct fuzzer *f)
 		cb->aio_lio_opcode = cmds[below(f, 8)];
 		cb->aio_offset = (int64_t)pick_off(f);
 		cb->aio_nbytes = below(f, AIOBUF / 2) + 1;
-		cb->aio_buf = (uintptr_t)(chance(f, 90) ? b : io_buf(f, cb->aio_nbytes));
+		cb->aio_buf = (uintptr_t)(chance(f, 85) ? b : chance(f, 40) ?
+					  uffd_buf(f, cb->aio_nbytes) : io_buf(f, cb->aio_nbytes));
 		if (cb->aio_lio_opcode == IOCB_CMD_PREADV || cb->aio_lio_opcode == IOCB_CMD_PWRITEV) {
 			/* Two pieces; the vector lives at the end of the buffer. */
 			iov = (struct iovec *)(b + AIOBUF - 2 * sizeof(*iov));
@@ -1358,6 +1468,601 @@ static int do_poll(struct fuzzer *f)
 	return 0;
 }
 
+/* ---- io_uring -------------------------------------------------------------- */
+
+static void uring_close(struct uring *u)
+{
+	if (u->sqes && u->sqes != MAP_FAILED)
+		munmap(u->sqes, u->sqes_len);
+	if (u->cq && u->cq != MAP_FAILED)
+		munmap(u->cq, u->cq_len);
+	if (u->sq && u->sq != MAP_FAILED)
+		munmap(u->sq, u->sq_len);
+	if (u->fd >= 0)
+		close(u->fd);
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+}
+
+/*
+ * A new ring: 0, or -1 with errno (the ring is then none). Its SQ and CQ
+ * rings are mapped apart, which every kernel allows (with
+ * IORING_FEAT_SINGLE_MMAP both offsets map the same pages).
+ */
+static int uring_setup(struct uring *u)
+{
+	struct io_uring_params p;
+	int err;
+
+	memset(u, 0, sizeof(*u));
+	memset(&p, 0, sizeof(p));
+	u->fd = syscall(__NR_io_uring_setup, URING_SQ, &p);
+	if (u->fd < 0) {
+		u->fd = -1;
+		return -1;
+	}
+	u->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
+	u->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	u->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+	u->sq = mmap(NULL, u->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+		     IORING_OFF_SQ_RING);
+	u->cq = mmap(NULL, u->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+		     IORING_OFF_CQ_RING);
+	u->sqes = mmap(NULL, u->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       u->fd, IORING_OFF_SQES);
+	if (u->sq == MAP_FAILED || u->cq == MAP_FAILED || u->sqes == MAP_FAILED) {
+		err = errno;
+		uring_close(u);
+		errno = err;
+		return -1;
+	}
+	u->sq_head = (unsigned int *)(u->sq + p.sq_off.head);
+	u->sq_tail = (unsigned int *)(u->sq + p.sq_off.tail);
+	u->sq_mask = (unsigned int *)(u->sq + p.sq_off.ring_mask);
+	u->sq_array = (unsigned int *)(u->sq + p.sq_off.array);
+	u->sq_entries = p.sq_entries;
+	u->cq_head = (unsigned int *)(u->cq + p.cq_off.head);
+	u->cq_tail = (unsigned int *)(u->cq + p.cq_off.tail);
+	u->cq_mask = (unsigned int *)(u->cq + p.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)(u->cq + p.cq_off.cqes);
+	return 0;
+}
+
+/*
+ * Queues @sqe and submits whatever the SQ ring holds: io_uring_enter()'s
+ * result. An entry it did not take (EAGAIN, EINTR) stays queued and goes
+ * with the next submission, so its request is in flight all the same.
+ */
+static long uring_push(struct uring *u, const struct io_uring_sqe *sqe)
+{
+	unsigned int tail = *u->sq_tail, idx;
+
+	if (tail - __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE) >= u->sq_entries) {
+		errno = EBUSY;	/* cannot happen: at most NUREQ + a cancel queued */
+		return -1;
+	}
+	idx = tail & *u->sq_mask;
+	u->sqes[idx] = *sqe;
+	u->sq_array[idx] = idx;
+	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	return syscall(__NR_io_uring_enter, u->fd, u->sq_entries, 0, 0, NULL, 0);
+}
+
+static int uring_result(struct fuzzer *f, uint64_t data, int res)
+{
+	struct uring *u = &f->ring;
+
+	if (data & UCANCEL)
+		/* A cancel's own result: how many it cancelled, or why none. */
+		return check(f, OP_URING_CANCEL, res < 0 ? -1 : 0, -res, "result");
+	if (data >= NUREQ || !u->busy[data])
+		return fail(f, "io_uring completion for an unknown request %llu",
+			    (unsigned long long)data);
+	u->busy[data] = false;
+	f->count[OP_URING_RESULT]++;
+	if (res > (long)u->len[data])
+		return fail(f, "io_uring result %d for %u bytes", res, u->len[data]);
+	return check(f, OP_URING_RESULT, res < 0 ? -1 : 0, -res, "result");
+}
+
+/* Checks every completion the CQ ring holds, without a system call. */
+static int uring_reap(struct fuzzer *f)
+{
+	struct uring *u = &f->ring;
+	unsigned int head = *u->cq_head, tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+	int rc = 0;
+
+	for (; head != tail && !rc; head++) {
+		struct io_uring_cqe *c = &u->cqes[head & *u->cq_mask];
+
+		rc = uring_result(f, c->user_data, c->res);
+	}
+	__atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
+	return rc;
+}
+
+/* Waits up to @ms for one completion (flushing the SQ ring too). */
+static long uring_wait(struct uring *u, long ms)
+{
+	struct __kernel_timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	struct io_uring_getevents_arg arg = { .ts = (uintptr_t)&ts };
+
+	return syscall(__NR_io_uring_enter, u->fd, u->sq_entries, 1,
+		       IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+}
+
+static int uring_busy(struct uring *u)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NUREQ; i++)
+		n += u->busy[i];
+	return n;
+}
+
+static int do_uring_cancel(struct fuzzer *f);
+
+/*
+ * A descriptor on which a read past the head waits: it follows a video
+ * still loading, or a live stream, and is not O_NONBLOCK (io_uring would
+ * then fail the read with EAGAIN). NULL if none; *@info is its video.
+ */
+static struct slot *waiting_slot(struct fuzzer *f, struct vcache_info *info)
+{
+	int i, start = below(f, NSLOT);
+
+	for (i = 0; i < NSLOT; i++) {
+		struct slot *s = &f->slots[(start + i) % NSLOT];
+
+		if (s->fd >= 0 && s->bound && (s->follow || s->live) &&
+		    !(s->oflags & O_NONBLOCK) && !ioctl(s->fd, VCACHE_IOC_INFO, info) &&
+		    (info->state == VCACHE_STATE_LOADING || info->state == VCACHE_STATE_LIVE))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * No such descriptor among ours: a new one, following a video of the pool
+ * that is still loading or live, which the caller closes once its read is
+ * in flight. -1 if there is none.
+ */
+static int follow_fd(struct fuzzer *f, struct vcache_info *info)
+{
+	struct vcache_open o = { .flags = VCACHE_OPEN_FOLLOW };
+	int fd = open(VCACHE_DEV, O_RDONLY | O_CLOEXEC);
+
+	memcpy(o.name, names[below(f, NNAMES)], VCACHE_NAME_MAX);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, VCACHE_IOC_OPEN, &o) || ioctl(fd, VCACHE_IOC_INFO, info) ||
+	    (info->state != VCACHE_STATE_LOADING && info->state != VCACHE_STATE_LIVE)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int do_uring_rw(struct fuzzer *f)
+{
+	static const uint8_t opcodes[] = { IORING_OP_READ, IORING_OP_READ, IORING_OP_WRITE,
+					   IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED };
+	struct uring *u = &f->ring;
+	struct slot *s = open_slot(f, true), *w = NULL;
+	struct io_uring_sqe sqe;
+	struct vcache_info info;
+	/* Mostly short: a copy of a megabyte is slow on the debug kernel. */
+	size_t len = chance(f, 90) ? below(f, 65536) + 1 : pick_len(f);
+	int k, i, own = -1;
+	long r;
+	char *b;
+
+	if (u->fd < 0 || !s)
+		return 0;
+	if (uring_reap(f))
+		return -1;
+	for (k = 0; k < NUREQ && u->busy[k]; k++)
+		;
+	if (k == NUREQ)
+		/* All waiting, most likely past some head: make room. */
+		return do_uring_cancel(f);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = opcodes[below(f, 5)];
+	sqe.fd = chance(f, 97) ? s->fd : (int)(uint32_t)next(f);
+	/*
+	 * Past the head of a video that grows, the read waits in io_uring's
+	 * worker (or on its poll) until the data comes, a cancel or the ring's
+	 * exit; INFO tells where the head is (an unbound shared one: no).
+	 */
+	if (chance(f, 30) && ((w = waiting_slot(f, &info)) ||
+			      (own = follow_fd(f, &info)) >= 0)) {
+		/* A good read there, so that it does wait. */
+		sqe.fd = w ? w->fd : own;
+		sqe.opcode = u->nbufs && chance(f, 30) ? IORING_OP_READ_FIXED : IORING_OP_READ;
+		sqe.off = info.size + (chance(f, 50) ? 0 : below(f, 65536));
+	} else {
+		sqe.off = chance(f, 5) ? ~0ULL : pick_off(f);	/* -1: the file position */
+		/* Without buffers registered, mostly the plain ones. */
+		if (!u->nbufs && chance(f, 80))
+			sqe.opcode = sqe.opcode == IORING_OP_READ_FIXED ? IORING_OP_READ :
+				     sqe.opcode == IORING_OP_WRITE_FIXED ? IORING_OP_WRITE :
+				     sqe.opcode;
+	}
+	if (sqe.opcode == IORING_OP_READ_FIXED || sqe.opcode == IORING_OP_WRITE_FIXED) {
+		/* One past the buffers registered, or none: EFAULT. */
+		i = below(f, u->nbufs + 1);
+		sqe.buf_index = i;
+		if (i < u->nbufs && chance(f, 90)) {
+			size_t o = below(f, u->bufs[i].iov_len);
+
+			b = (char *)u->bufs[i].iov_base + o;
+			if (len > u->bufs[i].iov_len - o)
+				len = u->bufs[i].iov_len - o;
+		} else {
+			b = io_buf(f, len);
+		}
+	} else {
+		b = chance(f, 15) || own >= 0 ? uffd_buf(f, len) : io_buf(f, len);
+	}
+	sqe.addr = (uintptr_t)b;
+	sqe.len = len;
+	/*
+	 * Forced async, io_uring's worker looks the descriptor up only when it
+	 * issues the read: not on our own one, which is closed right away.
+	 */
+	if (chance(f, 30) && own < 0)
+		sqe.flags |= IOSQE_ASYNC;
+	if (chance(f, 3))
+		/* No fixed files, no provided buffers: EBADF, ENOBUFS, EINVAL. */
+		sqe.flags |= chance(f, 50) ? IOSQE_FIXED_FILE : IOSQE_BUFFER_SELECT;
+	if (chance(f, 5))
+		sqe.rw_flags = chance(f, 70) ? RWF_NOWAIT : (int)(1U << below(f, 31));
+	sqe.user_data = k;
+	u->busy[k] = true;
+	u->len[k] = len;
+	u->sent[k] = sqe;
+	r = uring_push(u, &sqe);
+	if (own >= 0)
+		/* The read in flight holds the only reference to the file. */
+		close(own);
+	return check(f, OP_URING_RW, r, errno, "enter");
+}
+
+/* One of our writable mappings (of a video still loading), or any. */
+static struct map *writable_map(struct fuzzer *f)
+{
+	int i, start = below(f, NMAP);
+
+	for (i = 0; i < NMAP; i++) {
+		struct map *m = &f->maps[(start + i) % NMAP];
+
+		if (m->addr && (m->prot & PROT_WRITE))
+			return m;
+	}
+	return used_map(f);
+}
+
+static int do_uring_register(struct fuzzer *f)
+{
+	struct uring *u = &f->ring;
+	struct iovec iov[2];
+	struct map *m;
+	int i, n;
+	long r;
+
+	if (u->fd < 0)
+		return 0;
+	if ((u->nbufs && chance(f, 50)) || chance(f, 5)) {
+		/* 6.1 waits for every request in flight first: not for long. */
+		struct itimerspec its = { .it_value = { .tv_nsec = 20 * 1000 * 1000 } };
+
+		timer_settime(f->timer, 0, &its, NULL);
+		r = syscall(__NR_io_uring_register, u->fd, IORING_UNREGISTER_BUFFERS, NULL, 0);
+		disarm(f);
+		if (!r)
+			u->nbufs = 0;
+		return check(f, OP_URING_REG, r, errno, "unregister");
+	}
+	n = 1 + below(f, 2);
+	for (i = 0; i < n; i++) {
+		size_t off;
+
+		switch (below(f, 4)) {
+		case 0:
+		case 1:
+			/*
+			 * One of our mappings of a video, writable or not: its
+			 * pages stay pinned after munmap and close, and
+			 * READ_FIXED writes into them behind the video's back.
+			 */
+			m = chance(f, 70) ? writable_map(f) : used_map(f);
+			if (m) {
+				off = below(f, m->len / page_size) * page_size;
+				iov[i].iov_base = m->addr + off;
+				iov[i].iov_len = chance(f, 80) ? m->len - off :
+						 below(f, m->len - off) + 1;
+				if (iov[i].iov_len > 64 * page_size)
+					iov[i].iov_len = 64 * page_size;
+				break;
+			}
+			/* fall through */
+		case 2:
+			/* Pinning is slow on the debug kernel: 64 KiB at most. */
+			off = below(f, BUFSZ / 2);
+			iov[i].iov_base = f->buf + off;
+			iov[i].iov_len = below(f, 65536) + 1;
+			break;
+		default:
+			/* Pinning it faults it in: through the handler. */
+			iov[i].iov_base = uffd_buf(f, BUFSZ);
+			iov[i].iov_len = below(f, 65536) + 1;
+			break;
+		}
+	}
+	arm(f);
+	r = syscall(__NR_io_uring_register, u->fd, IORING_REGISTER_BUFFERS, iov, n);
+	disarm(f);
+	if (r)
+		return check(f, OP_URING_REG, r, errno, "register");
+	u->nbufs = n;
+	memcpy(u->bufs, iov, sizeof(iov));
+	return 0;
+}
+
+static int do_uring_cancel(struct fuzzer *f)
+{
+	struct uring *u = &f->ring;
+	struct io_uring_sqe sqe;
+	int i, k = -1, start = below(f, NUREQ);
+	struct slot *s;
+
+	if (u->fd < 0)
+		return 0;
+	if (uring_reap(f))
+		return -1;
+	for (i = 0; i < NUREQ && k < 0; i++)
+		if (u->busy[(start + i) % NUREQ])
+			k = (start + i) % NUREQ;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = IORING_OP_ASYNC_CANCEL;
+	sqe.fd = -1;
+	sqe.addr = k >= 0 ? k : below(f, NUREQ);
+	switch (below(f, 10)) {
+	case 0:
+		sqe.cancel_flags = IORING_ASYNC_CANCEL_ANY;
+		break;
+	case 1:
+		sqe.cancel_flags = IORING_ASYNC_CANCEL_ALL;
+		break;
+	case 2:
+		/* Whatever is in flight on one of our descriptors. */
+		s = open_slot(f, false);
+		sqe.fd = s ? s->fd : -1;
+		sqe.cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+		break;
+	case 3:
+		/* Nothing of ours, or flags no kernel knows. */
+		sqe.addr = next(f);
+		if (chance(f, 30))
+			sqe.cancel_flags = 1U << below(f, 32);
+		break;
+	default:
+		break;
+	}
+	sqe.user_data = UCANCEL;
+	return check(f, OP_URING_CANCEL, uring_push(u, &sqe), errno, "enter");
+}
+
+static int do_uring_reap(struct fuzzer *f)
+{
+	struct uring *u = &f->ring;
+	long r;
+
+	if (u->fd < 0)
+		return 0;
+	if (chance(f, 30)) {
+		arm(f);
+		r = uring_wait(u, 1);
+		disarm(f);
+		if (r < 0 && check(f, OP_URING_REAP, r, errno, "wait"))
+			return -1;
+	}
+	return uring_reap(f);
+}
+
+/*
+ * Closes the ring with whatever is in flight: io_uring's exit cancels it
+ * (a read waiting past a head included) and lets go of its descriptors and
+ * pinned pages, in the background. Then a new ring.
+ */
+static int do_uring_exit(struct fuzzer *f)
+{
+	/* A new ring and its workers cost tens of ms on the debug kernel. */
+	if (chance(f, 90))
+		return 0;
+	if (f->ring.fd >= 0)
+		uring_close(&f->ring);
+	if (uring_setup(&f->ring))
+		return check(f, OP_URING_EXIT, -1, errno, "setup");
+	return 0;
+}
+
+/*
+ * The end of a thread: everything in flight is cancelled and must complete
+ * within 5 s, a read waiting past a head included; then the ring goes. The
+ * cancels are paced by the clock: a wait for "one completion" ends at once
+ * with the cancel's own, and a count of such waits once gave a read that
+ * io_uring had just handed to its worker a millisecond, not seconds.
+ */
+static int uring_teardown(struct fuzzer *f)
+{
+	struct uring *u = &f->ring;
+	struct io_uring_sqe sqe;
+	struct timespec t;
+	long start, now, sent = -1000;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	start = t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	for (now = start; u->fd >= 0 && now - start < 5000;) {
+		if ((rc = uring_reap(f)) || !uring_busy(u))
+			break;
+		/*
+		 * A cancel every 100 ms: its own completion comes at once
+		 * and ends the wait, so the wait alone would not pace it.
+		 */
+		if (now - sent >= 100) {
+			memset(&sqe, 0, sizeof(sqe));
+			sqe.opcode = IORING_OP_ASYNC_CANCEL;
+			sqe.fd = -1;
+			sqe.cancel_flags = IORING_ASYNC_CANCEL_ANY;
+			sqe.user_data = UCANCEL;
+			uring_push(u, &sqe);
+			sent = now;
+		}
+		uring_wait(u, 100);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		now = t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	}
+	if (!rc && u->fd >= 0 && uring_busy(u)) {
+		struct io_uring_sqe *q;
+		int k;
+
+		for (k = 0; !u->busy[k]; k++)
+			;
+		q = &u->sent[k];
+		rc = fail(f, "%d io_uring requests never completed after cancel, one: opcode %u flags %#x fd %d off %llu len %u rw_flags %#x",
+			  uring_busy(u), q->opcode, q->flags, q->fd, (unsigned long long)q->off,
+			  q->len, q->rw_flags);
+	}
+	uring_close(u);
+	return rc;
+}
+
+/* ---- userfaultfd ------------------------------------------------------------ */
+
+/*
+ * Resolves every fault on the area after a delay of up to 1 ms: one page of
+ * a pattern (a quarter of the time), or zeros for up to 64 pages from the
+ * faulting one.
+ */
+static void *uffd_handler(void *arg)
+{
+	char *src = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	struct pollfd pfd = { .fd = uffd.fd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (src == MAP_FAILED)
+		return NULL;	/* the faults are resolved by closing uffd.fd */
+	memset(src, 0x5a, page_size);
+	while (!__atomic_load_n(&uffd.stop, __ATOMIC_ACQUIRE)) {
+		uint64_t addr, r;
+
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		if (read(uffd.fd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		addr = msg.arg.pagefault.address & ~(uint64_t)(page_size - 1);
+		uffd.rng = uffd.rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		r = uffd.rng >> 33;
+		/*
+		 * Mostly at once, now and then up to a millisecond: every
+		 * stall holds up whatever waits on the copying thread, and
+		 * the debug kernel's run must stay short.
+		 */
+		usleep(r % 4 ? r % 50 : r % 1000);
+		uffd.faults++;
+		if (!(r & 3)) {
+			struct uffdio_copy c = { .dst = addr, .src = (uintptr_t)src,
+						 .len = page_size };
+
+			if (!ioctl(uffd.fd, UFFDIO_COPY, &c))
+				continue;
+		} else {
+			uint64_t end = (uintptr_t)uffd.area + UFFDSZ;
+			struct uffdio_zeropage z = { .range = { addr, 64 * page_size } };
+
+			if (addr + z.range.len > end)
+				z.range.len = end - addr;
+			if (!ioctl(uffd.fd, UFFDIO_ZEROPAGE, &z))
+				continue;
+		}
+		/*
+		 * Already there (two faults on a page, or a range that ran into
+		 * a resolved one): the resolving ioctl woke no one, so wake.
+		 */
+		{
+			struct uffdio_range w = { addr, page_size };
+
+			ioctl(uffd.fd, UFFDIO_WAKE, &w);
+		}
+	}
+	munmap(src, page_size);
+	return NULL;
+}
+
+/* The area and its handler; without userfaultfd (ENOSYS, EPERM), none. */
+static void uffd_start(uint64_t seed)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	uffd.fd = -1;
+	uffd.stop = false;
+	uffd.rng = seed;
+	uffd.faults = 0;
+	uffd.area = mmap(NULL, UFFDSZ + page_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (uffd.area == MAP_FAILED || mprotect(uffd.area + UFFDSZ, page_size, PROT_NONE))
+		return;
+	reg.range.start = (uintptr_t)uffd.area;
+	reg.range.len = UFFDSZ;
+	uffd.fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd.fd >= 0 && (ioctl(uffd.fd, UFFDIO_API, &api) ||
+			     ioctl(uffd.fd, UFFDIO_REGISTER, &reg) ||
+			     pthread_create(&uffd.thread, NULL, uffd_handler, NULL))) {
+		close(uffd.fd);
+		uffd.fd = -1;
+	}
+}
+
+/*
+ * After everything else: closing the userfaultfd wakes any fault still
+ * waiting (it then fails), and the area goes.
+ */
+static void uffd_stop(void)
+{
+	if (uffd.fd >= 0) {
+		__atomic_store_n(&uffd.stop, true, __ATOMIC_RELEASE);
+		pthread_join(uffd.thread, NULL);
+		printf("# userfaultfd: %ld faults resolved\n", uffd.faults);
+		close(uffd.fd);
+		uffd.fd = -1;
+	}
+	if (uffd.area && uffd.area != MAP_FAILED)
+		munmap(uffd.area, UFFDSZ + page_size);
+	uffd.area = NULL;
+}
+
+/* Drops some of the area's pages, so that the next copies fault again. */
+static int do_uffd_drop(struct fuzzer *f)
+{
+	size_t off = below(f, UFFDSZ / page_size) * page_size;
+	size_t len = chance(f, 10) ? UFFDSZ - off :
+		     (1 + below(f, 16)) * page_size;
+
+	/* Not too often: each fault costs every thread on the debug kernel. */
+	if (uffd.fd < 0 || chance(f, 50))
+		return 0;
+	if (off + len > UFFDSZ)
+		len = UFFDSZ - off;
+	if (madvise(uffd.area + off, len, MADV_DONTNEED))
+		return fail(f, "MADV_DONTNEED of the userfaultfd area: %s", strerror(errno));
+	return 0;
+}
+
 static int run_op(struct fuzzer *f, enum op op)
 {
 	switch (op) {
@@ -1390,6 +2095,12 @@ static int run_op(struct fuzzer *f, enum op op)
 	case OP_AIO_CANCEL: return do_aio_cancel(f);
 	case OP_AIO_REAP: return do_aio_reap(f);
 	case OP_POLL: return do_poll(f);
+	case OP_URING_RW: return do_uring_rw(f);
+	case OP_URING_REG: return do_uring_register(f);
+	case OP_URING_CANCEL: return do_uring_cancel(f);
+	case OP_URING_REAP: return do_uring_reap(f);
+	case OP_URING_EXIT: return do_uring_exit(f);
+	case OP_UFFD_DROP: return do_uffd_drop(f);
 	default: return 0;
 	}
 }
@@ -1416,6 +2127,8 @@ static void *fuzz_thread(void *arg)
 	sev._sigev_un._tid = syscall(SYS_gettid);	/* sigev_notify_thread_id */
 	if (timer_create(CLOCK_MONOTONIC, &sev, &f->timer))
 		return (void *)(long)fail(f, "timer_create: %s", strerror(errno));
+	if (uring_setup(&f->ring) && errno != ENOSYS && errno != EPERM)
+		return (void *)(long)fail(f, "io_uring_setup: %s", strerror(errno));
 	for (f->done = 0; f->done < f->ops && !rc; f->done++) {
 		enum op op = pick_op(f);
 
@@ -1453,6 +2166,9 @@ static void *fuzz_thread(void *arg)
 				rc = aio_result(f, &ev[k]);
 		}
 	}
+	if (!rc)
+		rc = uring_teardown(f);
+	uring_close(&f->ring);
 	timer_delete(f->timer);
 	return (void *)(long)rc;
 }
@@ -1467,7 +2183,7 @@ static void print_counts(struct fuzzer *fz, int threads)
 			t += fz[i].count[op];
 			e += fz[i].fails[op];
 		}
-		total += op == OP_AIO_EVENT ? 0 : t;
+		total += ops[op].weight ? t : 0;	/* results are not operations */
 		printf("#   %-14s %8ld calls, %8ld failed as allowed\n", ops[op].name, t, e);
 	}
 	printf("# %ld operations\n", total);
@@ -1517,6 +2233,7 @@ static int fuzz_run(uint64_t seed, long nops, int threads, int verbose)
 			return -1;
 		}
 	}
+	uffd_start(seed);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < threads; i++)
 		if (pthread_create(&tid[i], NULL, fuzz_thread, &fz[i])) {
@@ -1573,6 +2290,7 @@ static int fuzz_run(uint64_t seed, long nops, int threads, int verbose)
 		       (unsigned long long)before.mem_used, (unsigned long long)after.mem_used);
 		rc = -1;
 	}
+	uffd_stop();
 	free(fz);
 	free(tid);
 	return rc;

@@ -193,7 +193,10 @@ struct vcache_create {
  *     descriptor (which tells readiness at the file position, not at the
  *     read's offset) or, after its retries, in its worker thread,
  *     interruptibly; io_uring cancels either (IORING_OP_ASYNC_CANCEL, the
- *     ring's exit);
+ *     ring's exit). Where the file position has data (a reader that gives
+ *     offsets never moves it), poll(2) says ready at once and io_uring
+ *     spends its retries (128 on 6.12) before the worker takes the read;
+ *     with IOSQE_ASYNC the worker tries it and then waits itself;
  *   - returns 0 (end of file) once the video is sealed, or when no
  *     descriptor open for writing and no writable mapping remains (the
  *     loader gave up), and the offset is at or past the size.
