@@ -30,7 +30,7 @@
 
 const char * const send_mode_names[SEND_NR] = { "splice", "mmap", "copy", "aio" };
 
-/* copy and aio read this much at a time; splice's pipe holds as much. */
+/* copy and aio read at most this much at a time; splice's pipe holds as much. */
 #define BUF_SIZE	(256 * 1024)
 #define PIPE_SIZE	(256 * 1024)
 /*
@@ -145,6 +145,41 @@ static int send_error(void)
 	return -1;
 }
 
+/*
+ * copy and aio: how much to read next. A socket that takes whole buffers
+ * gets BUF_SIZE reads; one that did not take the last one (a slow client)
+ * gets BUF_SLOW reads until it takes them whole again, doubling back. When
+ * the socket is full, the bytes it did not take are let go and read again
+ * later (send_buf()), so a connection waiting for a slow client holds no
+ * buffer at all, and what is read twice is one buffer a wait: 200
+ * slow readers used to pin 50 MB of buffers. (The kernel's send buffer
+ * holds what it took, within tcp_wmem.)
+ */
+#define BUF_SLOW	(16 * 1024)
+/* aio: bytes being read for one worker's connections at most. */
+#define AIO_INFLIGHT_MAX	(4 * 1024 * 1024)
+
+/* A buffer for the next read; its size, or 0 with no memory. */
+static size_t get_buf(struct conn *c)
+{
+	struct resp *r = &c->r;
+	size_t want = min_u64(r->end - r->pos, c->buf_want ? c->buf_want : BUF_SIZE);
+
+	free(c->buf);
+	c->buf = malloc(want);
+	return c->buf ? want : 0;
+}
+
+/* Sent: the buffer goes, so that a waiting connection holds none. */
+static void put_buf(struct conn *c)
+{
+	if (c->buf_off == c->buf_len) {
+		free(c->buf);
+		c->buf = NULL;
+		c->buf_off = c->buf_len = 0;
+	}
+}
+
 /* The buffered bytes of copy and aio, to the socket. */
 static int send_buf(struct worker *w, struct conn *c)
 {
@@ -155,18 +190,28 @@ static int send_buf(struct worker *w, struct conn *c)
 
 	n = send(c->fd, c->buf + c->buf_off, len, MSG_NOSIGNAL | MSG_DONTWAIT |
 		 (more ? MSG_MORE : 0));
+	if (n < 0 && errno == EAGAIN) {
+		/*
+		 * The socket is full: let go of what it did not take (it starts
+		 * at r->pos, and is read again once the socket has room), so
+		 * that a connection waiting for a slow client holds no buffer.
+		 */
+		free(c->buf);
+		c->buf = NULL;
+		c->buf_off = c->buf_len = 0;
+		c->buf_want = BUF_SLOW;
+		return 0;
+	}
 	if (n < 0)
 		return send_error();
 	c->buf_off += n;
 	sent_file(w, c, n);
+	if ((size_t)n < len)
+		c->buf_want = BUF_SLOW;		/* the socket is full: read less */
+	else if (c->buf_want && c->buf_want < BUF_SIZE)
+		c->buf_want *= 2;
+	put_buf(c);
 	return 1;
-}
-
-static bool get_buf(struct conn *c)
-{
-	if (!c->buf)
-		c->buf = malloc(BUF_SIZE);
-	return c->buf;
 }
 
 static int send_copy(struct worker *w, struct conn *c)
@@ -175,9 +220,11 @@ static int send_copy(struct worker *w, struct conn *c)
 	ssize_t n;
 
 	if (c->buf_off == c->buf_len) {
-		if (!get_buf(c))
+		size_t want = get_buf(c);
+
+		if (!want)
 			return -1;
-		n = pread(r->v->fd, c->buf, min_u64(r->end - r->pos, BUF_SIZE), r->pos);
+		n = pread(r->v->fd, c->buf, want, r->pos);
 		if (n < 0 && errno == EINTR)
 			return 1;
 		if (n <= 0)
@@ -279,6 +326,7 @@ static int send_aio(struct worker *w, struct conn *c)
 {
 	struct vaio_iocb *cbs[1] = { &c->cb };
 	struct resp *r = &c->r;
+	size_t want;
 	int ret;
 
 	if (c->aio_err)
@@ -287,10 +335,19 @@ static int send_aio(struct worker *w, struct conn *c)
 		return 0;
 	if (c->buf_off < c->buf_len)
 		return send_buf(w, c);
-	if (!get_buf(c))
+	/*
+	 * Bytes in flight are bounded per worker: 200 connections starting at
+	 * once would otherwise have 200 buffers being filled, and the arena
+	 * keeps that peak resident. Over it, wait for completions.
+	 */
+	if (w->aio_bytes >= AIO_INFLIGHT_MAX) {
+		aio_wait(w, c);
+		return 0;
+	}
+	want = get_buf(c);
+	if (!want)
 		return -1;
-	vaio_prep_pread(&c->cb, r->v->fd, c->buf, min_u64(r->end - r->pos, BUF_SIZE),
-			r->pos, c);
+	vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos, c);
 	ret = vaio_submit(&w->aio, cbs, 1);
 	if (ret == -EAGAIN) {
 		/* Every slot is taken: retried when completions free one. */
@@ -300,6 +357,8 @@ static int send_aio(struct worker *w, struct conn *c)
 	if (ret < 1)
 		return -1;
 	c->aio_busy = true;
+	c->aio_len = want;
+	w->aio_bytes += want;
 	return 0;
 }
 
@@ -310,6 +369,8 @@ void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long re
 	struct conn *c = cookie;
 
 	c->aio_busy = false;
+	w->aio_bytes -= c->aio_len;
+	c->aio_len = 0;
 	if (c->dead)
 		return;		/* closed meanwhile: bury() frees it now */
 	if (res <= 0) {

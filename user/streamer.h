@@ -203,8 +203,10 @@ struct conn {
 	/* copy and aio: a buffer holding video bytes [pos, pos + buf_len - buf_off). */
 	char *buf;
 	size_t buf_len, buf_off;
+	size_t buf_want;		/* next read's size, 0: the largest */
 	struct vaio_iocb cb;
 	bool aio_busy;			/* cb is in flight */
+	size_t aio_len;			/* of buf, being read */
 	bool aio_waiting;		/* on the worker's list for a free slot */
 	int aio_err;
 	struct conn *aio_next;
@@ -257,6 +259,7 @@ struct worker {
 	struct vaio aio;
 	bool aio_ok;
 	struct conn *aio_wait_head, *aio_wait_tail;
+	size_t aio_bytes;		/* being read for our connections */
 	struct conn *conns;
 	unsigned int nconns;
 	struct conn *graveyard;		/* closed, freed at the end of the turn */
