@@ -53,7 +53,6 @@ int netlink_fail(const struct vcnl *nl, int err, const char *fmt, ...)
 /* ctl_print.c */
 void kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void kv_bytes(const char *key, uint64_t bytes);
-const char *state_name(uint32_t state);
 bool is_live(const struct vcache_info *in);
 void put_info_json(const struct vcache_info *in, const struct vcnl_live *live);
 void print_info_json(const struct vcache_info *in, const struct vcnl_live *live);

@@ -43,21 +43,6 @@ static void kv_time(const char *key, uint64_t ns)
 	kv(key, "%s", buf);
 }
 
-const char *state_name(uint32_t state)
-{
-	switch (state) {
-	case VCACHE_STATE_LOADING:
-		return "loading";
-	case VCACHE_STATE_SEALED:
-		return "sealed";
-	case VCACHE_STATE_LIVE:
-		return "live";
-	case VCACHE_STATE_ENDED:
-		return "ended";
-	default:
-		return "unknown";
-	}
-}
 
 bool is_live(const struct vcache_info *in)
 {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <linux/vcache.h>
 #include <vcache/name.h>
 #include "parse.h"
 
@@ -307,4 +308,20 @@ size_t json_escape(char *buf, size_t size, const char *src, size_t len)
 size_t c_escape(char *buf, size_t size, const char *src, size_t len)
 {
 	return escape(buf, size, src, len, false);
+}
+
+const char *state_name(uint32_t state)
+{
+	switch (state) {
+	case VCACHE_STATE_LOADING:
+		return "loading";
+	case VCACHE_STATE_SEALED:
+		return "sealed";
+	case VCACHE_STATE_LIVE:
+		return "live";
+	case VCACHE_STATE_ENDED:
+		return "ended";
+	default:
+		return "unknown";
+	}
 }

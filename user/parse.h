@@ -69,4 +69,7 @@ size_t json_escape(char *buf, size_t size, const char *src, size_t len);
  */
 size_t c_escape(char *buf, size_t size, const char *src, size_t len);
 
+/* "loading", "sealed", "live", "ended" (VCACHE_STATE_*), else "unknown". */
+const char *state_name(uint32_t state);
+
 #endif /* VCACHECTL_PARSE_H */

@@ -104,14 +104,6 @@ static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
-static const char *state_name(uint32_t state)
-{
-	return state == VCACHE_STATE_SEALED ? "sealed" :
-	       state == VCACHE_STATE_LOADING ? "loading" :
-	       state == VCACHE_STATE_LIVE ? "live" :
-	       state == VCACHE_STATE_ENDED ? "ended" : "unknown";
-}
-
 struct list_build {
 	struct sbuf sb;
 	unsigned int n;
