@@ -21,7 +21,7 @@ clip_csv=$root/build/media/h264_2997.csv
 tmp=$(mktemp -d /tmp/live_http_test.XXXXXX)
 P=18091		# 64 MiB rings
 PS=18092	# 256 KiB rings, 16 KiB viewer socket buffers: viewers fall behind
-PC=18093	# 200 idle viewers: this server's memory is measured
+PC=18093	# idle viewers: this server's memory is measured
 PT=18094	# torn bytes: two workers, 4 KiB viewer socket buffers
 URL=http://127.0.0.1:$P
 URLS=http://127.0.0.1:$PS
@@ -31,6 +31,7 @@ curl_max_time=90
 fail_lines=30
 # LIVE_KEEP=DIR keeps the logs and bodies, for a look after a failure.
 keep_dir=${LIVE_KEEP:-}
+idle_viewers=${LIVE_IDLE_VIEWERS:-200}
 
 # $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
 # start_streamer and wait_up.
@@ -392,28 +393,29 @@ kviewers() {
 	"$ctl" info "$1" 2>/dev/null | sed -n 's/^viewers: *//p'
 }
 
-# 200 viewers get 300 KiB each (more than their sockets take: the rest waits
-# in the server), then idle at the head of a quiet stream: their memory is
+# LIVE_IDLE_VIEWERS (200) viewers get 300 KiB each (more than their sockets
+# take: the rest waits in the server), then idle at the head of a quiet
+# stream: their memory is
 # the server's anonymous memory (RssAnon; VmRSS also counts every viewer's
 # mapping of the ring's pages, which are the module's, once each). Then
 # the clients close: the server must notice at the quiet head.
 t_idle_viewers() {
-	local hold crowd r=0 i anon rss now kv
+	local hold crowd r=0 i anon rss now kv n=$idle_viewers
 	local bound=$((16 * 1024))	# KiB
 
 	"$lclient" hold quiet 1M 300K >"$tmp/hold.out" 2>&1 &
 	hold=$!
 	wait_text "$tmp/hold.out" ready || return 1
-	"$lclient" crowd $PC /live/quiet 200 300K >"$tmp/crowd.out" 2>&1 &
+	"$lclient" crowd $PC /live/quiet $n 300K >"$tmp/crowd.out" 2>&1 &
 	crowd=$!
-	if wait_text "$tmp/crowd.out" "ready 200"; then
+	if wait_text "$tmp/crowd.out" "ready $n"; then
 		anon=$(awk '$1 == "RssAnon:" { print $2 }' "/proc/${pid[crowd]}/status")
 		rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/${pid[crowd]}/status")
 		now=$(counter viewers_now $URLC)
-		note "200 idle viewers: RssAnon $anon KiB (bound $bound), VmRSS $rss KiB," \
+		note "$n idle viewers: RssAnon $anon KiB (bound $bound), VmRSS $rss KiB," \
 			"viewers_now $now, kernel viewers $(kviewers quiet)"
 		[ "$anon" -lt $bound ] || { echo "RssAnon $anon KiB >= $bound KiB"; r=1; }
-		eq "$now" 200 || r=1
+		eq "$now" $n || r=1
 	else
 		r=1
 	fi
@@ -434,7 +436,8 @@ t_idle_viewers() {
 	"$ctl" rm quiet >/dev/null || r=1
 	return $r
 }
-ok "200 idle viewers hold no buffers; their close at a quiet head is seen" t_idle_viewers
+ok "$idle_viewers idle viewers hold no buffers; their close at a quiet head is seen" \
+	t_idle_viewers
 
 t_clean_exit() {
 	local p
