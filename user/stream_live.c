@@ -830,14 +830,67 @@ static int view_map(struct live *l)
 	return 0;
 }
 
-static void view_unmap(struct live *l)
+/*
+ * A viewer's mapping and descriptor, let go on a job thread: unmapping a
+ * ring a viewer went through zaps a page table entry per page (32,768 for
+ * a 64 MiB ring), under the process's mmap lock for writing, which waits
+ * for every other thread's page faults.
+ */
+struct view_drop {
+	struct job job;
+	void *data;
+	size_t data_len;
+	void *ctrl;
+	size_t ps;
+	int fd;
+};
+
+static void view_drop_run(struct job *j)
 {
-	if (l->data)
-		munmap(l->data, 2 * l->ring);
-	if (l->ctrl)
-		munmap((void *)l->ctrl, l->ps);
+	struct view_drop *d = (struct view_drop *)j;
+
+	if (d->data)
+		munmap(d->data, d->data_len);
+	if (d->ctrl)
+		munmap(d->ctrl, d->ps);
+	close(d->fd);
+}
+
+static void view_drop_done(struct worker *w, struct job *j)
+{
+	(void)w;
+	free(j);
+}
+
+static void view_drop(struct worker *w, struct live *l)
+{
+	struct view_drop *d = malloc(sizeof(*d));
+
+	/* Off this worker's epoll set now: the job closes the descriptor later. */
+	if (l->in_ep)
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, l->fd, NULL);
+	l->in_ep = false;
+	l->waiting = false;
+	if (d) {
+		d->data = l->data;
+		d->data_len = 2 * l->ring;
+		d->ctrl = (void *)l->ctrl;
+		d->ps = l->ps;
+		d->fd = l->fd;
+		d->job.run = view_drop_run;
+		d->job.done = view_drop_done;
+		job_submit(w, &d->job);
+	} else {
+		/* No memory for the job: here, which is only slower. */
+		if (l->data)
+			munmap(l->data, 2 * l->ring);
+		if (l->ctrl)
+			munmap((void *)l->ctrl, l->ps);
+		close(l->fd);
+	}
 	l->data = NULL;
 	l->ctrl = NULL;
+	l->fd = -1;
 }
 
 /* Whether [@pos, ...) is still inside the window, by the head as it is now. */
@@ -1280,10 +1333,7 @@ void live_release(struct worker *w, struct conn *c)
 		/* Still ingesting: the close ends the stream for the viewers. */
 		ingest_close(w, l, false, NULL);
 	} else if (l->fd >= 0) {
-		view_unmap(l);
-		close(l->fd);		/* and off the epoll set */
-		l->fd = -1;
-		l->waiting = false;
+		view_drop(w, l);
 	}
 	if (l->counted) {
 		atomic_fetch_sub(&g_viewers_now, 1);
