@@ -375,19 +375,6 @@ ok "writer laps a 64K ring under 16 slow viewers: no torn byte, no false end" t_
 
 # --- idle viewers -------------------------------------------------------------
 
-# wait_text FILE TEXT: until FILE has the line TEXT (60 s at most).
-wait_text() {
-	local i
-
-	for i in $(seq 600); do
-		grep -qx "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "no \"$2\" from $1:"
-	cat "$1"
-	return 1
-}
-
 # kviewers NAME: the kernel's count of NAME's viewers (descriptors bound).
 kviewers() {
 	"$ctl" info "$1" 2>/dev/null | sed -n 's/^viewers: *//p'

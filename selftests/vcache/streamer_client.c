@@ -9,6 +9,8 @@
  *	at time i / fps and offset i * BPF, every KEYEVERY-th a keyframe.
  *	With --loading, not sealed: capacity 2 * SIZE, held open for SECONDS
  *	(prints "ready" once written), then abandoned, which deletes it.
+ *	--rewrite-when FILE (with --loading): once FILE exists, rewrites all
+ *	SIZE bytes with the pattern of SEED + 1 and prints "rewritten".
  *   streamer_client fetch PORT NAME SIZE SEED CLIENTS REQUESTS MAXLEN
  *	CLIENTS threads, each REQUESTS keep-alive GETs of a random range of at
  *	most MAXLEN bytes; every body is checked against the pattern.
@@ -21,6 +23,11 @@
  *   streamer_client slowget PORT PATH N SECONDS
  *	N connections that each send GET PATH with a 4 KiB receive buffer and
  *	read nothing, held SECONDS; prints "held N".
+ *   streamer_client heldget PORT PATH SEED GOFILE
+ *	GET PATH with a 4 KiB receive buffer; reads nothing until GOFILE
+ *	exists, then the whole response. Prints "body=N a_until=X b_after=Y":
+ *	the body's first X bytes are the pattern of SEED, and Y of the bytes
+ *	after them are the pattern of SEED + 1 (Y = N - X: nothing else).
  *   streamer_client probe PORT PATH N
  *	N requests for PATH one after the other, each on a new connection
  *	(Connection: close), each timed from connect to the server's close;
@@ -56,6 +63,20 @@ static int die(const char *what)
 {
 	fprintf(stderr, "streamer_client: %s: %s\n", what, strerror(errno));
 	return 1;
+}
+
+/* Until @path exists (a test's go-ahead), at most @secs seconds. */
+static int wait_file(const char *path, int secs)
+{
+	int i;
+
+	for (i = 0; i < secs * 100; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		usleep(10000);
+	}
+	errno = ETIMEDOUT;
+	return -1;
 }
 
 static int connect_port(int port)
@@ -133,6 +154,7 @@ static int cmd_mkvideo(int argc, char **argv)
 {
 	uint64_t size = strtoull(argv[3], NULL, 0), seed = strtoull(argv[4], NULL, 0);
 	unsigned int num = 25, den = 1, bpf = 0, keyevery = 0, loading = 0;
+	const char *rewrite_when = NULL;
 	struct vcache_index_entry *e;
 	size_t i, frames;
 	int fd, a;
@@ -144,6 +166,8 @@ static int cmd_mkvideo(int argc, char **argv)
 			sscanf(argv[a + 1], "%u:%u", &bpf, &keyevery);
 		else if (!strcmp(argv[a], "--loading"))
 			loading = atoi(argv[a + 1]);
+		else if (!strcmp(argv[a], "--rewrite-when"))
+			rewrite_when = argv[a + 1];
 	}
 	fd = create_video(argv[2], loading ? 2 * size : size, num, den);
 	if (fd < 0)
@@ -168,6 +192,14 @@ static int cmd_mkvideo(int argc, char **argv)
 	if (loading) {
 		printf("ready\n");
 		fflush(stdout);
+		if (rewrite_when) {
+			if (wait_file(rewrite_when, loading))
+				return die("--rewrite-when: no go-ahead file");
+			if (vc_write_pattern(fd, size, seed + 1))
+				return die("rewrite");
+			printf("rewritten\n");
+			fflush(stdout);
+		}
 		sleep(loading);
 		return 0;
 	}
@@ -176,6 +208,77 @@ static int cmd_mkvideo(int argc, char **argv)
 		return die("seal");
 	}
 	close(fd);
+	return 0;
+}
+
+/* --- heldget ------------------------------------------------------------- */
+
+static int cmd_heldget(int argc, char **argv)
+{
+	int port = atoi(argv[2]), rcv = 4096, fd;
+	uint64_t seed = strtoull(argv[4], NULL, 0), body = 0, a_until = 0, b_after = 0;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static char buf[65536];
+	char req[512], head[8192];
+	size_t head_len = 0;
+	bool in_head = true, in_a = true;
+	ssize_t r;
+
+	(void)argc;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		 argv[3]);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return die("socket");
+	/* The small buffer before connect(), so the window is small too. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || write_all(fd, req, strlen(req)))
+		return die("connect");
+	printf("sent\n");
+	fflush(stdout);
+	if (wait_file(argv[5], 60))
+		return die("heldget: no go-ahead file");
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		if (in_head) {
+			size_t take = (size_t)r < sizeof(head) - 1 - head_len ?
+				      (size_t)r : sizeof(head) - 1 - head_len;
+			char *end;
+
+			memcpy(head + head_len, buf, take);
+			head_len += take;
+			head[head_len] = 0;
+			end = strstr(head, "\r\n\r\n");
+			if (!end) {
+				if (head_len == sizeof(head) - 1) {
+					errno = E2BIG;
+					return die("heldget: head");
+				}
+				continue;
+			}
+			/* The body starts in this read, after the head's end. */
+			p = buf + (end + 4 - head) - (head_len - take);
+			r -= p - buf;
+			in_head = false;
+		}
+		for (ssize_t i = 0; i < r; i++, body++) {
+			uint8_t b = (uint8_t)p[i];
+
+			if (in_a && b == vc_byte(seed, body)) {
+				a_until++;
+				continue;
+			}
+			in_a = false;
+			b_after += b == vc_byte(seed + 1, body);
+		}
+	}
+	if (r < 0)
+		return die("read");
+	close(fd);
+	printf("body=%" PRIu64 " a_until=%" PRIu64 " b_after=%" PRIu64 "\n", body, a_until,
+	       b_after);
 	return 0;
 }
 
@@ -587,6 +690,8 @@ int main(int argc, char **argv)
 		return cmd_mkmany(argc, argv);
 	if (argc == 6 && !strcmp(argv[1], "slowget"))
 		return cmd_slowget(argc, argv);
+	if (argc == 6 && !strcmp(argv[1], "heldget"))
+		return cmd_heldget(argc, argv);
 	if (argc == 5 && !strcmp(argv[1], "probe"))
 		return cmd_probe(argc, argv);
 	if (argc >= 3 && !strcmp(argv[1], "raw"))

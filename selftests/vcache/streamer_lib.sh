@@ -35,9 +35,15 @@ curl() {
 }
 
 # ok NAME CMD...: one test, passing when CMD does; its time in a comment.
+# TESTS_MATCH=REGEX runs only the tests whose title matches (the others
+# are reported skipped): for a look at one test in the VM.
 ok() {
 	local name=$1 t0
 
+	if [ -n "${TESTS_MATCH:-}" ] && ! [[ $name =~ $TESTS_MATCH ]]; then
+		skip "$name" "not in TESTS_MATCH"
+		return 0
+	fi
 	t0=$(date +%s%N)
 	shift
 	n=$((n + 1))
@@ -55,6 +61,19 @@ skip() {
 	n=$((n + 1))
 	skip=$((skip + 1))
 	echo "ok $n $1 # SKIP $2"
+}
+
+# wait_text FILE TEXT: until FILE has the line TEXT (60 s at most).
+wait_text() {
+	local i
+
+	for i in $(seq 600); do
+		grep -qx "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no \"$2\" from $1:"
+	cat "$1"
+	return 1
 }
 
 # eq GOT WANT: for ok(); says what differs.

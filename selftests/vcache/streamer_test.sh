@@ -239,6 +239,54 @@ t_loading() {
 }
 ok "a loading video: its bytes so far, no validators, If-Match: * only" t_loading
 
+# served NAME: the bytes the module has handed out of NAME (read or splice).
+served() {
+	"$ctl" info -j "$1" | sed -nE 's/.*"bytes_served": ([0-9]+).*/\1/p'
+}
+
+# A loading video may still be rewritten below its size. Bytes the server
+# spliced into its pipe and socket before a rewrite must go out as they
+# were: a pipe or socket holding the video's own pages by reference would
+# send the new bytes in the old ones' place (issue 23, item 3). One client
+# with a 4 KiB window stalls the response (the pipe and the socket fill:
+# 1.8 MiB served), the loader rewrites everything, then the client reads:
+# every byte served before the rewrite must be old, every byte after new.
+# With the module of 0239a43^, which spliced a loading video's pages by
+# reference: a_until=0 (even the bytes in the client's receive queue were
+# the video's pages, over loopback), b_after=4194304.
+t_loading_rewrite() {
+	local lpid hpid s r=0
+
+	"$client" mkvideo rewrite 4194304 11 --loading 60 \
+		--rewrite-when "$tmp/rw-go" >"$tmp/rw-load" &
+	lpid=$!
+	wait_text "$tmp/rw-load" ready || return 1
+	"$client" heldget $P /v/rewrite 11 "$tmp/rw-read" >"$tmp/rw-get" &
+	hpid=$!
+	# Until the server stalls: its pipe alone holds 256 KiB.
+	for _ in $(seq 300); do
+		s=$(served rewrite)
+		[ "${s:-0}" -ge 262144 ] && break
+		sleep 0.1
+	done
+	s=$(served rewrite)
+	touch "$tmp/rw-go"
+	wait_text "$tmp/rw-load" rewritten || r=1
+	touch "$tmp/rw-read"
+	wait $hpid || r=1
+	kill $lpid
+	wait $lpid 2>/dev/null
+	echo "served before the rewrite: $s; client: $(cat "$tmp/rw-get")"
+	[[ $(cat "$tmp/rw-get") =~ body=([0-9]+)\ a_until=([0-9]+)\ b_after=([0-9]+) ]] ||
+		return 1
+	eq "${BASH_REMATCH[1]}" 4194304 || r=1
+	[ "${BASH_REMATCH[2]}" -ge "$s" ] || { echo "new bytes where old ones were served"; r=1; }
+	eq "$((BASH_REMATCH[2] + BASH_REMATCH[3]))" 4194304 || r=1
+	return $r
+}
+ok "a loading video rewritten under a stalled splice: served bytes stay as served" \
+	t_loading_rewrite
+
 # --- errors ----------------------------------------------------------------
 
 t_errors() {
