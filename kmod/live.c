@@ -15,6 +15,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/rwsem.h>
 #include <linux/uio.h>
 #include "netlink.h"
 #include "vcache.h"
@@ -87,6 +88,7 @@ static ssize_t vcache_live_behind(struct vcache_video *v)
 ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to)
 {
 	size_t count = iov_iter_count(to), done;
+	bool live = vcache_state(v) == VCACHE_STATE_LIVE;
 	u64 head = vcache_size(v);
 
 	if (pos < vcache_live_tail(v, head))
@@ -97,6 +99,15 @@ ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to
 	done = vcache_copy_to_iter(v, pos, count, to);
 	/* Pairs with the barrier in vcache_live_publish(). */
 	smp_rmb();
+	/*
+	 * The stream ended during the copy, which may have read a page that
+	 * the end replaced (vcache_live_close()): copy again, from the final
+	 * pages. A read that sees the end sees only the final bytes.
+	 */
+	if (live && vcache_state(v) != VCACHE_STATE_LIVE) {
+		iov_iter_revert(to, done);
+		done = vcache_copy_to_iter(v, pos, count, to);
+	}
 	if (pos < vcache_live_tail(v, READ_ONCE(v->size)))
 		return vcache_live_behind(v);
 	if (!done)
@@ -156,6 +167,87 @@ bool vcache_live_end(struct vcache_video *v)
 	smp_store_release(&v->state, VCACHE_STATE_ENDED);
 	vcache_wake(v);
 	return true;
+}
+
+/*
+ * Replaces each ring page that something beyond the cache and its page
+ * tables still holds by a copy of it; v->lock held, the writer gone.
+ *
+ * The writer's close ends the stream and cannot be refused, yet a ring page
+ * pinned through the writer's mapping outlives the mapping and the close
+ * (io_uring fixed buffers, O_DIRECT or process_vm_writev(2) under way, any
+ * get_user_pages() user), and its holder can write it at any time. Nothing
+ * makes a pin go away, so the pinned page leaves the stream instead: the
+ * final window is the copy, taken now, and the old page belongs to its
+ * pinner. Copying the whole ring would do too, at the cost of a ring per
+ * ended stream; only held pages are copied, which is none at all for a
+ * writer that does not pin.
+ *
+ * The viewers' page tables may map the old pages: they are zapped (all the
+ * device's mappings of the data area's offsets, as every descriptor shares
+ * one address_space; other streams' mappings at those offsets just fault
+ * again) under ring_lock, which the ring's faults take, so that no fault
+ * maps an old page afterwards. A read(2) that copied from an old page
+ * copies again once it sees the end (vcache_live_read()). The old pages
+ * stay in v->retired until the video is freed: readers use v->pages'
+ * pages without a reference.
+ *
+ * The copies are charged to the cache like the ring (evicting if need be)
+ * and to the closing task's memory cgroup; they may not fail, or the end
+ * would break its promise, so past the cache's limit they are charged
+ * anyway (vcache_mem_charge_over()). That is at most one ring per stream,
+ * once, and only for pages someone pinned.
+ */
+static void vcache_live_copy_held(struct vcache_video *v)
+{
+	bool locked = false;
+	unsigned long i;
+
+	lockdep_assert_held(&v->lock);
+	for (i = 0; i < v->nr_pages; i++) {
+		struct page *old = v->pages[i], *copy;
+
+		if (!vcache_page_held(old))
+			continue;
+		vcache_mem_charge_over(1);
+		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NOFAIL);
+		atomic_long_inc(&v->mem_pages);
+		if (!locked) {
+			down_write(&v->ring_lock);
+			locked = true;
+		}
+		/* What the holder wrote up to now is part of the stream. */
+		copy_highpage(copy, old);
+		/* Pairs with vcache_video_page(): readers see the copy whole. */
+		smp_store_release(&v->pages[i], copy);
+		list_add_tail(&old->lru, &v->retired);
+	}
+	if (!locked)
+		return;
+	unmap_mapping_range(vcache_mapping,
+			    (loff_t)VCACHE_LIVE_DATA_PGOFF << PAGE_SHIFT,
+			    (loff_t)(2 * v->nr_pages) << PAGE_SHIFT, 0);
+	up_write(&v->ring_lock);
+}
+
+/**
+ * vcache_live_close() - end a live stream at its writer's close
+ * @v: the stream
+ *
+ * Unlike SEAL, the close cannot refuse to end the stream while a ring page
+ * is held from outside: such pages are replaced by copies first, so the
+ * window stays final whatever their holder writes afterwards.
+ *
+ * Context: process context, may sleep; v->lock held.
+ * Return: true if the stream ended now (see vcache_live_end()).
+ */
+bool vcache_live_close(struct vcache_video *v)
+{
+	lockdep_assert_held(&v->lock);
+	if (v->state != VCACHE_STATE_LIVE)
+		return false;
+	vcache_live_copy_held(v);
+	return vcache_live_end(v);
 }
 
 /*

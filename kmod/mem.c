@@ -132,6 +132,24 @@ int vcache_mem_charge_nowait(unsigned long nr_pages)
 	return -EAGAIN;
 }
 
+/**
+ * vcache_mem_charge_over() - charge pages that must exist, limit or not
+ * @nr_pages: how many
+ *
+ * Evicts what it can to make room, like vcache_mem_charge(), and charges
+ * past the limit if that is not enough: for the few allocations that keep
+ * a promise and may not fail (the copies of a live stream's held ring pages
+ * at its end). The excess shows in mem_used, and the next charges evict
+ * until the cache fits again.
+ *
+ * Context: process context, may sleep.
+ */
+void vcache_mem_charge_over(unsigned long nr_pages)
+{
+	if (vcache_mem_charge(nr_pages))
+		atomic_long_add(nr_pages, &vcache_used_pages);
+}
+
 void vcache_mem_uncharge(unsigned long nr_pages)
 {
 	atomic_long_sub(nr_pages, &vcache_used_pages);

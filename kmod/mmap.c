@@ -53,6 +53,8 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 
 	left = min((vma->vm_end - addr) >> PAGE_SHIFT, VCACHE_FAULT_BATCH);
 	if (v->live) {
+		/* Against the end replacing ring pages (vcache_live_close()). */
+		down_read(&v->ring_lock);
 		/* All a ring's pages exist; runs end at the wrap. */
 		page = vcache_live_map_page(v, idx, &n);
 		if (n) {
@@ -62,7 +64,9 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 			pages = &v->ctrl;
 			n = 1;
 		}
-		goto insert;
+		err = vm_insert_pages(vma, addr, pages, &n);
+		up_read(&v->ring_lock);
+		goto inserted;
 	}
 	if (idx >= v->nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -85,8 +89,8 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 		if (!vcache_video_page(v, idx + n, VCACHE_PAGE_FIND))
 			break;
 	pages = &v->pages[idx];
-insert:
 	err = vm_insert_pages(vma, addr, pages, &n);
+inserted:
 	/* -EBUSY: a racing fault mapped the first page already. */
 	if (err && err != -EBUSY)
 		return vmf_error(err);

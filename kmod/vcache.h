@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/vcache.h>
@@ -39,9 +40,13 @@ struct vcache_video {
 	 * Data pages by page index. A slot goes from NULL to a page once
 	 * (cmpxchg) and never changes again while the video lives, so readers
 	 * use a page without taking a reference: the video's own reference
-	 * keeps it.
+	 * keeps it. The one exception: a live stream's ring page still held
+	 * from outside at its writer's close is replaced by a copy
+	 * (vcache_live_close()); the page replaced goes to @retired and stays
+	 * until the video is freed, so a reader's pointer to it stays valid.
 	 */
 	struct page **pages;
+	struct list_head retired;	/* by page->lru, under lock */
 	u32 fps_num;
 	u32 fps_den;
 
@@ -55,6 +60,12 @@ struct vcache_video {
 	u64 window;
 	u64 zone;
 	struct page *ctrl;
+	/*
+	 * Orders the ring's page faults (read) against the replacement of
+	 * ring pages at the end (write), so that no fault maps a page after
+	 * the end took it away.
+	 */
+	struct rw_semaphore ring_lock;
 	atomic64_t behind;		/* reads refused with EOVERFLOW */
 	atomic64_t behind_event;	/* ktime_get_ns() of the last such event */
 
@@ -145,6 +156,8 @@ static inline void vcache_touch(struct vcache_video *v)
 
 /* main.c: max_mb and the limit, changed together */
 int vcache_set_max_mb(unsigned int mb);
+/* main.c: the address_space of every descriptor's mappings */
+extern struct address_space *vcache_mapping;
 
 /* Index in v->pages of the page holding byte @pos. */
 static inline unsigned long vcache_page_index(struct vcache_video *v, u64 pos)
@@ -161,6 +174,7 @@ static inline unsigned long vcache_page_index(struct vcache_video *v, u64 pos)
 int vcache_mem_set_limit(unsigned int max_mb);
 int vcache_mem_charge(unsigned long nr_pages);
 int vcache_mem_charge_nowait(unsigned long nr_pages);
+void vcache_mem_charge_over(unsigned long nr_pages);
 void vcache_mem_uncharge(unsigned long nr_pages);
 void vcache_mem_release_page(struct page *page);
 void vcache_mem_exit(void);
@@ -181,6 +195,7 @@ struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 			       enum vcache_page_how how);
 void vcache_video_info(struct vcache_video *v, struct vcache_info *info);
 void vcache_video_unuse(struct vcache_video *v);
+bool vcache_page_held(struct page *page);
 bool vcache_video_pages_held(struct vcache_video *v);
 
 static inline void vcache_video_get(struct vcache_video *v)
@@ -246,6 +261,7 @@ ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 			  enum vcache_page_how how);
 int vcache_live_commit(struct vcache_video *v, u64 head);
 bool vcache_live_end(struct vcache_video *v);
+bool vcache_live_close(struct vcache_video *v);
 struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
 				  unsigned long *run);
 

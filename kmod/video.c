@@ -59,6 +59,8 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	init_waitqueue_head(&v->wq);
 	spin_lock_init(&v->aio_lock);
 	spin_lock_init(&v->map_lock);
+	init_rwsem(&v->ring_lock);
+	INIT_LIST_HEAD(&v->retired);
 	v->aio_waiting = RB_ROOT_CACHED;
 	v->state = VCACHE_STATE_LOADING;
 	atomic_long_set(&v->mem_pages, meta);
@@ -84,12 +86,19 @@ static void vcache_video_release(struct kref *ref)
 {
 	struct vcache_video *v = container_of(ref, struct vcache_video, ref);
 	unsigned long i, data = 0;
+	struct page *page, *tmp;
 
 	for (i = 0; i < v->nr_pages; i++) {
 		if (v->pages[i]) {
 			vcache_mem_release_page(v->pages[i]);
 			data++;
 		}
+	}
+	/* Replaced at a live stream's end; charged like the rest. */
+	list_for_each_entry_safe(page, tmp, &v->retired, lru) {
+		list_del(&page->lru);
+		vcache_mem_release_page(page);
+		data++;
 	}
 	kvfree(v->pages);
 	vcache_index_free(v);
@@ -161,6 +170,22 @@ void vcache_video_unuse(struct vcache_video *v)
 }
 
 /**
+ * vcache_page_held() - whether a video's page is held from outside
+ * @page: a data page of a video
+ *
+ * See vcache_video_pages_held(): pinned for DMA, or more references than
+ * the cache's own and one per page table entry that maps it.
+ *
+ * Context: any.
+ * Return: true if something beyond the cache and its mappings holds @page.
+ */
+bool vcache_page_held(struct page *page)
+{
+	return folio_maybe_dma_pinned(page_folio(page)) ||
+	       page_ref_count(page) > 1 + vcache_page_mapcount(page);
+}
+
+/**
  * vcache_video_pages_held() - whether a page of @v is held from outside
  * @v: the video
  *
@@ -181,8 +206,7 @@ bool vcache_video_pages_held(struct vcache_video *v)
 	for (i = 0; i < v->nr_pages; i++) {
 		struct page *page = vcache_video_page(v, i, VCACHE_PAGE_FIND);
 
-		if (page && (folio_maybe_dma_pinned(page_folio(page)) ||
-			     page_ref_count(page) > 1 + vcache_page_mapcount(page)))
+		if (page && vcache_page_held(page))
 			return true;
 		if (!(i % 1024))
 			cond_resched();

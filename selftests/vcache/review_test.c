@@ -1220,6 +1220,153 @@ TEST(io_uring_read_past_live_head_without_async)
 	vc_cleanup(name);
 }
 
+/*
+ * Item 7, the writer's close: that end cannot be refused, and a ring page
+ * pinned through the writer's mapping outlives the mapping and the close
+ * (process_vm_writev(2) stalled on its source, io_uring fixed buffers).
+ * What the pinner writes after the end must not reach the final window:
+ * neither a read, nor a viewer's mapping made before the end, nor one made
+ * after it.
+ */
+struct ended_pin {
+	const char *name;
+	size_t ring;
+	uint8_t data[4 * PAGE];
+	int rfd;
+	uint8_t *view;			/* a viewer's mapping, before the end */
+};
+
+/* The stream, 4 pages written, a viewer, and the writer's ring mapping. */
+static int ended_pin_setup(struct __test_metadata *_metadata, struct ended_pin *e,
+			   const char *tag, uint64_t seed, uint8_t **m)
+{
+	int fd;
+
+	e->name = vc_name(tag);
+	e->ring = 16 * PAGE;
+	fd = live_create(e->name, e->ring);
+	if (fd < 0)
+		return -1;
+	e->rfd = vc_reopen(e->name, O_RDONLY);
+	vc_fill(e->data, sizeof(e->data), seed, 0);
+	if (e->rfd < 0 || write(fd, e->data, sizeof(e->data)) != (ssize_t)sizeof(e->data))
+		return -1;
+	e->view = mmap(NULL, e->ring, PROT_READ, MAP_SHARED, e->rfd,
+		       VCACHE_LIVE_DATA_PGOFF * PAGE);
+	*m = mmap(NULL, 2 * e->ring, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		  VCACHE_LIVE_DATA_PGOFF * PAGE);
+	if (e->view == MAP_FAILED || *m == MAP_FAILED)
+		return -1;
+	/* The viewer's page tables map the ring before the end. */
+	if (memcmp(e->view, e->data, sizeof(e->data)))
+		return -1;
+	return fd;
+}
+
+/* After the pinner wrote to the ring's second page: nobody sees it. */
+static void ended_pin_check(struct __test_metadata *_metadata, struct ended_pin *e)
+{
+	uint8_t got[4 * PAGE];
+	uint8_t *late;
+
+	ASSERT_EQ((ssize_t)sizeof(got), pread(e->rfd, got, sizeof(got), 0));
+	EXPECT_EQ(0, memcmp(got, e->data, sizeof(got)))
+		TH_LOG("a read shows 0x%02x after the end", got[PAGE]);
+	EXPECT_EQ(0, memcmp(e->view, e->data, sizeof(e->data)))
+		TH_LOG("a viewer's mapping shows 0x%02x after the end", e->view[PAGE]);
+	late = mmap(NULL, e->ring, PROT_READ, MAP_SHARED, e->rfd, VCACHE_LIVE_DATA_PGOFF * PAGE);
+	ASSERT_NE(MAP_FAILED, late);
+	EXPECT_EQ(0, memcmp(late, e->data, sizeof(e->data)))
+		TH_LOG("a mapping made after the end shows 0x%02x", late[PAGE]);
+	munmap(late, e->ring);
+	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(e->rfd).state);
+	munmap(e->view, e->ring);
+	close(e->rfd);
+	vc_cleanup(e->name);
+}
+
+TEST(ended_ring_pinned_by_closed_writer)
+{
+	struct ended_pin e;
+	struct vm_writer w = { 0 };
+	struct uffd_msg msg;
+	int fd, uffd;
+	pthread_t t;
+	uint8_t *m;
+
+	w.src = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, w.src);
+	uffd = uffd_area(w.src, PAGE);
+	NEED_UFFD(uffd);
+	fd = ended_pin_setup(_metadata, &e, "end-pin", 23, &m);
+	ASSERT_LE(0, fd);
+	w.dst = m + PAGE;
+	ASSERT_EQ(0, pthread_create(&t, NULL, vm_write, &w));
+	/* The ring page is pinned; the copy waits for its source. */
+	ASSERT_EQ(1, uffd_next_fault(uffd, &msg, 10000));
+	ASSERT_EQ(0, munmap(m, 2 * e.ring));
+	close(fd);
+	/* The last reference to the writer's file went: the stream ended. */
+	ASSERT_EQ(VCACHE_STATE_ENDED, vc_info(e.rfd).state);
+	ASSERT_EQ(0, uffd_resolve(uffd, msg.arg.pagefault.address, 0xAA));
+	pthread_join(t, NULL);
+	EXPECT_EQ((ssize_t)PAGE, w.ret);
+	ended_pin_check(_metadata, &e);
+	close(uffd);
+	munmap(w.src, PAGE);
+}
+
+/* The same with io_uring: IORING_OP_READ_FIXED writes the pinned page. */
+TEST(ended_ring_pinned_by_closed_writer_io_uring)
+{
+	struct io_uring_sqe sqe = { 0 };
+	struct ended_pin e;
+	struct uring u;
+	struct iovec iov;
+	uint8_t fill[PAGE];
+	uint64_t data;
+	int fd, src, r, res;
+	uint8_t *m;
+
+	if (uring_init(&u))
+		SKIP(return, "no io_uring (%s)", strerror(errno));
+	fd = ended_pin_setup(_metadata, &e, "end-uring", 24, &m);
+	ASSERT_LE(0, fd);
+	iov.iov_base = m;
+	iov.iov_len = 2 * e.ring;
+	r = syscall(__NR_io_uring_register, u.fd, IORING_REGISTER_BUFFERS, &iov, 1);
+	if (r && errno == EOPNOTSUPP) {
+		munmap(m, 2 * e.ring);
+		close(fd);
+		close(e.rfd);
+		vc_cleanup(e.name);
+		close(u.fd);
+		SKIP(return, "this kernel does not register file-backed buffers");
+	}
+	ASSERT_EQ(0, r) TH_LOG("register: %s", strerror(errno));
+	ASSERT_EQ(0, munmap(m, 2 * e.ring));
+	close(fd);
+	ASSERT_EQ(VCACHE_STATE_ENDED, vc_info(e.rfd).state);
+	/* After the end: a fixed read from a file into the ring's page 1. */
+	src = memfd_create("fill", MFD_CLOEXEC);
+	ASSERT_LE(0, src);
+	memset(fill, 0xAA, sizeof(fill));
+	ASSERT_EQ((ssize_t)PAGE, pwrite(src, fill, PAGE, 0));
+	sqe.opcode = IORING_OP_READ_FIXED;
+	sqe.fd = src;
+	sqe.addr = (uintptr_t)(m + PAGE);
+	sqe.len = PAGE;
+	sqe.off = 0;
+	sqe.buf_index = 0;
+	sqe.user_data = 1;
+	ASSERT_EQ(1, uring_submit(&u, &sqe));
+	ASSERT_EQ(1, uring_next(&u, 10000, &data, &res));
+	EXPECT_EQ((int)PAGE, res);
+	ended_pin_check(_metadata, &e);
+	close(src);
+	close(u.fd);
+}
+
 /* Index times near U64_MAX overflowed duration and the frame arithmetic. */
 TEST(index_pts_bounded)
 {

@@ -87,7 +87,15 @@
  * as a sealed video: SEAL refuses (EBUSY) while a writable mapping of the
  * ring exists or a page of it is held from outside (see VCACHE_IOC_SEAL),
  * and the writer's close cannot happen before its mappings are gone (they
- * hold the descriptor).
+ * hold the descriptor). The close cannot be refused, though: a ring page
+ * still held from outside then (pinned through the writer's mapping by
+ * io_uring registered buffers, O_DIRECT or process_vm_writev(2) under way)
+ * is replaced in the stream by a copy taken at the end, and viewers'
+ * mappings of the ring fault again onto the copies. What the holder
+ * writes into its page afterwards never reaches the stream; a read that
+ * sees the end returns the final bytes. The copies are charged to the
+ * cache (past its limit if eviction cannot make room: mem_used shows it)
+ * and to the closing task's memory cgroup.
  *
  * Readers: every descriptor bound to a live stream follows it (as with
  * VCACHE_OPEN_FOLLOW): reads at the head wait for data. They may map the
