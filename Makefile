@@ -246,10 +246,11 @@ fuzz: modules $(BUILD)/selftests/fuzz_test
 		$(BUILD)/selftests/fuzz_test -r fuzz.random_ops
 
 # What to build is read from the installed kernels, so on a fresh machine
-# the packages go in first and a second make builds for them.
+# the packages go in first and a second make builds for them: the module
+# and the two programs, all the demo runs (not the selftests' media).
 demo:
 	@$(ROOT)/scripts/install-deps
-	@$(MAKE) -s all
+	@$(MAKE) -s modules user
 	@$(ROOT)/scripts/demo
 
 # The module's sources go where DKMS looks for them (/usr/src/NAME-VERSION,
