@@ -246,17 +246,31 @@ fuzz: modules $(BUILD)/selftests/fuzz_test
 		$(BUILD)/selftests/fuzz_test -r fuzz.random_ops
 
 # What to build is read from the installed kernels, so on a fresh machine
-# the packages go in first and a second make builds for them.
+# the packages go in first and a second make builds for them: the module
+# and the two programs, all the demo runs (not the selftests' media).
 demo:
 	@$(ROOT)/scripts/install-deps
-	@$(MAKE) -s all
+	@$(MAKE) -s modules user
 	@$(ROOT)/scripts/demo
+
+# The module's sources go where DKMS looks for them (/usr/src/NAME-VERSION,
+# whatever PREFIX), laid out as kmod/Kbuild expects (include/ beside the .c
+# files), with kmod/dkms.conf.in: "dkms install vcache/$(VCACHE_VERSION)"
+# then builds vcache.ko for each kernel installed, now and later.
+VCACHE_VERSION ?= 0.1
+DKMS_SRC = $(DESTDIR)/usr/src/vcache-$(VCACHE_VERSION)
 
 install: all
 	install -D -m 0644 udev/99-vcache.rules $(DESTDIR)/etc/udev/rules.d/99-vcache.rules
 	install -D -m 0755 user/vcachectl $(DESTDIR)$(PREFIX)/bin/vcachectl
 	install -D -m 0755 user/vcache-streamer $(DESTDIR)$(PREFIX)/bin/vcache-streamer
 	install -D -m 0644 user/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/include/uapi/linux $(DKMS_SRC)/include/vcache
+	install -m 0644 $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild $(DKMS_SRC)/
+	install -m 0644 include/uapi/linux/vcache.h $(DKMS_SRC)/include/uapi/linux/
+	install -m 0644 $(wildcard include/vcache/*.h) $(DKMS_SRC)/include/vcache/
+	sed 's/@VERSION@/$(VCACHE_VERSION)/' kmod/dkms.conf.in >$(DKMS_SRC)/dkms.conf
 
 clean:
 	rm -rf $(BUILD)

@@ -160,8 +160,8 @@ static void vcache_aio_insert(struct vcache_video *v, struct vcache_aio *req)
 }
 
 /*
- * io_cancel(), under the AIO context's lock: the request lives until its
- * completion, which waits for that lock, so @req is valid here.
+ * io_cancel(), under the AIO context's lock: the request (iocb->private)
+ * lives until its completion, which waits for that lock, so it is valid here.
  */
 static int vcache_aio_cancel(struct kiocb *iocb)
 {

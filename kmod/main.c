@@ -2,8 +2,9 @@
 /*
  * vcache: videos kept in kernel memory, served without copies.
  *
- * The character device /dev/vcache; see include/uapi/linux/vcache.h for the
- * interface and README.md for the design.
+ * The character device /dev/vcache and the module's parameters; see
+ * include/uapi/linux/vcache.h for the interface and README.md ("The module,
+ * file by file") for which file does what.
  */
 #include <linux/fs.h>
 #include <linux/fs_context.h>

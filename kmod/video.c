@@ -116,9 +116,11 @@ void vcache_video_put(struct vcache_video *v)
 }
 
 /*
- * The page at @idx, or NULL if none was written there and @alloc is false.
- * Allocation takes no video lock, so that a page fault on a writable mapping
- * can fill a hole while a write(2) from that same mapping holds v->lock.
+ * The page at @idx; if none was written there, NULL when @how is
+ * VCACHE_PAGE_FIND, else a new zeroed page (or an ERR_PTR, -EAGAIN for
+ * VCACHE_PAGE_ALLOC_NOWAIT). Allocation takes no video lock, so that a page
+ * fault on a writable mapping can fill a hole while a write(2) from that
+ * same mapping holds v->lock.
  */
 struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 			       enum vcache_page_how how)

@@ -148,6 +148,9 @@ struct vcache_live_ctrl {
 	__u64 seq;
 };
 
+/* vcache_create.flags: a live stream (see "Live streams"). */
+#define VCACHE_CREATE_LIVE	(1U << 0)
+
 /**
  * struct vcache_create - argument of VCACHE_IOC_CREATE
  * @name:     name of the new video (see VCACHE_NAME_MAX).
@@ -171,8 +174,6 @@ struct vcache_live_ctrl {
  * EBUSY (the descriptor is already bound), EBADF (descriptor not writable),
  * ENOMEM.
  */
-#define VCACHE_CREATE_LIVE	(1U << 0)
-
 struct vcache_create {
 	char name[VCACHE_NAME_MAX];
 	__u64 capacity;
@@ -289,7 +290,9 @@ struct vcache_delete {
  * @fps_den:        frame rate denominator, as created.
  * @open_count:     descriptors bound to the video.
  * @map_count:      mappings (VMAs) of the video.
- * @index_entries:  entries in the video's keyframe index.
+ * @index_entries:  entries in the video's keyframe index (at most
+ *                  VCACHE_INDEX_MAX; a u32 in netlink's
+ *                  VCACHE_A_VIDEO_INDEX_ENTRIES).
  * @bytes_served:   bytes handed out by read(2) and its variants. Bytes
  *                  read through mappings are not counted: the kernel does
  *                  not see them.
@@ -647,7 +650,9 @@ enum vcache_cmd {
  * @VCACHE_A_VIDEO_FPS_DEN:       u32, frame rate denominator, as created.
  * @VCACHE_A_VIDEO_OPEN_COUNT:    u32, descriptors bound to the video.
  * @VCACHE_A_VIDEO_MAP_COUNT:     u32, mappings (VMAs) of the video.
- * @VCACHE_A_VIDEO_INDEX_ENTRIES: u32, entries in the keyframe index.
+ * @VCACHE_A_VIDEO_INDEX_ENTRIES: u32, entries in the keyframe index: the
+ *	count of vcache_info.index_entries, which is a __u64 there; the index
+ *	holds at most VCACHE_INDEX_MAX entries, so u32 carries it whole.
  * @VCACHE_A_VIDEO_DURATION:      u64, as vcache_info.duration (90 kHz).
  * @VCACHE_A_VIDEO_BYTES_SERVED:  u64, as vcache_info.bytes_served.
  * @VCACHE_A_VIDEO_MEM_BYTES:     u64, memory the video holds.
