@@ -134,7 +134,7 @@ static void load_progress(void *arg, uint64_t done)
 
 /*
  * Copies @total bytes of a regular file with no buffer of our own, with
- * kernel AIO straight into writable mappings of the video (user/load.c).
+ * kernel AIO straight into writable mappings of the video (user/lib/load.c).
  * A file that shrank meanwhile just makes a shorter video: it is what the
  * file holds now. Returns 0 or EXIT_FAIL after a message.
  */
@@ -145,7 +145,7 @@ static int load_mapped(struct load *ld, uint64_t total)
 		.stop = &stop_signal, .progress = load_progress, .arg = &ld->progress,
 	};
 	char how[640];
-	int err = load_file(&job);
+	int err = -load_file(&job);	/* fail() takes a positive errno */
 
 	if (ld->verbose) {
 		load_describe(&job, how, sizeof(how));
@@ -300,7 +300,7 @@ static int load_probe(struct load *ld, struct load_info *li, bool stream)
 		err = load_read_head(ld->in, buf, VINDEX_PROBE, &got);
 		if (err) {
 			free(buf);
-			return fail(err, "read %s", file_label(ld));
+			return fail(-err, "read %s", file_label(ld));
 		}
 		len = got;
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vcachectl load reads FILE with kernel AIO straight into the video's
- * writable mapping (user/load.c): O_DIRECT where the file system takes it,
+ * writable mapping (user/lib/load.c): O_DIRECT where the file system takes it,
  * buffered AIO where it does not, read(2) for what is not a regular file.
  *
  * O_DIRECT needs a file system on a block device: the fixture makes an ext4

@@ -3,9 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
-#include "../http.c"
-#include "../tcparse.c"
-#include "../ingest_auth.c"
+#include "http.h"
+#include "tcparse.h"
+#include "ingest_auth.h"
 #include "kselftest_harness.h"
 
 #define TOK_A	"abcdefghijklmnop0123"
