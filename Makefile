@@ -22,7 +22,12 @@ KSFT = $(KSRC)/tools/testing/selftests
 
 MOD_DEPS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild \
 	    include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
-USER_PROGS := user/vcachectl user/vcache-streamer
+# The programs are build outputs like the rest: build/user/vcachectl and
+# build/user/vcache-streamer (make install puts them in $(PREFIX)/bin).
+UBUILD := $(BUILD)/user
+VCACHECTL := $(UBUILD)/vcachectl
+STREAMER := $(UBUILD)/vcache-streamer
+USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
 	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench
@@ -77,7 +82,6 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 # bodies, timecodes, the TS indexer, kernel AIO, the load path and netlink.
 # Each program links it and takes only the objects it calls. Objects go
 # under build/user/; -MMD writes each one's header dependencies beside it.
-UBUILD := $(BUILD)/user
 LIBVCACHE := $(UBUILD)/libvcache-user.a
 LIB_SRCS := $(wildcard user/lib/*.c)
 USER_CPPFLAGS = $(CPPFLAGS) -I$(ROOT)/user/lib $(NL_CFLAGS)
@@ -95,7 +99,7 @@ VCACHECTL_SRCS := user/vcachectl.c user/ctl_util.c user/ctl_print.c user/ctl_loa
 	user/ctl_video.c user/ctl_stats.c user/ctl_monitor.c user/ctl_live.c
 VCACHECTL_OBJS := $(patsubst user/%.c,$(UBUILD)/%.o,$(VCACHECTL_SRCS))
 
-user/vcachectl: $(VCACHECTL_OBJS) $(LIBVCACHE)
+$(VCACHECTL): $(VCACHECTL_OBJS) $(LIBVCACHE)
 	$(CC) $(CFLAGS) -o $@ $(VCACHECTL_OBJS) $(LIBVCACHE) $(NL_LIBS)
 
 # The HTTP server; GET /v/ lists the cache over netlink.
@@ -104,7 +108,7 @@ STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stre
 	user/stream_jobs.c user/stream_list.c user/ingest_auth.c
 STREAMER_OBJS := $(patsubst user/%.c,$(UBUILD)/%.o,$(STREAMER_SRCS))
 
-user/vcache-streamer: $(STREAMER_OBJS) $(LIBVCACHE)
+$(STREAMER): $(STREAMER_OBJS) $(LIBVCACHE)
 	$(CC) $(CFLAGS) -o $@ $(STREAMER_OBJS) $(LIBVCACHE) -lpthread $(NL_LIBS)
 
 -include $(patsubst %.o,%.d,$(VCACHECTL_OBJS) $(STREAMER_OBJS) \
@@ -293,8 +297,8 @@ demo:
 
 install: all
 	install -D -m 0644 udev/99-vcache.rules $(DESTDIR)/etc/udev/rules.d/99-vcache.rules
-	install -D -m 0755 user/vcachectl $(DESTDIR)$(PREFIX)/bin/vcachectl
-	install -D -m 0755 user/vcache-streamer $(DESTDIR)$(PREFIX)/bin/vcache-streamer
+	install -D -m 0755 $(VCACHECTL) $(DESTDIR)$(PREFIX)/bin/vcachectl
+	install -D -m 0755 $(STREAMER) $(DESTDIR)$(PREFIX)/bin/vcache-streamer
 	install -D -m 0644 user/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
 
 clean:
