@@ -81,23 +81,23 @@ NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 # a static library, as iproute2 builds lib/: HTTP parsing, ranges, chunked
 # bodies, timecodes, the TS indexer, kernel AIO, the load path and netlink.
 # Each program links it and takes only the objects it calls. Objects go
-# under build/user/; -MMD writes each one's header dependencies beside it.
+# under build/user/obj/; -MMD writes each one's header dependencies beside it.
 LIBVCACHE := $(UBUILD)/libvcache-user.a
 LIB_SRCS := $(wildcard user/lib/*.c)
 USER_CPPFLAGS = $(CPPFLAGS) -I$(ROOT)/user/lib $(NL_CFLAGS)
 
-$(UBUILD)/%.o: user/%.c
+$(UBUILD)/obj/%.o: user/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBVCACHE): $(patsubst user/%.c,$(UBUILD)/%.o,$(LIB_SRCS))
+$(LIBVCACHE): $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(LIB_SRCS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# The command table and dispatch in vcachectl.c, the commands in ctl_*.c.
-VCACHECTL_SRCS := user/vcachectl.c user/ctl_util.c user/ctl_print.c user/ctl_load.c \
-	user/ctl_video.c user/ctl_stats.c user/ctl_monitor.c user/ctl_live.c
-VCACHECTL_OBJS := $(patsubst user/%.c,$(UBUILD)/%.o,$(VCACHECTL_SRCS))
+# user/vcachectl/: help and dispatch in vcachectl.c, each command (its
+# record, options and handler) in a ctl_*.c.
+VCACHECTL_SRCS := $(wildcard user/vcachectl/*.c)
+VCACHECTL_OBJS := $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(VCACHECTL_SRCS))
 
 $(VCACHECTL): $(VCACHECTL_OBJS) $(LIBVCACHE)
 	$(CC) $(CFLAGS) -o $@ $(VCACHECTL_OBJS) $(LIBVCACHE) $(NL_LIBS)
@@ -106,13 +106,13 @@ $(VCACHECTL): $(VCACHECTL_OBJS) $(LIBVCACHE)
 STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \
 	user/stream_live.c user/stream_seek.c user/stream_rings.c user/stream_log.c \
 	user/stream_jobs.c user/stream_list.c user/ingest_auth.c
-STREAMER_OBJS := $(patsubst user/%.c,$(UBUILD)/%.o,$(STREAMER_SRCS))
+STREAMER_OBJS := $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(STREAMER_SRCS))
 
 $(STREAMER): $(STREAMER_OBJS) $(LIBVCACHE)
 	$(CC) $(CFLAGS) -o $@ $(STREAMER_OBJS) $(LIBVCACHE) -lpthread $(NL_LIBS)
 
 -include $(patsubst %.o,%.d,$(VCACHECTL_OBJS) $(STREAMER_OBJS) \
-	$(patsubst user/%.c,$(UBUILD)/%.o,$(LIB_SRCS)))
+	$(patsubst user/%.c,$(UBUILD)/obj/%.o,$(LIB_SRCS)))
 
 selftests: $(SELFTESTS) $(SELFTEST_HELPERS) test-media
 
@@ -299,7 +299,7 @@ install: all
 	install -D -m 0644 udev/99-vcache.rules $(DESTDIR)/etc/udev/rules.d/99-vcache.rules
 	install -D -m 0755 $(VCACHECTL) $(DESTDIR)$(PREFIX)/bin/vcachectl
 	install -D -m 0755 $(STREAMER) $(DESTDIR)$(PREFIX)/bin/vcache-streamer
-	install -D -m 0644 user/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
+	install -D -m 0644 user/vcachectl/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
 
 clean:
 	rm -rf $(BUILD)
