@@ -102,10 +102,9 @@ VCACHECTL_OBJS := $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(VCACHECTL_SRCS))
 $(VCACHECTL): $(VCACHECTL_OBJS) $(LIBVCACHE)
 	$(CC) $(CFLAGS) -o $@ $(VCACHECTL_OBJS) $(LIBVCACHE) $(NL_LIBS)
 
-# The HTTP server; GET /v/ lists the cache over netlink.
-STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \
-	user/stream_live.c user/stream_seek.c user/stream_rings.c user/stream_log.c \
-	user/stream_jobs.c user/stream_list.c user/ingest_auth.c
+# user/streamer/: the HTTP server (see streamer.h for its files); GET /v/
+# lists the cache over netlink.
+STREAMER_SRCS := $(wildcard user/streamer/*.c)
 STREAMER_OBJS := $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(STREAMER_SRCS))
 
 $(STREAMER): $(STREAMER_OBJS) $(LIBVCACHE)
@@ -200,16 +199,16 @@ $(UNIT_LIB): $(UNIT_LIB_OBJS)
 	$(AR) rcs $@ $^
 
 # A test of one program's own file links that file's object too.
-$(BUILD)/unit/ingest_auth_test: UNIT_OBJS = $(BUILD)/unit/obj/ingest_auth.o
-$(BUILD)/unit/ingest_auth_test: UNIT_INC = -I$(ROOT)/user
-$(BUILD)/unit/ingest_auth_test: $(BUILD)/unit/obj/ingest_auth.o
+$(BUILD)/unit/ingest_auth_test: UNIT_OBJS = $(BUILD)/unit/obj/streamer/ingest_auth.o
+$(BUILD)/unit/ingest_auth_test: UNIT_INC = -I$(ROOT)/user/streamer
+$(BUILD)/unit/ingest_auth_test: $(BUILD)/unit/obj/streamer/ingest_auth.o
 
 $(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CPPFLAGS) $(UNIT_INC) $(TEST_CFLAGS) $(CFLAGS) $(UNIT_SAN) -MMD -MP \
 		-o $@ $< $(UNIT_OBJS) $(UNIT_LIB)
 
--include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/ingest_auth.o) \
+-include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/streamer/ingest_auth.o) \
 	$(addsuffix .d,$(UNIT_TESTS))
 
 # Host unit tests of the pure code: no VM, no module.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host unit tests of user/ingest_auth.c: who may publish a live stream. */
+/* Host unit tests of user/streamer/ingest_auth.c: who may publish a live stream. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
