@@ -22,7 +22,12 @@ KSFT = $(KSRC)/tools/testing/selftests
 
 MOD_DEPS := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild \
 	    include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
-USER_PROGS := user/vcachectl user/vcache-streamer
+# The programs are build outputs like the rest: build/user/vcachectl and
+# build/user/vcache-streamer (make install puts them in $(PREFIX)/bin).
+UBUILD := $(BUILD)/user
+VCACHECTL := $(UBUILD)/vcachectl
+STREAMER := $(UBUILD)/vcache-streamer
+USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
 	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench
@@ -72,26 +77,41 @@ user: $(USER_PROGS)
 NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
 NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 
-# The command table and dispatch in vcachectl.c, the commands in ctl_*.c.
-# load indexes MPEG-TS (tsindex.c, vindex.c); seek and cat --at take timecodes.
-# load reads FILE with kernel AIO (load.c, aio.c).
-VCACHECTL_SRCS := user/vcachectl.c user/ctl_util.c user/ctl_print.c user/ctl_load.c \
-	user/ctl_video.c user/ctl_stats.c user/ctl_monitor.c user/ctl_live.c \
-	user/parse.c user/nl.c user/tsindex.c user/vindex.c user/tcparse.c user/load.c user/aio.c
+# user/lib/ is the code both programs (and the unit tests) use, built once as
+# a static library, as iproute2 builds lib/: HTTP parsing, ranges, chunked
+# bodies, timecodes, the TS indexer, kernel AIO, the load path and netlink.
+# Each program links it and takes only the objects it calls. Objects go
+# under build/user/obj/; -MMD writes each one's header dependencies beside it.
+LIBVCACHE := $(UBUILD)/libvcache-user.a
+LIB_SRCS := $(wildcard user/lib/*.c)
+USER_CPPFLAGS = $(CPPFLAGS) -I$(ROOT)/user/lib $(NL_CFLAGS)
 
-user/vcachectl: $(VCACHECTL_SRCS) $(wildcard user/*.h) \
-		include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
-	$(CC) $(CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) -o $@ $(VCACHECTL_SRCS) $(NL_LIBS)
+$(UBUILD)/obj/%.o: user/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# The HTTP server; GET /v/ lists the cache over netlink.
-STREAMER_SRCS := user/streamer.c user/stream_http.c user/stream_send.c user/stream_video.c \
-	user/stream_live.c user/stream_seek.c user/stream_rings.c user/stream_log.c \
-	user/stream_jobs.c user/stream_list.c user/ingest_auth.c user/chunked.c user/tsindex.c user/tcparse.c user/http.c user/range.c user/parse.c \
-	user/aio.c user/nl.c
+$(LIBVCACHE): $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-user/vcache-streamer: $(STREAMER_SRCS) $(wildcard user/*.h) \
-		include/uapi/linux/vcache.h $(wildcard include/vcache/*.h)
-	$(CC) $(CPPFLAGS) $(NL_CFLAGS) $(CFLAGS) -o $@ $(STREAMER_SRCS) -lpthread $(NL_LIBS)
+# user/vcachectl/: help and dispatch in vcachectl.c, each command (its
+# record, options and handler) in a ctl_*.c.
+VCACHECTL_SRCS := $(wildcard user/vcachectl/*.c)
+VCACHECTL_OBJS := $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(VCACHECTL_SRCS))
+
+$(VCACHECTL): $(VCACHECTL_OBJS) $(LIBVCACHE)
+	$(CC) $(CFLAGS) -o $@ $(VCACHECTL_OBJS) $(LIBVCACHE) $(NL_LIBS)
+
+# user/streamer/: the HTTP server (see streamer.h for its files); GET /v/
+# lists the cache over netlink.
+STREAMER_SRCS := $(wildcard user/streamer/*.c)
+STREAMER_OBJS := $(patsubst user/%.c,$(UBUILD)/obj/%.o,$(STREAMER_SRCS))
+
+$(STREAMER): $(STREAMER_OBJS) $(LIBVCACHE)
+	$(CC) $(CFLAGS) -o $@ $(STREAMER_OBJS) $(LIBVCACHE) -lpthread $(NL_LIBS)
+
+-include $(patsubst %.o,%.d,$(VCACHECTL_OBJS) $(STREAMER_OBJS) \
+	$(patsubst user/%.c,$(UBUILD)/obj/%.o,$(LIB_SRCS)))
 
 selftests: $(SELFTESTS) $(SELFTEST_HELPERS) test-media
 
@@ -133,12 +153,12 @@ bench-chunk: all
 	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G -- \
 		$(BUILD)/bench/chunk_bench --tmpfs /tmp --reps 21
 
-# Kernel AIO (user/aio.c) against blocking reads, a thread pool, POSIX AIO,
+# Kernel AIO (user/lib/aio.c) against blocking reads, a thread pool, POSIX AIO,
 # libaio and io_uring: the seed's AIO table, in C.
-$(BUILD)/bench/aio_bench: bench/aio_bench.c user/aio.c user/aio.h \
+$(BUILD)/bench/aio_bench: bench/aio_bench.c user/lib/aio.c user/lib/aio.h \
 		include/uapi/linux/vcache.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ bench/aio_bench.c user/aio.c \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ bench/aio_bench.c user/lib/aio.c \
 		-luring -laio -lrt -lpthread
 
 # Live ingest of 1 MiB chunks from loopback TCP: recv + write() vs recv into
@@ -163,13 +183,33 @@ bench-aio: modules $(BUILD)/bench/aio_bench
 bench-aio-quick: modules $(BUILD)/bench/aio_bench
 	$(ROOT)/bench/aio-bench.sh --quick
 
-$(BUILD)/unit/%: user/tests/%.c $(wildcard include/vcache/*.h) $(wildcard user/*.h) $(wildcard user/*.c)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -Iuser $(CFLAGS) -fsanitize=address,undefined -o $@ $<
+# The unit tests link the same library built again with ASan and UBSan
+# (build/unit/libvcache-user.a), so the sanitizers watch the code under
+# test, not only the test.
+UNIT_SAN := -fsanitize=address,undefined
+UNIT_LIB := $(BUILD)/unit/libvcache-user.a
+UNIT_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/unit/obj/%.o,$(LIB_SRCS))
 
-# tsindex_test makes its media (scripts/make-test-media) under build/media;
-# vindex_test uses them if they are there.
-$(BUILD)/unit/tsindex_test $(BUILD)/unit/vindex_test: CPPFLAGS += -DVCACHE_ROOT='"$(ROOT)"'
+$(BUILD)/unit/obj/%.o: user/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CPPFLAGS) $(CFLAGS) $(UNIT_SAN) -MMD -MP -c -o $@ $<
+
+$(UNIT_LIB): $(UNIT_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# A test of one program's own file links that file's object too.
+$(BUILD)/unit/ingest_auth_test: UNIT_OBJS = $(BUILD)/unit/obj/streamer/ingest_auth.o
+$(BUILD)/unit/ingest_auth_test: UNIT_INC = -I$(ROOT)/user/streamer
+$(BUILD)/unit/ingest_auth_test: $(BUILD)/unit/obj/streamer/ingest_auth.o
+
+$(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CPPFLAGS) $(UNIT_INC) $(TEST_CFLAGS) $(CFLAGS) $(UNIT_SAN) -MMD -MP \
+		-o $@ $< $(UNIT_OBJS) $(UNIT_LIB)
+
+-include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/streamer/ingest_auth.o) \
+	$(addsuffix .d,$(UNIT_TESTS))
 
 # Host unit tests of the pure code: no VM, no module.
 unit: $(UNIT_TESTS)
@@ -181,11 +221,11 @@ FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?=
 
-$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/tsindex.c user/tsindex.h
+$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
+	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ user/fuzz/tsindex_fuzz.c user/tsindex.c
+		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c
 
 fuzz-tsindex: $(BUILD)/fuzz/tsindex_fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -195,12 +235,14 @@ fuzz-tsindex: $(BUILD)/fuzz/tsindex_fuzz
 
 # libFuzzer on the HTTP request parser and the Range/If-Range/query code
 # (user/fuzz/http_fuzz.c): FUZZ_TIME seconds; corpus in build/fuzz/http-corpus.
-$(BUILD)/fuzz/http_fuzz: user/fuzz/http_fuzz.c user/http.c user/http.h user/range.c user/range.h \
-		user/tcparse.c user/tcparse.h
+HTTP_FUZZ_SRCS := user/lib/http.c user/lib/range.c user/lib/tcparse.c
+
+$(BUILD)/fuzz/http_fuzz: user/fuzz/http_fuzz.c $(HTTP_FUZZ_SRCS) user/lib/http.h \
+		user/lib/range.h user/lib/tcparse.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
+	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ user/fuzz/http_fuzz.c
+		-o $@ user/fuzz/http_fuzz.c $(HTTP_FUZZ_SRCS)
 
 fuzz-http: $(BUILD)/fuzz/http_fuzz
 	@mkdir -p $(BUILD)/fuzz/http-corpus
@@ -208,12 +250,12 @@ fuzz-http: $(BUILD)/fuzz/http_fuzz
 		-dict=user/fuzz/http.dict -artifact_prefix=$(BUILD)/fuzz/http- \
 		$(FUZZ_FLAGS) $(BUILD)/fuzz/http-corpus user/fuzz/http-corpus
 
-# libFuzzer on the chunked body decoder of live ingest (user/chunked.c).
-$(BUILD)/fuzz/chunked_fuzz: user/fuzz/chunked_fuzz.c user/chunked.c user/chunked.h
+# libFuzzer on the chunked body decoder of live ingest (user/lib/chunked.c).
+$(BUILD)/fuzz/chunked_fuzz: user/fuzz/chunked_fuzz.c user/lib/chunked.c user/lib/chunked.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
+	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ user/fuzz/chunked_fuzz.c
+		-o $@ user/fuzz/chunked_fuzz.c user/lib/chunked.c
 
 .PHONY: fuzz-chunked
 fuzz-chunked: $(BUILD)/fuzz/chunked_fuzz
@@ -262,9 +304,9 @@ DKMS_SRC = $(DESTDIR)/usr/src/vcache-$(VCACHE_VERSION)
 
 install: all
 	install -D -m 0644 udev/99-vcache.rules $(DESTDIR)/etc/udev/rules.d/99-vcache.rules
-	install -D -m 0755 user/vcachectl $(DESTDIR)$(PREFIX)/bin/vcachectl
-	install -D -m 0755 user/vcache-streamer $(DESTDIR)$(PREFIX)/bin/vcache-streamer
-	install -D -m 0644 user/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
+	install -D -m 0755 $(VCACHECTL) $(DESTDIR)$(PREFIX)/bin/vcachectl
+	install -D -m 0755 $(STREAMER) $(DESTDIR)$(PREFIX)/bin/vcache-streamer
+	install -D -m 0644 user/vcachectl/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
 	rm -rf $(DKMS_SRC)
 	install -d $(DKMS_SRC)/include/uapi/linux $(DKMS_SRC)/include/vcache
 	install -m 0644 $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild $(DKMS_SRC)/

@@ -22,10 +22,10 @@
  *   posix-aio   glibc's aio_read() (a user-space thread pool), completions
  *               as real-time signals read from a signalfd
  *   libaio      kernel AIO through libaio, eventfd + epoll
- *   kaio        kernel AIO through user/aio.c, eventfd + epoll; completions
+ *   kaio        kernel AIO through user/lib/aio.c, eventfd + epoll; completions
  *               taken from the ring, the eventfd armed only while reads
  *               are in flight (see "kaio" below)
- *   kaio-sync   user/aio.c's synchronous fallback, for comparison
+ *   kaio-sync   user/lib/aio.c's synchronous fallback, for comparison
  *   io_uring    liburing, eventfd + epoll
  * All of them run the same loop: epoll_pwait2() with a timeout to the next
  * tick's absolute deadline (as an asyncio loop sleeps), issue, reap. The
@@ -75,7 +75,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/vcache.h>
-#include "../user/aio.h"
+#include "../user/lib/aio.h"
 
 #define MAX_FILES	64
 #define MAX_COUNTS	8
@@ -733,7 +733,7 @@ static void laio_teardown(struct run *r)
 	free(l);
 }
 
-/* ---- kaio: user/aio.c ------------------------------------------------ */
+/* ---- kaio: user/lib/aio.c ------------------------------------------------ */
 
 /*
  * Reads of tmpfs and of /dev/vcache complete inside io_submit(), so the

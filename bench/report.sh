@@ -253,12 +253,12 @@ Outside the VM the same binaries run against the module loaded by hand
 (root, Debian 12 with the packages of `scripts/install-deps`):
 
 ```sh
-make                                   # module for every installed kernel, user/, build/bench/
+make                                   # module for every installed kernel, build/user/, build/bench/
 sudo insmod build/$(uname -r)/vcache.ko max_mb=4096
 sudo build/bench/chunk_bench --tmpfs /dev/shm --reps 21           # 1
 sudo build/bench/lookup_bench                                     # 5
 sudo bench/serve-bench.sh --duration 10 /tmp/serve                # 4 (wrk, nginx)
-sudo user/vcachectl rm chunk-bench
+sudo build/user/vcachectl rm chunk-bench
 sudo build/bench/scale_bench --max-mb 8192                        # 6
 sudo build/bench/aio_bench --vcache; build/bench/aio_bench --dir /dev/shm   # 3
 sudo rmmod vcache

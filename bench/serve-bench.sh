@@ -42,8 +42,8 @@ done
 out=$1
 mkdir -p "$out"
 
-streamer=$ROOT/user/vcache-streamer
-ctl=$ROOT/user/vcachectl
+streamer=$ROOT/build/user/vcache-streamer
+ctl=$ROOT/build/user/vcachectl
 lua=$ROOT/bench/wrk-range.lua
 for t in wrk nginx curl; do
 	command -v $t >/dev/null || { echo "serve-bench: $t missing (scripts/install-deps)" >&2; exit 1; }

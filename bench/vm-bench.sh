@@ -65,7 +65,7 @@ run() {
 }
 
 run chunk "$B/chunk_bench" --tmpfs /dev/shm --csv "$out/chunk.csv" "${chunk_args[@]}"
-"$ROOT/user/vcachectl" rm chunk-bench >/dev/null 2>&1
+"$ROOT/build/user/vcachectl" rm chunk-bench >/dev/null 2>&1
 run lookup "$B/lookup_bench" --csv "$out/lookup.csv" "${lookup_args[@]}"
 run serve "$ROOT/bench/serve-bench.sh" --duration "$duration" --reps "$reps" \
 	"${serve_args[@]}" "$out"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vcachectl load reads FILE with kernel AIO straight into the video's
- * writable mapping (user/load.c): O_DIRECT where the file system takes it,
+ * writable mapping (user/lib/load.c): O_DIRECT where the file system takes it,
  * buffered AIO where it does not, read(2) for what is not a regular file.
  *
  * O_DIRECT needs a file system on a block device: the fixture makes an ext4
@@ -11,7 +11,7 @@
  * the file; strace(1) shows that the O_DIRECT path submits with io_submit(2)
  * and never read(2)s the file; the keyframe index is made from the loaded
  * pages just the same. Runs as root from the repository root, with the
- * module loaded and ./user/vcachectl built.
+ * module loaded and ./build/user/vcachectl built.
  */
 #include <stdarg.h>
 #include <sys/mount.h>
@@ -20,7 +20,7 @@
 #include "vcache_util.h"
 #include "kselftest_harness.h"
 
-#define CTL		"./user/vcachectl"
+#define CTL		"./build/user/vcachectl"
 #define MiB		(1024 * 1024ULL)
 #define MEDIA		"build/media/h264_25.ts"
 

@@ -2,7 +2,7 @@
 /*
  * The "vcache" generic netlink family, from both ends: raw netlink sockets
  * for what the kernel accepts and sends (dumps in many parts, events, rate
- * limit, permissions, malformed requests), and ./user/vcachectl for what
+ * limit, permissions, malformed requests), and ./build/user/vcachectl for what
  * the tool prints, its JSON parsed by python3 and checked field by field
  * against the ioctls. Needs the module loaded, root, and the tool built;
  * runs from the repository root.

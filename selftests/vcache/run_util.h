@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#define CTL		"./user/vcachectl"
+#define CTL		"./build/user/vcachectl"
 #define MAX_ARGS	16
 
 struct run {
@@ -106,7 +106,7 @@ static inline int run_ctl(struct run *r, int in, int out, const char *const *arg
 	return run_cmd(r, in, out, argv);
 }
 
-/* run(r, "info", name, NULL) runs ./user/vcachectl info NAME. */
+/* run(r, "info", name, NULL) runs ./build/user/vcachectl info NAME. */
 static inline int run(struct run *r, ...)
 {
 	const char *args[MAX_ARGS + 1];

@@ -17,9 +17,9 @@
 # -fsanitize=address,undefined).
 # shellcheck disable=SC2154  # root and tmp are the test's
 
-streamer=${STREAMER_BIN:-$root/user/vcache-streamer}
+streamer=${STREAMER_BIN:-$root/build/user/vcache-streamer}
 # shellcheck disable=SC2034  # the tests' to use
-ctl=$root/user/vcachectl client=$root/build/selftests/streamer_client
+ctl=$root/build/user/vcachectl client=$root/build/selftests/streamer_client
 curl_max_time=${curl_max_time:-60}
 fail_lines=${fail_lines:-20}
 keep_dir=${keep_dir:-}

@@ -12,7 +12,7 @@
  * (make selftests runs scripts/make-test-media -d 120 build/media-long):
  * ffmpeg under TCG takes fifteen times as long. Without them the tests
  * skip, saying so. Runs as root from the repository root, with the module
- * loaded and ./user/vcachectl built.
+ * loaded and ./build/user/vcachectl built.
  */
 #include <stdarg.h>
 #include <sys/mman.h>

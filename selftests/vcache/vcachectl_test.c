@@ -2,7 +2,7 @@
 /*
  * vcachectl end to end: the tool is run as a program, as scripts run it, and
  * judged by its exit status, its stdout bytes and the number of lines on
- * stderr. Needs the module loaded and ./user/vcachectl built (make user);
+ * stderr. Needs the module loaded and ./build/user/vcachectl built (make user);
  * runs from the repository root.
  */
 #include <stdarg.h>

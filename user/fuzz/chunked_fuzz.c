@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for user/chunked.c (make fuzz-chunked): the input is
+ * libFuzzer target for user/lib/chunked.c (make fuzz-chunked): the input is
  * decoded twice, whole and cut in pieces whose sizes come from its first
  * byte, the way the streamer's ingest feeds it (framing parsed, data
  * taken). Both must agree on the outcome, the data and the bytes used, and
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../chunked.c"
+#include "chunked.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

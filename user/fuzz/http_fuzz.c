@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../http.c"
-#include "../tcparse.c"
-#include "../range.c"
+#include "http.h"
+#include "tcparse.h"
+#include "range.h"
 
 static void check_ranges(const struct http_request *req, uint64_t size)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for user/tsindex.c: make fuzz-tsindex. Besides what the
+ * libFuzzer target for user/lib/tsindex.c: make fuzz-tsindex. Besides what the
  * sanitizers catch, it holds the indexer to its promises: the same index
  * whatever the chunking, entries sorted and pointing at whole packets
  * inside the input, the first one the keyframe that pts count from, and
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../tsindex.h"
+#include "tsindex.h"
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host tests of user/aio.c: real kernel AIO on tmpfs and on the disk's
+ * Host tests of user/lib/aio.c: real kernel AIO on tmpfs and on the disk's
  * filesystem, the synchronous fallback on the same workloads (it must give
  * the same results), io_setup() failures (injected through the engine's
  * io_setup hook, or provoked for real with sizes the kernel refuses), and
- * the eventfd's corner cases. The unit rule compiles one file per test, so
- * the code under test is included whole, static hook and all.
+ * the eventfd's corner cases. The test links the library built with the
+ * sanitizers (build/unit/libvcache-user.a); aio_internal.h gives it the
+ * engine's io_setup hook.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../aio.c"
+#include "aio_internal.h"
 #include "kselftest_harness.h"
 
 #define LOG_MAX 1024

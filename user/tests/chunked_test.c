@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host unit tests of user/chunked.c: the chunked request body decoder. */
+/* Host unit tests of user/lib/chunked.c: the chunked request body decoder. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../chunked.c"
+#include "chunked.h"
 #include "kselftest_harness.h"
 
 /* Decodes @s whole: the data, or "ERR", or "INCOMPLETE". */
@@ -108,16 +109,16 @@ TEST(size_limits)
 	line[1] = ';';
 	memset(line + 2, 'a', CHUNKED_LINE_MAX);
 	chunked_init(&ck);
-	EXPECT_EQ(-1, chunked_parse(&ck, line, strlen(line)));
+	EXPECT_EQ(-EINVAL, chunked_parse(&ck, line, strlen(line)));
 	EXPECT_NE(NULL, ck.why);
 	/* Sticky. */
-	EXPECT_EQ(-1, chunked_parse(&ck, "0\r\n\r\n", 5));
+	EXPECT_EQ(-EINVAL, chunked_parse(&ck, "0\r\n\r\n", 5));
 	/* Trailer lines too. */
 	chunked_init(&ck);
 	ASSERT_EQ(3, chunked_parse(&ck, "0\r\n", 3));
 	memset(line, 'b', CHUNKED_LINE_MAX + 8);
 	line[CHUNKED_LINE_MAX + 8] = '\0';
-	EXPECT_EQ(-1, chunked_parse(&ck, line, strlen(line)));
+	EXPECT_EQ(-EINVAL, chunked_parse(&ck, line, strlen(line)));
 }
 
 /* The decoder stops before data and at the end; data is the caller's. */

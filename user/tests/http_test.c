@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of user/http.c: the request parser (grammar, limits,
+ * Host unit tests of user/lib/http.c: the request parser (grammar, limits,
  * smuggling guards), dates, entity tags, names, timecodes and the query.
  */
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../http.c"
-#include "../tcparse.c"
+#include "http_internal.h"
+#include "tcparse.h"
 #include "kselftest_harness.h"
 
 #define MAXH	8192

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host unit tests of user/ingest_auth.c: who may publish a live stream. */
+/* Host unit tests of user/streamer/ingest_auth.c: who may publish a live stream. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
-#include "../http.c"
-#include "../tcparse.c"
-#include "../ingest_auth.c"
+#include "http.h"
+#include "tcparse.h"
+#include "ingest_auth.h"
 #include "kselftest_harness.h"
 
 #define TOK_A	"abcdefghijklmnop0123"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host tests of user/load.c's pure part: how a file is cut into reads
+ * Host tests of user/lib/load.c's pure part: how a file is cut into reads
  * (O_DIRECT chunks, the buffered tail), and the bookkeeping that maps and
  * retires windows, publishes only bytes that were read, and copes with
  * reads completing out of order, short reads, a file that shrank, a switch
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../aio.c"
-#include "../load.c"
+#include "aio.h"
+#include "load.h"
 #include "kselftest_harness.h"
 
 #define KiB 1024ULL
@@ -347,7 +347,7 @@ TEST(read_head)
 		char c;
 		int fd = open("/dev/null", O_WRONLY);
 
-		EXPECT_EQ(EBADF, load_read_head(fd, &c, 1, &got));
+		EXPECT_EQ(-EBADF, load_read_head(fd, &c, 1, &got));
 		close(fd);
 	}
 }

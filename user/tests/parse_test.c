@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of user/parse.c. The unit rule compiles one file per test,
- * so the code under test is included whole (static helpers and all).
+ * Host unit tests of user/lib/parse.c, linked from the library built with the
+ * sanitizers (build/unit/libvcache-user.a).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include "../parse.c"
+#include "parse.h"
 #include "kselftest_harness.h"
 
 static uint64_t size_of(const char *s)

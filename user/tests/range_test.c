@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host unit tests of user/range.c: Range, If-Range, Content-Range. */
+/* Host unit tests of user/lib/range.c: Range, If-Range, Content-Range. */
 #include <stdint.h>
 #include <string.h>
-#include "../http.c"
-#include "../tcparse.c"
-#include "../range.c"
+#include "http.h"
+#include "tcparse.h"
+#include "range.h"
 #include "kselftest_harness.h"
 
 struct parsed {

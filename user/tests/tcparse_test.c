@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of user/tcparse.c: the TIMECODE grammar of "vcachectl
+ * Host unit tests of user/lib/tcparse.c: the TIMECODE grammar of "vcachectl
  * seek" and "cat --at", the LOOKUP requests it makes and the labels printed.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include "../tcparse.c"
+#include <vcache/timecode.h>
+#include "tcparse.h"
 #include "kselftest_harness.h"
 
 /* Parses @s and checks it is the label hh:mm:ss:ff, drop-frame or not. */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of user/tsindex.c: hand-built streams for each corner case
- * (a small TS muxer below writes them), then real ffmpeg output checked
- * against ffprobe. The unit rule compiles one file per test, so the code
- * under test is included whole.
+ * Host unit tests of user/lib/tsindex.c: hand-built streams for each corner
+ * case (a small TS muxer below writes them), then real ffmpeg output checked
+ * against ffprobe. The code under test comes from the library built with
+ * the sanitizers (build/unit/libvcache-user.a).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include "../tsindex.c"
+#include "tsindex.h"
 #include "kselftest_harness.h"
 
 #ifndef VCACHE_ROOT

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of user/vindex.c: the entries handed to the kernel, the
+ * Host unit tests of user/lib/vindex.c: the entries handed to the kernel, the
  * damage line, and indexing through read-only mappings window by window
  * (a memfd stands in for the video: mmap(2) of it works the same way).
  */
@@ -15,8 +15,8 @@
 /* Many windows even over the small test media, and one page exactly. */
 #define VINDEX_WINDOW	(64u << 10)
 
-#include "../tsindex.c"
-#include "../vindex.c"
+#include "tsindex.h"
+#include "vindex.h"
 #include "kselftest_harness.h"
 
 #ifndef VCACHE_ROOT

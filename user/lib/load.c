@@ -2,7 +2,7 @@
 /*
  * load: a regular file into a LOADING video with kernel AIO (see load.h).
  *
- * Kernel AIO through user/aio.c rather than a thread or io_uring: it is the
+ * Kernel AIO through user/lib/aio.c rather than a thread or io_uring: it is the
  * engine the rest of vcache uses, it is asynchronous for real with O_DIRECT
  * (buffered AIO reads run inside io_submit(), which costs nothing here: the
  * copy has to happen anyway), and it falls back to synchronous preadv2()
@@ -516,7 +516,7 @@ int load_file(struct load_job *job)
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		job->step = LOAD_STEP_SETUP;
-		return ENOMEM;
+		return -ENOMEM;
 	}
 	l->job = job;
 	l->dfd = -1;
@@ -528,7 +528,7 @@ int load_file(struct load_job *job)
 		job->step = LOAD_STEP_SETUP;
 		snprintf(job->why, sizeof(job->why), "%s", vaio_reason(&l->aio));
 		free(l);
-		return -err;
+		return err;
 	}
 	align = job->total ? open_direct(l) : 0;
 	job->align = align;
@@ -567,7 +567,7 @@ int load_file(struct load_job *job)
 	job->size = l->t.committed;
 	err = l->err;
 	free(l);
-	return err;
+	return -err;
 }
 
 static void head_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie,
@@ -585,7 +585,7 @@ int load_read_head(int fd, void *buf, uint64_t len, uint64_t *got)
 	*got = 0;
 	err = vaio_init(&aio, 1, VAIO_QUIET);
 	if (err)
-		return -err;
+		return err;
 	while (*got < len) {
 		struct pollfd pfd = { .fd = vaio_eventfd(&aio), .events = POLLIN };
 		long res = -EIO;
@@ -594,7 +594,7 @@ int load_read_head(int fd, void *buf, uint64_t len, uint64_t *got)
 		vaio_prep_pread(&cb, fd, (char *)buf + *got, len - *got, *got, NULL);
 		n = vaio_submit(&aio, cbs, 1);
 		if (n < 0) {
-			err = -n;
+			err = n;
 			break;
 		}
 		while (!(n = vaio_reap(&aio, head_done, &res))) {
@@ -602,7 +602,7 @@ int load_read_head(int fd, void *buf, uint64_t len, uint64_t *got)
 				break;
 		}
 		if (n < 0 || res < 0) {
-			err = n < 0 ? -n : -res;
+			err = n < 0 ? n : res;
 			break;
 		}
 		if (!res)

@@ -10,8 +10,9 @@
  *           one copy, into the socket buffer; no read(2).
  *   copy    pread(2) into a buffer, then send(2) it: two copies. The
  *           baseline the others are measured against.
- *   aio     as copy, but the read is kernel AIO (IOCB_CMD_PREAD, user/aio.c)
- *           and its completion comes back through the epoll loop.
+ *   aio     as copy, but the read is kernel AIO (IOCB_CMD_PREAD,
+ *           user/lib/aio.c) and its completion comes back through the
+ *           epoll loop.
  *
  * Text (headers, multipart and chunk framing) always goes by send(2) with
  * MSG_MORE when bytes follow, so that it shares packets with the body.

@@ -129,7 +129,7 @@ static int seek_lookup(int fd, const char *name, const char *arg, const struct t
 	return fail(err, "seek to %s in video %s", show(arg), show(name));
 }
 
-int cmd_seek(struct ctx *ctx)
+static int cmd_seek(struct ctx *ctx)
 {
 	const char *arg = ctx->argv[1];
 	char name[VCACHE_NAME_MAX], tc[32], secs[32];
@@ -171,6 +171,24 @@ int cmd_seek(struct ctx *ctx)
 	return EXIT_OK;
 }
 
+const struct cmd seek_cmd = {
+	.name = "seek",
+	.args = { "NAME", "TIMECODE" },
+	.json = true,
+	.summary = "Find the keyframe where playback of TIMECODE starts.",
+	.help =
+		"Prints the last keyframe at or before TIMECODE: its byte offset (where\n"
+		"cat --at starts), its label, frame number, and time from the first\n"
+		"keyframe in 90 kHz ticks; then the frame TIMECODE names. TIMECODE is\n"
+		"HH:MM:SS:FF, or in drop-frame timecode (29.97 and 59.94 fps only)\n"
+		"HH:MM:SS;FF, HH:MM:SS.FF or HH;MM;SS;FF; or a time from the first\n"
+		"keyframe in seconds (12.5, 12.5s) or in ticks (1125000t). A time\n"
+		"gets drop-frame labels back where the rate has them. A label the\n"
+		"rate does not have (frames past the rate, a label drop-frame skips)\n"
+		"fails with EINVAL, a time past the end with ERANGE.\n",
+	.handler = cmd_seek,
+};
+
 /* --- cat --------------------------------------------------------------- */
 
 /*
@@ -203,9 +221,27 @@ static int request_chunk(int vfd, const char *name, uint64_t start, uint64_t end
 	return 0;
 }
 
-int cmd_cat(struct ctx *ctx)
+/* Where ctx->optval holds each of cat's options. */
+enum {
+	CAT_OPT_OFFSET,
+	CAT_OPT_SIZE,
+	CAT_OPT_AT,
+	CAT_OPTS
+};
+
+static const struct cmd_opt cat_opts[] = {
+	[CAT_OPT_OFFSET] = { "--offset", "N", "first byte to write (default 0)" },
+	[CAT_OPT_SIZE] = { "--size", "N", "bytes to write (default: up to the end)" },
+	[CAT_OPT_AT] = { "--at", "TIMECODE", "start at the keyframe for TIMECODE (see seek)" },
+	[CAT_OPTS] = { 0 }
+};
+
+_Static_assert(CAT_OPTS <= CMD_MAX_OPTS, "ctx->optval");
+
+static int cmd_cat(struct ctx *ctx)
 {
-	const char *offset = ctx->optval[0], *size = ctx->optval[1], *at = ctx->optval[2];
+	const char *offset = ctx->optval[CAT_OPT_OFFSET], *size = ctx->optval[CAT_OPT_SIZE];
+	const char *at = ctx->optval[CAT_OPT_AT];
 	uint64_t start = 0, len = UINT64_MAX;
 	char name[VCACHE_NAME_MAX];
 	struct vcache_lookup req;
@@ -248,9 +284,21 @@ int cmd_cat(struct ctx *ctx)
 	return ret;
 }
 
+const struct cmd cat_cmd = {
+	.name = "cat",
+	.args = { "NAME" },
+	.opts = cat_opts,
+	.summary = "Write the bytes of video NAME to stdout.",
+	.help =
+		"A window reaching past the end stops at the end; one starting\n"
+		"there writes nothing. --at starts at the keyframe seek finds for\n"
+		"TIMECODE, so that the bytes written decode from their first frame.\n",
+	.handler = cmd_cat,
+};
+
 /* --- info, rm ------------------------------------------------------------ */
 
-int cmd_info(struct ctx *ctx)
+static int cmd_info(struct ctx *ctx)
 {
 	char name[VCACHE_NAME_MAX];
 	struct vcache_info info;
@@ -275,7 +323,19 @@ int cmd_info(struct ctx *ctx)
 	return ret;
 }
 
-int cmd_rm(struct ctx *ctx)
+const struct cmd info_cmd = {
+	.name = "info",
+	.args = { "NAME" },
+	.json = true,
+	.summary = "Describe video NAME.",
+	.help =
+		"With -j, one JSON object with every field of struct vcache_info;\n"
+		"a live stream's has a \"live\" object too: head, tail, ring, window,\n"
+		"viewers, and behind (reads refused because the viewer fell behind).\n",
+	.handler = cmd_info,
+};
+
+static int cmd_rm(struct ctx *ctx)
 {
 	char name[VCACHE_NAME_MAX];
 	struct vcnl *nl;
@@ -293,3 +353,11 @@ int cmd_rm(struct ctx *ctx)
 	vcnl_close(nl);
 	return ret;
 }
+
+const struct cmd rm_cmd = {
+	.name = "rm",
+	.args = { "NAME" },
+	.summary = "Delete video NAME (needs CAP_NET_ADMIN).",
+	.help = "Readers that have it open or mapped keep it until they let go.\n",
+	.handler = cmd_rm,
+};

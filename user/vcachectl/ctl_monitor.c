@@ -131,15 +131,28 @@ static int on_event(const struct vcnl_event *ev, void *arg)
 	return 0;
 }
 
+/* Where ctx->optval holds each of monitor's options. */
+enum {
+	MONITOR_OPT_COUNT,
+	MONITOR_OPTS
+};
+
+static const struct cmd_opt monitor_opts[] = {
+	[MONITOR_OPT_COUNT] = { "--count", "COUNT", "exit after COUNT events (default: at SIGINT or SIGTERM)" },
+	[MONITOR_OPTS] = { 0 }
+};
+
+_Static_assert(MONITOR_OPTS <= CMD_MAX_OPTS, "ctx->optval");
+
 /*
  * Prints events until SIGINT or SIGTERM, or --count of them. The signals
  * come through a signalfd polled with the socket: a handler could strike
  * between a check of its flag and poll(2), and libnl retries EINTR anyway.
  */
-int cmd_monitor(struct ctx *ctx)
+static int cmd_monitor(struct ctx *ctx)
 {
 	struct monitor m = { .json = ctx->json };
-	const char *count = ctx->optval[0];
+	const char *count = ctx->optval[MONITOR_OPT_COUNT];
 	struct pollfd pfd[2];
 	sigset_t sigs;
 	struct vcnl *nl;
@@ -204,3 +217,17 @@ out:
 	vcnl_close(nl);
 	return ret;
 }
+
+const struct cmd monitor_cmd = {
+	.name = "monitor",
+	.opts = monitor_opts,
+	.json = true,
+	.summary = "Print what happens to videos as it happens.",
+	.help =
+		"One line per event: created, sealed, deleted, evicted; for live\n"
+		"streams started, ended, and behind (a viewer fell behind the\n"
+		"window; at most one a stream every 100 ms). With -j,\n"
+		"one JSON object per line. Events beyond the kernel's rate limit\n"
+		"are dropped; a \"lost\" line says how many.\n",
+	.handler = cmd_monitor,
+};

@@ -10,7 +10,7 @@
 #include "ctl.h"
 #include "parse.h"
 
-int cmd_stats(struct ctx *ctx)
+static int cmd_stats(struct ctx *ctx)
 {
 	struct vcnl_stats st;
 	struct vcnl *nl;
@@ -44,6 +44,13 @@ int cmd_stats(struct ctx *ctx)
 	vcnl_close(nl);
 	return ret;
 }
+
+const struct cmd stats_cmd = {
+	.name = "stats",
+	.json = true,
+	.summary = "Show the cache's counters.",
+	.handler = cmd_stats,
+};
 
 struct listed {
 	struct vcache_info info;
@@ -177,7 +184,7 @@ static void ls_table(const struct listing *l)
 	free(text);
 }
 
-int cmd_ls(struct ctx *ctx)
+static int cmd_ls(struct ctx *ctx)
 {
 	struct listing l = { 0 };
 	struct vcnl *nl;
@@ -210,7 +217,16 @@ out:
 	return ret;
 }
 
-int cmd_limit(struct ctx *ctx)
+const struct cmd ls_cmd = {
+	.name = "ls",
+	.json = true,
+	.summary = "List the videos, by name.",
+	.help =
+		"With -j, a JSON array of the objects info -j prints, one a line.\n",
+	.handler = cmd_ls,
+};
+
+static int cmd_limit(struct ctx *ctx)
 {
 	const char *arg = ctx->argv[0];
 	struct vcnl *nl;
@@ -234,3 +250,15 @@ int cmd_limit(struct ctx *ctx)
 	vcnl_close(nl);
 	return ret;
 }
+
+const struct cmd limit_cmd = {
+	.name = "limit",
+	.args = { "SIZE" },
+	.summary = "Set the cache's memory limit (needs CAP_NET_ADMIN).",
+	.help =
+		"SIZE is a whole number of MiB (512M, 2G, 1.5G), or 0 for the\n"
+		"default, a quarter of RAM; the module parameter max_mb follows.\n"
+		"Lowering the limit evicts unused sealed videos, least recently\n"
+		"used first, until the cache fits.\n",
+	.handler = cmd_limit,
+};

@@ -134,7 +134,7 @@ static void load_progress(void *arg, uint64_t done)
 
 /*
  * Copies @total bytes of a regular file with no buffer of our own, with
- * kernel AIO straight into writable mappings of the video (user/load.c).
+ * kernel AIO straight into writable mappings of the video (user/lib/load.c).
  * A file that shrank meanwhile just makes a shorter video: it is what the
  * file holds now. Returns 0 or EXIT_FAIL after a message.
  */
@@ -145,7 +145,7 @@ static int load_mapped(struct load *ld, uint64_t total)
 		.stop = &stop_signal, .progress = load_progress, .arg = &ld->progress,
 	};
 	char how[640];
-	int err = load_file(&job);
+	int err = -load_file(&job);	/* fail() takes a positive errno */
 
 	if (ld->verbose) {
 		load_describe(&job, how, sizeof(how));
@@ -300,7 +300,7 @@ static int load_probe(struct load *ld, struct load_info *li, bool stream)
 		err = load_read_head(ld->in, buf, VINDEX_PROBE, &got);
 		if (err) {
 			free(buf);
-			return fail(err, "read %s", file_label(ld));
+			return fail(-err, "read %s", file_label(ld));
 		}
 		len = got;
 	}
@@ -434,9 +434,24 @@ static void load_report(const struct load *ld, const struct load_info *li, bool 
 		     "(set it with --fps)", file_label(ld), rate);
 }
 
-int cmd_load(struct ctx *ctx)
+/* Where ctx->optval holds each of load's options. */
+enum {
+	LOAD_OPT_FPS,
+	LOAD_OPT_CAPACITY,
+	LOAD_OPTS
+};
+
+static const struct cmd_opt load_opts[] = {
+	[LOAD_OPT_FPS] = { "--fps", "N[/D]", "frame rate: 30000/1001, 29.97, 12.5 ... (default: the stream's)" },
+	[LOAD_OPT_CAPACITY] = { "--capacity", "SIZE", "most bytes the video may hold (default: FILE's size)" },
+	[LOAD_OPTS] = { 0 }
+};
+
+_Static_assert(LOAD_OPTS <= CMD_MAX_OPTS, "ctx->optval");
+
+static int cmd_load(struct ctx *ctx)
 {
-	const char *fps = ctx->optval[0], *cap = ctx->optval[1];
+	const char *fps = ctx->optval[LOAD_OPT_FPS], *cap = ctx->optval[LOAD_OPT_CAPACITY];
 	char name[VCACHE_NAME_MAX];
 	struct load ld = { .vfd = -1, .in = -1, .name = name, .file = ctx->argv[1],
 			   .verbose = ctx->verbose };
@@ -553,3 +568,25 @@ out:
 	tsindex_free(&li.ix);
 	return ret;
 }
+
+const struct cmd load_cmd = {
+	.name = "load",
+	.args = { "NAME", "FILE" },
+	.opts = load_opts,
+	.summary = "Create video NAME from FILE (- for stdin) and seal it.",
+	.help =
+		"FILE is read with kernel AIO, O_DIRECT where its file system\n"
+		"supports it, straight into a writable mapping of the video (-v\n"
+		"says how). From stdin, a pipe or a device, --capacity is required\n"
+		"and the video holds what arrives, up to it. If anything fails, the\n"
+		"video is deleted again. Shows progress on a terminal for files over\n"
+		"64 MiB.\n"
+		"\n"
+		"MPEG-TS video (H.264, HEVC, MPEG-2) is indexed from the video's own\n"
+		"pages before the seal, for seek and cat --at; one line then tells\n"
+		"the frames, keyframes, rate and duration. The rate is --fps, else\n"
+		"the stream's (H.264 SPS timing, or the PTS steps in the first\n"
+		"4 MiB), else 25. Other files load without an index, with a note.\n"
+		"A damaged stream is indexed around the damage, with a warning.\n",
+	.handler = cmd_load,
+};

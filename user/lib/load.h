@@ -15,6 +15,10 @@
  *
  * The chunk planning and the bookkeeping of windows, short reads and the end
  * of the file (struct load_plan, struct load_track) are pure, for host tests.
+ *
+ * Errors, as everywhere in user/lib/: 0 on success, a negative errno on
+ * failure. (Inside load.c, the loader keeps the first error as a positive
+ * errno, as errno itself is, and load_file() negates it on the way out.)
  */
 #ifndef VCACHE_USER_LOAD_H
 #define VCACHE_USER_LOAD_H
@@ -186,14 +190,14 @@ struct load_job {
 	enum load_step step;
 };
 
-/* Returns 0, or a positive errno with @job->step saying where. */
+/* Returns 0, or a negative errno with @job->step saying where. */
 int load_file(struct load_job *job);
 
 /*
  * Reads the first @len bytes of @fd (a regular file) into @buf with one
  * kernel AIO request (buffered), retrying short reads, so that the load
  * does no read(2) of the file at all. *@got is what was there. Returns 0
- * or a positive errno.
+ * or a negative errno.
  */
 int load_read_head(int fd, void *buf, uint64_t len, uint64_t *got);
 

@@ -14,11 +14,11 @@
  * and recv(2)s the body straight into the landing zone at the head, then
  * VCACHE_IOC_COMMITs the new head once the socket runs dry (or the zone is
  * full): one commit per burst, not per recv. Chunked framing is read
- * through a 32-byte buffer (user/chunked.c says how many data bytes come
+ * through a 32-byte buffer (user/lib/chunked.c says how many data bytes come
  * next, and those are received into the ring), so only the framing and the
  * few data bytes that share its recv are copied, and the body bytes that
  * came with the request head. The committed bytes are indexed in place
- * (user/tsindex.c reads the mapping) and their keyframes appended to the
+ * (user/lib/tsindex.c reads the mapping) and their keyframes appended to the
  * stream's live index, so that viewers can join at a keyframe and ?t= can
  * rewind. The end of the body seals the stream (201 Created); a client
  * that goes away, or a malformed chunked body (400), closes the writer,

@@ -2,7 +2,7 @@
 /*
  * vcache-streamer: ?t= on a video or a live stream, answered by the
  * kernel's keyframe index (VCACHE_IOC_LOOKUP) with what "vcachectl seek"
- * would answer, since both fill the request with user/tcparse.c.
+ * would answer, since both fill the request with user/lib/tcparse.c.
  */
 #include <errno.h>
 #include <inttypes.h>

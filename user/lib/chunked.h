@@ -3,11 +3,14 @@
  * The chunked transfer coding of HTTP/1.1 request bodies (RFC 9112 section
  * 7.1), decoded incrementally, for vcache-streamer's live ingest.
  *
- * Pure code, as user/http.c: no I/O, no allocation, no global state (see
+ * Pure code, as user/lib/http.c: no I/O, no allocation, no global state (see
  * user/tests/chunked_test.c). The decoder never touches the data bytes: it
  * reads the framing and says how many data bytes come next, so the caller
  * can recv(2) those straight to where they belong (the live ring) and only
  * the few framing bytes pass through a buffer.
+ *
+ * Errors, as everywhere in user/lib/: a negative errno (-EINVAL for a
+ * malformed body).
  *
  *	struct chunked ck;
  *
@@ -73,8 +76,8 @@ void chunked_init(struct chunked *ck);
  * Reads framing from @buf. Stops at the first data byte (the state is then
  * CK_DATA with chunked_data_left() > 0), at the end of the body (CK_DONE:
  * bytes after it belong to whatever follows the body), or at the end of
- * @buf. Returns the bytes used, or -1 on a malformed body (ck->why says
- * why; every later call fails too).
+ * @buf. Returns the bytes used, or -EINVAL on a malformed body (ck->why
+ * says why; every later call fails too).
  */
 ssize_t chunked_parse(struct chunked *ck, const char *buf, size_t len);
 
@@ -92,7 +95,8 @@ static inline bool chunked_done(const struct chunked *ck)
 /*
  * Decodes a whole chunked body in @buf in place, the data moved to the
  * front: returns the data length and sets *@used to the bytes of @buf the
- * body took; 0 with *@used 0 if the body is not complete; -1 if malformed.
+ * body took; 0 with *@used 0 if the body is not complete; -EINVAL if
+ * malformed.
  * For tests and small bodies.
  */
 ssize_t chunked_decode(char *buf, size_t len, size_t *used);

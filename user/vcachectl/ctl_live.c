@@ -91,6 +91,21 @@ static int live_map(struct live *lv)
 	return EXIT_OK;
 }
 
+/* Where ctx->optval holds each of live's options. */
+enum {
+	LIVE_OPT_CAPACITY,
+	LIVE_OPT_FPS,
+	LIVE_OPTS
+};
+
+static const struct cmd_opt live_opts[] = {
+	[LIVE_OPT_CAPACITY] = { "--capacity", "SIZE", "bytes in the stream's ring (required; at least 16K)" },
+	[LIVE_OPT_FPS] = { "--fps", "N[/D]", "frame rate: 30000/1001, 29.97, 12.5 ... (default 25)" },
+	[LIVE_OPTS] = { 0 }
+};
+
+_Static_assert(LIVE_OPTS <= CMD_MAX_OPTS, "ctx->optval");
+
 /*
  * Creates live stream NAME and feeds it from stdin until the end of stdin
  * or SIGINT/SIGTERM/SIGHUP, then ends it; it keeps its window, for
@@ -98,9 +113,9 @@ static int live_map(struct live *lv)
  * stdin, blocked from before CREATE on, so that no signal can leave the
  * stream without its end.
  */
-int cmd_live(struct ctx *ctx)
+static int cmd_live(struct ctx *ctx)
 {
-	const char *cap = ctx->optval[0], *fps = ctx->optval[1];
+	const char *cap = ctx->optval[LIVE_OPT_CAPACITY], *fps = ctx->optval[LIVE_OPT_FPS];
 	char name[VCACHE_NAME_MAX];
 	struct live lv = { .fd = -1, .name = name };
 	struct vcache_create req;
@@ -190,3 +205,20 @@ out:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
+
+const struct cmd live_cmd = {
+	.name = "live",
+	.args = { "NAME" },
+	.opts = live_opts,
+	.summary = "Broadcast stdin as live stream NAME, until its end.",
+	.help =
+		"Creates live stream NAME with a ring of --capacity bytes and feeds\n"
+		"it from stdin, which lands straight in the ring (no copy of ours).\n"
+		"Viewers read the most recent three quarters of the ring; info\n"
+		"and ls show the head, the tail and the viewers. At the end of\n"
+		"stdin, or at SIGINT, SIGTERM or SIGHUP, the stream ends (viewers\n"
+		"get end of file) and keeps its window until rm. Prints one line\n"
+		"then: how much was streamed.\n"
+		"  ffmpeg -re -i in.ts -c copy -f mpegts - | vcachectl live cam1 --capacity 64M\n",
+	.handler = cmd_live,
+};

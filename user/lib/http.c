@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include "http.h"
+#include "http_internal.h"
 
 static bool is_digit(char c)
 {
@@ -21,7 +21,7 @@ static char lower(char c)
 }
 
 /* tchar, RFC 9110 section 5.6.2: what a method or a field name is made of. */
-static bool is_tchar(unsigned char c)
+bool is_tchar(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return true;
@@ -31,12 +31,12 @@ static bool is_tchar(unsigned char c)
 }
 
 /* field-vchar / SP / HTAB: VCHAR and obs-text; no other controls, no DEL. */
-static bool is_field_char(unsigned char c)
+bool is_field_char(unsigned char c)
 {
 	return c == ' ' || c == '\t' || (c >= 0x21 && c != 0x7f);
 }
 
-static bool is_ows(char c)
+bool is_ows(char c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -165,7 +165,7 @@ static int parse_target(struct http_request *req)
 }
 
 /* "GET /v/x HTTP/1.1", without its CRLF. */
-static int parse_request_line(const char *p, size_t len, struct http_request *req)
+int parse_request_line(const char *p, size_t len, struct http_request *req)
 {
 	const char *sp1, *sp2, *v;
 	size_t i;
@@ -241,8 +241,8 @@ static int set_once(struct http_span *field, struct http_span v)
 }
 
 /* One field line, "Name: value", without its CRLF. */
-static int parse_field(const char *p, size_t len, struct http_request *req,
-		       struct http_framing *hs)
+int parse_field(const char *p, size_t len, struct http_request *req,
+		struct http_framing *hs)
 {
 	struct http_span name, v;
 	const char *colon;
@@ -307,7 +307,7 @@ static int parse_field(const char *p, size_t len, struct http_request *req,
 }
 
 /* The framing checks that need the whole head (RFC 9112 section 6). */
-static int finish_head(struct http_request *req, const struct http_framing *hs)
+int finish_head(struct http_request *req, const struct http_framing *hs)
 {
 	if (hs->te) {
 		/* Both: the classic smuggling shape. In 1.0, TE is faulty framing. */

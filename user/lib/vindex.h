@@ -2,9 +2,12 @@
 /*
  * The keyframe index of a video that "vcachectl load" brings in: the frame
  * rate guessed from the first bytes before the video is created, then the
- * whole video indexed by user/tsindex.c from its own pages in the cache (a
- * read-only mapping, so the file is read once) and handed to the kernel with
- * VCACHE_IOC_INDEX_APPEND before the seal.
+ * whole video indexed by user/lib/tsindex.c from its own pages in the cache
+ * (a read-only mapping, so the file is read once) and handed to the kernel
+ * with VCACHE_IOC_INDEX_APPEND before the seal.
+ *
+ * Errors, as everywhere in user/lib/: 0 on success, a negative errno on
+ * failure.
  */
 #ifndef VCACHECTL_VINDEX_H
 #define VCACHECTL_VINDEX_H

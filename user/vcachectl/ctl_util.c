@@ -135,8 +135,8 @@ int dev_open(const struct ctx *ctx, int flags)
 
 /*
  * info, rm, stats, ls, limit and monitor talk to the module over generic
- * netlink (user/nl.c), not the device: INFO no longer has to OPEN the video,
- * and a listing or the counters need no access to /dev/vcache.
+ * netlink (user/lib/nl.c), not the device: INFO no longer has to OPEN the
+ * video, and a listing or the counters need no access to /dev/vcache.
  */
 
 /* Connects to the module's netlink family; NULL after a message. */

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vcache-streamer's insides, shared by its four files:
+ * vcache-streamer's insides, shared by its files in user/streamer/:
  *   streamer.c      options, worker threads, the epoll loop, connections
  *   stream_http.c   a parsed request -> a response (headers + body plan)
  *   stream_send.c   sending a response: the four send paths
  *   stream_video.c  each worker's table of open (and mapped) videos
  *   stream_live.c   live streams: PUT/POST ingest, GET viewers following the head
+ *   stream_seek.c   ?t= on a video or a live stream (VCACHE_IOC_LOOKUP)
+ *   stream_list.c   GET /v/, the list of the cache as JSON
+ *   stream_jobs.c   the job threads: work that may block, off the workers
+ *   stream_rings.c  the live rings this server made (--live-max-streams,
+ *                   --live-budget)
+ *   stream_log.c    the access log, written by a thread of its own
+ *   ingest_auth.c   who may publish a live stream (ingest_auth.h)
+ * and what they share with vcachectl in user/lib/ (HTTP parsing, ranges,
+ * chunked bodies, timecodes, the TS indexer, AIO, netlink).
  *
  * Each worker thread owns everything it touches: its listening socket
  * (SO_REUSEPORT), its epoll set, its connections, its video table, its AIO

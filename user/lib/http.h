@@ -3,7 +3,7 @@
  * HTTP/1.1 for vcache-streamer: the request parser and the small pieces of
  * response text (dates, entity tags, reasons, content types, timecodes).
  *
- * Pure code, as user/parse.c: no I/O, no allocation, no global state, so
+ * Pure code, as user/lib/parse.c: no I/O, no allocation, no global state, so
  * that the host unit tests (user/tests/http_test.c) and the fuzzer
  * (user/fuzz/http_fuzz.c) see exactly what the server runs.
  *
@@ -11,8 +11,13 @@
  * a message ends (RFC 9112 section 11.2, request smuggling): lines end with
  * CRLF only, obsolete line folding, whitespace before a colon, a NUL or a
  * bare CR anywhere, a Transfer-Encoding other than exactly "chunked" (once),
- * and an invalid or ambiguous Content-Length are all refused. Everything the server does not use is
- * skipped after it has been checked against the grammar.
+ * and an invalid or ambiguous Content-Length are all refused. Everything the
+ * server does not use is skipped after it has been checked against the
+ * grammar.
+ *
+ * Errors: a negative errno (-EINVAL), as everywhere in user/lib/, except
+ * where the caller needs an HTTP status, not an errno: the request parsers
+ * return a negative status (-400, -414, ...), which the server sends as is.
  */
 #ifndef VCACHE_HTTP_H
 #define VCACHE_HTTP_H
@@ -53,7 +58,7 @@ enum http_method {
  * @has_length:  a Content-Length was sent; @length is its value.
  * @length:      see @has_length.
  * @chunked:     the body comes in the chunked coding (Transfer-Encoding:
- *               chunked, the only coding taken; see user/chunked.h).
+ *               chunked, the only coding taken; see user/lib/chunked.h).
  * @expect_continue: Expect: 100-continue was sent.
  * @host:        the Host field (required in HTTP/1.1).
  * @range:       the Range field, if any.
@@ -241,7 +246,7 @@ struct http_query {
 /*
  * http_parse_query() - "t=01:00:00:00&loop=3", percent-encoding allowed in
  * values ("t=00%3A00%3A10%3B00"). t= takes what "vcachectl seek" takes
- * (user/tcparse.h): a label, HH:MM:SS:FF or HH:MM:SS;FF for drop-frame,
+ * (user/lib/tcparse.h): a label, HH:MM:SS:FF or HH:MM:SS;FF for drop-frame,
  * seconds from the first keyframe ("t=90", "t=12.5"), or 90 kHz ticks
  * ("t=900000t"). Unknown parameters are ignored (players
  * add cache busters); a known one that is repeated, empty or malformed is

@@ -4,9 +4,10 @@
  * its handler, arguments and help, and main() only dispatches: the usage
  * text, the argument count checks and the option parsing are all derived
  * from the records, so they cannot drift apart from what a handler expects.
- * A plain array rather than iw's linker section: there are few commands,
- * the table is in vcachectl.c (the handlers in ctl_*.c, see ctl.h), and
- * the array keeps "vcachectl help" in a chosen order.
+ * Each record sits beside its handler in ctl_*.c, as iw's COMMAND() does,
+ * with its options and an enum naming their slots in ctx->optval; a plain
+ * array of pointers in vcachectl.c rather than iw's linker section keeps
+ * "vcachectl help" in a chosen order.
  */
 #ifndef VCACHECTL_CMD_H
 #define VCACHECTL_CMD_H
@@ -66,7 +67,8 @@ struct cmd {
  * @verbose: -v was given.
  * @argc:   number of positional arguments in @argv.
  * @argv:   the positional arguments.
- * @optval: value of each of @cmd->opts, by index, or NULL if not given.
+ * @optval: value of each of @cmd->opts, by its index in @cmd->opts (the
+ *          command's enum of option slots), or NULL if not given.
  */
 struct ctx {
 	const struct cmd *cmd;

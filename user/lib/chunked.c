@@ -2,6 +2,7 @@
 /*
  * Decoding the chunked transfer coding; see chunked.h.
  */
+#include <errno.h>
 #include <string.h>
 #include "chunked.h"
 
@@ -32,7 +33,7 @@ static ssize_t fail(struct chunked *ck, const char *why)
 {
 	ck->state = CK_ERROR;
 	ck->why = why;
-	return -1;
+	return -EINVAL;
 }
 
 /* One more byte on the current line; too long a line is an error. */
@@ -47,7 +48,7 @@ ssize_t chunked_parse(struct chunked *ck, const char *buf, size_t len)
 	int h;
 
 	if (ck->state == CK_ERROR)
-		return -1;
+		return -EINVAL;
 	while (i < len) {
 		unsigned char c = buf[i];
 
@@ -200,7 +201,7 @@ ssize_t chunked_decode(char *buf, size_t len, size_t *used)
 			return 0;
 		n = chunked_parse(&ck, buf + in, len - in);
 		if (n < 0)
-			return -1;
+			return n;
 		in += n;
 	}
 	*used = in;

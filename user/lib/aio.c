@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/aio_abi.h>
-#include "aio.h"
+#include "aio_internal.h"
 
 /* struct vaio_iocb and struct vaio_event are the kernel's, renamed. */
 #define VAIO_SAME(a, b) \
@@ -93,7 +93,7 @@ static long sys_io_setup(unsigned int nr, aio_context_t *id)
  * io_setup() as the engine calls it: a test replaces it to see the engine
  * through ENOSYS and friends without a kernel that fails that way.
  */
-static long (*vaio_io_setup)(unsigned int nr, aio_context_t *id) = sys_io_setup;
+long (*vaio_io_setup)(unsigned int nr, aio_context_t *id) = sys_io_setup;
 
 static const char *errname(int err)
 {
@@ -103,7 +103,7 @@ static const char *errname(int err)
 }
 
 /* The first line of a /proc/sys file, or "?". */
-static void read_sysctl(const char *path, char *buf, size_t len)
+void read_sysctl(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
 

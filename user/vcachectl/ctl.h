@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vcachectl's insides, shared by its files:
- *   vcachectl.c    the command table, help, argument parsing, main()
+ *   vcachectl.c    the commands' order, help, argument parsing, main()
  *   ctl_util.c     messages, names, the device and the netlink connection
  *   ctl_print.c    how a video and counters print: key/value lines, JSON
  *   ctl_load.c     load
@@ -9,6 +9,8 @@
  *   ctl_stats.c    stats, ls, limit
  *   ctl_monitor.c  monitor
  *   ctl_live.c     live
+ * Each command's file holds its struct cmd, its options and the enum that
+ * names their slots in ctx->optval, beside its handler.
  *
  * A failure is one line on stderr (see vcachectl.c): usage_error() for a
  * command called wrong (exit 2), fail() or netlink_fail() for one that
@@ -58,16 +60,11 @@ void put_info_json(const struct vcache_info *in, const struct vcnl_live *live);
 void print_info_json(const struct vcache_info *in, const struct vcnl_live *live);
 void print_info(const struct vcache_info *in, const struct vcnl_live *live);
 
-/* The commands' handlers, for the table in vcachectl.c. */
-int cmd_load(struct ctx *ctx);
-int cmd_seek(struct ctx *ctx);
-int cmd_cat(struct ctx *ctx);
-int cmd_info(struct ctx *ctx);
-int cmd_rm(struct ctx *ctx);
-int cmd_stats(struct ctx *ctx);
-int cmd_ls(struct ctx *ctx);
-int cmd_limit(struct ctx *ctx);
-int cmd_monitor(struct ctx *ctx);
-int cmd_live(struct ctx *ctx);
+/* The commands' records, each beside its handler, for vcachectl.c's list. */
+extern const struct cmd load_cmd;		/* ctl_load.c */
+extern const struct cmd cat_cmd, seek_cmd, info_cmd, rm_cmd;	/* ctl_video.c */
+extern const struct cmd stats_cmd, ls_cmd, limit_cmd;	/* ctl_stats.c */
+extern const struct cmd monitor_cmd;		/* ctl_monitor.c */
+extern const struct cmd live_cmd;		/* ctl_live.c */
 
 #endif /* VCACHECTL_CTL_H */
