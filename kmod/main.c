@@ -129,9 +129,12 @@ static int __init vcache_init(void)
 	err = vcache_mem_set_limit(max_mb);
 	if (err)
 		return err;
-	err = vcache_follow_init();
+	err = vcache_mmap_init();
 	if (err)
 		return err;
+	err = vcache_follow_init();
+	if (err)
+		goto err_mmap;
 	err = misc_register(&vcache_misc);
 	if (err)
 		goto err_follow;
@@ -145,6 +148,8 @@ err_misc:
 	vcache_registry_clear();
 err_follow:
 	vcache_follow_exit();
+err_mmap:
+	vcache_mmap_exit();
 	return err;
 }
 
@@ -157,6 +162,7 @@ static void __exit vcache_exit(void)
 	/* AIO completions may hold the last references to videos. */
 	vcache_follow_exit();
 	vcache_mem_exit();
+	vcache_mmap_exit();
 }
 
 module_init(vcache_init);
