@@ -182,9 +182,12 @@ static int __init vcache_init(void)
 	err = vcache_mem_set_limit(max_mb);
 	if (err)
 		return err;
-	err = vcache_follow_init();
+	err = vcache_mmap_init();
 	if (err)
 		return err;
+	err = vcache_follow_init();
+	if (err)
+		goto err_mmap;
 	err = vcache_fs_init();
 	if (err)
 		goto err_follow;
@@ -195,7 +198,6 @@ static int __init vcache_init(void)
 	if (err)
 		goto err_misc;
 	return 0;
-
 err_misc:
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
@@ -203,6 +205,8 @@ err_fs:
 	vcache_fs_exit();
 err_follow:
 	vcache_follow_exit();
+err_mmap:
+	vcache_mmap_exit();
 	return err;
 }
 
@@ -217,6 +221,7 @@ static void __exit vcache_exit(void)
 	/* No file is left open: each held the module. */
 	vcache_fs_exit();
 	vcache_mem_exit();
+	vcache_mmap_exit();
 }
 
 module_init(vcache_init);

@@ -14,6 +14,19 @@
 /* Most pages one fault maps: one page table's worth. */
 #define VCACHE_FAULT_BATCH	512UL
 
+/*
+ * Holes of sealed videos map this page of zeros, read-only, shared by every
+ * mapping and charged to nobody: a reader must not fill a hole that stays a
+ * hole for good, nor fail at the cache's limit where read(2) returns zeros.
+ * Not the kernel's ZERO_PAGE: on 6.1, vm_insert_pages() takes a reference
+ * and a mapcount on it that zapping does not give back (the zero pfn is no
+ * "normal" page there), and 6.12 refuses it in most mappings. Each PTE holds
+ * a reference of its own, as for the data pages. vcache_zero_run is the
+ * page as often as one fault may map it.
+ */
+static struct page *vcache_zero_page;
+static struct page *vcache_zero_run[VCACHE_FAULT_BATCH];
+
 static bool vcache_vma_may_write(struct vm_area_struct *vma)
 {
 	return vma->vm_flags & VM_MAYWRITE;
@@ -72,11 +85,27 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
 	if (!page) {
-		u64 size = vcache_size(v);
+		/* The state first: once sealed, the size read after is final. */
+		bool sealed = vcache_state(v) == VCACHE_STATE_SEALED;
+		unsigned long end = DIV_ROUND_UP_ULL(vcache_size(v), PAGE_SIZE);
 
-		/* Readers get holes below the size filled, never new data. */
-		if (!may_write && idx >= DIV_ROUND_UP_ULL(size, PAGE_SIZE))
+		/* Readers get holes below the size, never new data. */
+		if (!may_write && idx >= end)
 			return VM_FAULT_SIGBUS;
+		/*
+		 * A sealed video's hole stays one: zeros, as far as it goes.
+		 * (Its mappings cannot write: SEAL refused writable ones and
+		 * mmap makes no more.) A loading video's hole gets a page of
+		 * its own, which a later write must land in.
+		 */
+		if (!may_write && sealed) {
+			left = min(left, end - idx);
+			for (n = 1; n < left; n++)
+				if (vcache_video_page(v, idx + n, VCACHE_PAGE_FIND))
+					break;
+			pages = vcache_zero_run;
+			goto insert;
+		}
 		page = vcache_video_page(v, idx, VCACHE_PAGE_ALLOC);
 		if (IS_ERR(page))
 			return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM :
@@ -89,6 +118,7 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 		if (!vcache_video_page(v, idx + n, VCACHE_PAGE_FIND))
 			break;
 	pages = &v->pages[idx];
+insert:
 	err = vm_insert_pages(vma, addr, pages, &n);
 inserted:
 	/* -EBUSY: a racing fault mapped the first page already. */
@@ -103,6 +133,37 @@ static const struct vm_operations_struct vcache_vm_ops = {
 	.close = vcache_vm_close,
 	.fault = vcache_vm_fault,
 };
+
+/**
+ * vcache_mmap_init() - allocate the page that maps sealed holes
+ *
+ * Context: module init.
+ * Return: 0, or -ENOMEM.
+ */
+int vcache_mmap_init(void)
+{
+	unsigned long i;
+
+	vcache_zero_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!vcache_zero_page)
+		return -ENOMEM;
+	for (i = 0; i < VCACHE_FAULT_BATCH; i++)
+		vcache_zero_run[i] = vcache_zero_page;
+	return 0;
+}
+
+/**
+ * vcache_mmap_exit() - drop the module's reference to the zero page
+ *
+ * No mapping is left (each holds the device file, which holds the module),
+ * so this frees it.
+ *
+ * Context: module exit.
+ */
+void vcache_mmap_exit(void)
+{
+	put_page(vcache_zero_page);
+}
 
 int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 {

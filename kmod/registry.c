@@ -3,7 +3,19 @@
  * Names to videos. Lookups (OPEN, the read side) walk an RCU hash table and
  * take no lock; CREATE, DELETE and eviction serialise on one mutex, which is
  * fine since they are rare next to lookups and need a consistent view anyway
- * (a name must not be created twice; eviction compares all videos).
+ * (a name must not be created twice). Netlink dumps take it only between
+ * videos, not while they format one.
+ *
+ * Eviction order is least recently released first: the idle list holds the
+ * named sealed (or ended) videos that no descriptor and no mapping uses, in
+ * the order their last user let go. Not the order of their last read: a
+ * video held open is in use however long ago it was read, and a read needs
+ * a descriptor anyway, whose close then puts the video at the tail. A video
+ * is added when it becomes unused (vcache_registry_idle()) and is not taken
+ * off when it is used again, which would put a lock on every OPEN and mmap;
+ * eviction drops the entries it finds in use instead, and they come back at
+ * their next release. Each entry is added once per release and looked at
+ * once, so an eviction costs O(1) amortised, however many videos there are.
  */
 #include <linux/hashtable.h>
 #include <linux/stringhash.h>
@@ -15,6 +27,13 @@
 static DEFINE_HASHTABLE(vcache_hash, VCACHE_HASH_BITS);
 static LIST_HEAD(vcache_list);		/* every named video, in id order */
 static DEFINE_MUTEX(vcache_registry_lock);
+/*
+ * The idle list, by v->idle. Nested inside the registry lock; on the list
+ * implies named (v->unlinked is set under this lock too), so the registry's
+ * reference keeps every entry alive.
+ */
+static LIST_HEAD(vcache_idle);
+static DEFINE_SPINLOCK(vcache_idle_lock);
 static u32 vcache_count;
 static u64 vcache_evictions;
 static u64 vcache_unlinks;		/* invalidates walk cursors */
@@ -85,9 +104,14 @@ struct vcache_video *vcache_registry_lookup(const char *name)
 /* The caller then drops the registry's reference, outside the lock. */
 static void vcache_unlink_locked(struct vcache_video *v)
 {
+	lockdep_assert_held(&vcache_registry_lock);
 	hash_del_rcu(&v->hnode);
 	list_del_init(&v->lnode);
+	/* A release racing with us sees the flag or is undone here. */
+	spin_lock(&vcache_idle_lock);
 	WRITE_ONCE(v->unlinked, true);
+	list_del_init(&v->idle);
+	spin_unlock(&vcache_idle_lock);
 	vcache_count--;
 	vcache_unlinks++;
 }
@@ -132,50 +156,73 @@ static bool vcache_evictable(struct vcache_video *v)
 	       !atomic_read(&v->opens) && !atomic_read(&v->maps);
 }
 
-/*
- * Evicts the least recently used sealed video that no descriptor or mapping
- * uses. A linear scan: eviction is rare, and keeping an ordered LRU list
- * would put a lock on every read instead.
+/**
+ * vcache_registry_idle() - put a video that lost its last user in line
+ * @v: a video, referenced by the caller
+ *
+ * Called after a descriptor or mapping of @v let go of it. If nothing uses
+ * @v any more and it may be evicted, it becomes the most recently released
+ * video. A video that is unnamed (deleted, or being evicted) is not added:
+ * nothing would take it off again before it is freed.
+ *
+ * Context: process context; takes the idle list's spinlock.
+ */
+void vcache_registry_idle(struct vcache_video *v)
+{
+	spin_lock(&vcache_idle_lock);
+	/* Read under the lock: an eviction that dropped @v used it, see there. */
+	if (!v->unlinked && vcache_evictable(v))
+		list_move_tail(&v->idle, &vcache_idle);
+	spin_unlock(&vcache_idle_lock);
+}
+
+/**
+ * vcache_registry_evict_one() - evict the least recently released video
+ *
+ * Takes the first video of the idle list that is still unused and removes
+ * its name; its memory goes with the last reference. Entries in use again
+ * are dropped from the list on the way (their next release adds them back),
+ * so the cost is O(1) amortised.
+ *
+ * Context: process context, may sleep (registry mutex).
+ * Return: true if a video was evicted, false if none could be.
  */
 bool vcache_registry_evict_one(void)
 {
-	struct vcache_video *v, *victim = NULL;
+	struct vcache_video *v;
 
 	mutex_lock(&vcache_registry_lock);
-	list_for_each_entry(v, &vcache_list, lnode) {
-		if (!vcache_evictable(v))
-			continue;
-		if (!victim ||
-		    READ_ONCE(v->access_time) < READ_ONCE(victim->access_time))
-			victim = v;
+	spin_lock(&vcache_idle_lock);
+	/*
+	 * Checked under the idle lock, as vcache_registry_idle() does after
+	 * its user's count went down: if we see a user and drop the entry,
+	 * that user's release comes after us and adds it back.
+	 */
+	while ((v = list_first_entry_or_null(&vcache_idle, struct vcache_video,
+					     idle))) {
+		list_del_init(&v->idle);
+		if (vcache_evictable(v))
+			break;
 	}
-	if (victim) {
-		vcache_unlink_locked(victim);
+	spin_unlock(&vcache_idle_lock);
+	if (v) {
+		vcache_unlink_locked(v);
 		vcache_evictions++;
 	}
 	mutex_unlock(&vcache_registry_lock);
-	if (!victim)
+	if (!v)
 		return false;
-	vcache_nl_event(VCACHE_EVENT_EVICTED, victim);
-	vcache_video_put(victim);
+	vcache_nl_event(VCACHE_EVENT_EVICTED, v);
+	vcache_video_put(v);
 	return true;
 }
 
-/*
- * Calls @fn on each named video after @cur, in id order, until @fn returns
- * non-zero, and returns that (0 at the end). @cur then holds the last video
- * @fn accepted, so that the next call resumes right after it: a dump in many
- * parts costs one pass over the list, plus one scan for each part that
- * follows a removal. @fn runs under the registry lock: it must be quick and
- * must not call into the registry.
- */
-int vcache_registry_walk(struct vcache_registry_cursor *cur,
-			 int (*fn)(struct vcache_video *v, void *arg), void *arg)
+/* The first named video after @cur, or NULL. */
+static struct vcache_video *vcache_walk_next(struct vcache_registry_cursor *cur)
 {
 	struct vcache_video *v;
-	int ret = 0;
 
-	mutex_lock(&vcache_registry_lock);
+	lockdep_assert_held(&vcache_registry_lock);
 	/* Nothing left the list since: cur->v is still on it. */
 	if (cur->v && cur->unlinks == vcache_unlinks) {
 		v = list_next_entry(cur->v, lnode);
@@ -185,16 +232,55 @@ int vcache_registry_walk(struct vcache_registry_cursor *cur,
 		       v->id <= cur->id)
 			v = list_next_entry(v, lnode);
 	}
-	list_for_each_entry_from(v, &vcache_list, lnode) {
+	return list_entry_is_head(v, &vcache_list, lnode) ? NULL : v;
+}
+
+/**
+ * vcache_registry_walk() - call a function on each named video, in id order
+ * @cur: where the previous call stopped; all zeroes to start
+ * @fn: called on each video after @cur until it returns non-zero
+ * @arg: passed to @fn
+ *
+ * @cur then holds the last video @fn accepted, so that the next call
+ * resumes right after it: a dump in many parts costs one pass over the
+ * list, plus one scan for each video that left it meanwhile. @fn runs
+ * without the registry lock, on a video the walk holds a reference to, so
+ * that formatting a dump never stalls CREATE, DELETE or eviction; it may
+ * sleep, and may see the video deleted while it looks.
+ *
+ * Context: process context, may sleep.
+ * Return: what @fn returned non-zero, or 0 at the end of the list.
+ */
+int vcache_registry_walk(struct vcache_registry_cursor *cur,
+			 int (*fn)(struct vcache_video *v, void *arg), void *arg)
+{
+	struct vcache_video *v, *prev = NULL;
+	int ret = 0;
+
+	mutex_lock(&vcache_registry_lock);
+	while ((v = vcache_walk_next(cur))) {
+		/* Named: the registry's reference is there to copy. */
+		vcache_video_get(v);
+		mutex_unlock(&vcache_registry_lock);
+		if (prev)
+			vcache_video_put(prev);
 		ret = fn(v, arg);
-		if (ret)
-			break;
-		cur->v = v;
+		if (ret) {
+			vcache_video_put(v);
+			return ret;
+		}
+		mutex_lock(&vcache_registry_lock);
+		/* Removed while @fn ran: the next call resumes by id. */
+		cur->v = v->unlinked ? NULL : v;
 		cur->id = v->id;
 		cur->unlinks = vcache_unlinks;
+		prev = v;
 	}
 	mutex_unlock(&vcache_registry_lock);
-	return ret;
+	/* The last put frees a deleted video: not under the mutex. */
+	if (prev)
+		vcache_video_put(prev);
+	return 0;
 }
 
 /* Module exit: no descriptor or mapping can exist any more. */

@@ -29,6 +29,7 @@ struct vcache_video {
 	struct kref ref;
 	struct hlist_node hnode;	/* registry hash, RCU readers */
 	struct list_head lnode;		/* registry list, registry lock */
+	struct list_head idle;		/* idle list, its spinlock */
 	struct rcu_head rcu;
 	char name[VCACHE_NAME_MAX];
 	u32 hash;
@@ -73,7 +74,7 @@ struct vcache_video {
 	struct mutex lock;
 	u64 size;			/* smp_store_release after the data */
 	u32 state;			/* VCACHE_STATE_*, changed under lock */
-	bool unlinked;			/* registry lock */
+	bool unlinked;			/* registry and idle list locks */
 
 	/*
 	 * Keyframe index: appended under lock while loading, frozen once
@@ -106,7 +107,7 @@ struct vcache_video {
 	atomic64_t bytes_served;
 	u64 create_time;
 	u64 seal_time;
-	u64 access_time;		/* WRITE_ONCE, approximate LRU clock */
+	u64 access_time;		/* WRITE_ONCE, last read or fault */
 };
 
 /* Per-descriptor state: the video it is bound to, set once. */
@@ -214,6 +215,7 @@ int vcache_registry_add(struct vcache_video *v);
 struct vcache_video *vcache_registry_lookup(const char *name);
 int vcache_registry_delete(const char *name);
 void vcache_registry_unlink(struct vcache_video *v);
+void vcache_registry_idle(struct vcache_video *v);
 bool vcache_registry_evict_one(void);
 void vcache_registry_clear(void);
 u32 vcache_registry_count(void);
@@ -271,6 +273,8 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 			   unsigned int flags);
 
 /* mmap.c */
+int vcache_mmap_init(void);
+void vcache_mmap_exit(void);
 int vcache_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* ioctl.c */

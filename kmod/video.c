@@ -49,6 +49,7 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	kref_init(&v->ref);
 	INIT_HLIST_NODE(&v->hnode);
 	INIT_LIST_HEAD(&v->lnode);
+	INIT_LIST_HEAD(&v->idle);
 	strscpy(v->name, req->name, sizeof(v->name));
 	v->id = atomic64_inc_return(&vcache_next_id);
 	v->capacity = req->capacity;
@@ -157,18 +158,26 @@ struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 	return page;
 }
 
-/*
- * Called when a descriptor or mapping lets go of @v. A video still loading
- * when its last user goes away was abandoned by its loader (killed, or gave
- * up): it never became whole, so it leaves the cache instead of lingering
- * half-built under its name.
+/**
+ * vcache_video_unuse() - a descriptor or mapping let go of a video
+ * @v: the video, still referenced by the caller
+ *
+ * Called after the caller's count in opens or maps went down. With no user
+ * left, a sealed (or ended) video becomes the most recently released one,
+ * for eviction. A video still loading was abandoned by its loader (killed,
+ * or gave up): it never became whole, so it leaves the cache instead of
+ * lingering half-built under its name.
+ *
+ * Context: process context.
  */
 void vcache_video_unuse(struct vcache_video *v)
 {
-	if (atomic_read(&v->opens) || atomic_read(&v->maps) ||
-	    READ_ONCE(v->state) != VCACHE_STATE_LOADING)
+	if (atomic_read(&v->opens) || atomic_read(&v->maps))
 		return;
-	vcache_registry_unlink(v);
+	if (READ_ONCE(v->state) == VCACHE_STATE_LOADING)
+		vcache_registry_unlink(v);
+	else
+		vcache_registry_idle(v);
 }
 
 /**

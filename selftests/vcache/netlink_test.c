@@ -1239,6 +1239,74 @@ TEST_F_TIMEOUT(dump, changes_between_parts, 120)
 	close(s.fd);
 }
 
+/*
+ * Dumps format each video outside the registry lock, holding a reference:
+ * videos deleted and created all along, some while the dump formats them,
+ * must not disturb it. Every video that stays is listed exactly once, in
+ * id order, whatever comes and goes around it.
+ */
+struct churn {
+	int stop;
+	int errors;
+	int rounds;
+};
+
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+	char name[VCACHE_NAME_MAX];
+	int i, err;
+
+	/* About 50 churned videos live at a time, each for 50 rounds. */
+	for (i = 0; !__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE); i++) {
+		dump_name(name, sizeof(name), DUMP_N + i % 100);
+		err = make_sealed(name, 100, 25, 1);
+		dump_name(name, sizeof(name), DUMP_N + (i + 50) % 100);
+		if (!err)
+			err = dev_delete(name);
+		if (err && !(err == -ENOENT && i < 50)) {
+			c->errors++;
+			break;
+		}
+	}
+	c->rounds = i;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(dump, while_churning, 120)
+{
+	char name[VCACHE_NAME_MAX];
+	struct churn c = { 0 };
+	pthread_t t;
+	int k, i;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, churn_main, &c));
+	for (k = 0; k < 10; k++) {
+		struct names l = { 0 };
+		struct msg m;
+		struct nl s;
+
+		ASSERT_EQ(0, nl_open(&s, 4096, 4096));
+		msg_init(&m, s.family, NLM_F_DUMP, VCACHE_CMD_VIDEO_GET);
+		EXPECT_EQ(0, nl_call(&s, &m, got_dumped, &l)) TH_LOG("%s", s.ext_msg);
+		EXPECT_EQ(0, l.bad);
+		for (i = 0; i < DUMP_N; i++) {
+			dump_name(name, sizeof(name), i);
+			EXPECT_EQ(1, names_count(&l, name)) TH_LOG("%s", name);
+		}
+		for (i = 1; i < (int)l.n; i++)
+			EXPECT_LT(l.id[i - 1], l.id[i]);
+		free(l.name);
+		free(l.id);
+		close(s.fd);
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, c.errors);
+	EXPECT_LT(100, c.rounds);
+	TH_LOG("10 dumps while %d videos came and went", c.rounds);
+}
+
 static int count_substr(const char *hay, const char *needle)
 {
 	int n = 0;

@@ -28,6 +28,7 @@
 #include "kselftest_harness.h"
 
 #define PAGE	4096UL
+#define MiB	(1024UL * 1024)
 
 static long now_ms(void)
 {
@@ -1487,6 +1488,314 @@ TEST(pipe_outlives_rmmod)
 	for (i = 0; i < 100 && access(VCACHE_DEV, F_OK); i++)
 		usleep(10000);
 	ASSERT_EQ(0, access(VCACHE_DEV, F_OK));
+}
+
+/*
+ * The last item: eviction looked at every cached video to find the least
+ * recently used one, once for each page a load charged past the limit, so
+ * loading a video into a cache full of small sealed ones cost (videos
+ * evicted) x (videos cached). The same load, evicting the same number of
+ * videos, is timed in a cache of few and of many small videos, in turns,
+ * and the medians compared: it must not grow with the number cached.
+ * VCACHE_O1_ROUNDS (7) and VCACHE_O1_RATIO (2) are for the debug kernel,
+ * where KASAN makes every round slow and noisy.
+ */
+#define O1_FEW		500
+#define O1_MANY		8000
+#define O1_EVICT	448		/* small videos each load evicts */
+#define O1_ROUNDS	15		/* at most */
+#define O1_LIMIT_MB	72		/* holds O1_MANY videos of two pages */
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+static const char *o1_name(char *buf, const char *prefix, unsigned int i)
+{
+	snprintf(buf, VCACHE_NAME_MAX, "%s-%u", prefix, i);
+	return buf;
+}
+
+/* A sealed video of one page, no descriptor left open; 0 or -errno. */
+static int o1_small(const char *name)
+{
+	static const char page[PAGE];
+	int fd = open(VCACHE_DEV, O_RDWR), err;
+
+	if (fd < 0)
+		return -errno;
+	err = vc_create(fd, name, PAGE);
+	if (!err && pwrite(fd, page, PAGE, 0) != PAGE)
+		err = -EIO;
+	if (!err)
+		err = vc_seal(fd);
+	close(fd);
+	return err;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One round: @n small videos and a pad that fills the cache to the limit,
+ * then the timed load of a video that evicts O1_EVICT of them. Returns the
+ * load's time in microseconds, or -1.
+ */
+static long o1_round(struct __test_metadata *_metadata, const char *prefix,
+		     unsigned int n, uint8_t *buf, size_t buflen)
+{
+	char name[VCACHE_NAME_MAX];
+	struct vcache_stats st;
+	uint64_t free_bytes, evictions, off;
+	int pad, big, del;
+	unsigned int i;
+	long t = -1;
+
+	pad = open(VCACHE_DEV, O_RDWR);
+	big = open(VCACHE_DEV, O_RDWR);
+	del = open(VCACHE_DEV, O_RDWR);
+	if (pad < 0 || big < 0 || del < 0)
+		goto out;
+	/* Loading, so never evicted; its page array is charged now. */
+	if (vc_create(pad, o1_name(name, prefix, 1000000), O1_LIMIT_MB * MiB))
+		goto out;
+	for (i = 0; i < n; i++) {
+		int err = o1_small(o1_name(name, prefix, i));
+
+		if (err) {
+			TH_LOG("small video %u: %s", i, strerror(-err));
+			goto out;
+		}
+	}
+	st = vc_stats();
+	if (st.mem_used > st.mem_limit) {
+		TH_LOG("%u videos: %llu bytes used over a limit of %llu", n,
+		       (unsigned long long)st.mem_used, (unsigned long long)st.mem_limit);
+		goto out;
+	}
+	free_bytes = st.mem_limit - st.mem_used;
+	for (off = 0; off < free_bytes; off += buflen) {
+		size_t len = free_bytes - off < buflen ? free_bytes - off : buflen;
+
+		if (pwrite(pad, buf, len, off) != (ssize_t)len) {
+			TH_LOG("pad at %llu: %s", (unsigned long long)off, strerror(errno));
+			goto out;
+		}
+	}
+	st = vc_stats();
+	if (st.mem_used != st.mem_limit || st.videos < n) {
+		TH_LOG("the cache is not full: %llu of %llu bytes, %u videos",
+		       (unsigned long long)st.mem_used, (unsigned long long)st.mem_limit,
+		       st.videos);
+		goto out;
+	}
+	evictions = st.evictions;
+
+	t = now_us();
+	if (vc_create(big, o1_name(name, prefix, 1000001), 2 * O1_EVICT * PAGE) ||
+	    pwrite(big, buf, 2 * O1_EVICT * PAGE, 0) != 2 * O1_EVICT * PAGE) {
+		TH_LOG("the load: %s", strerror(errno));
+		t = -1;
+		goto out;
+	}
+	t = now_us() - t;
+	st = vc_stats();
+	/* Two pages each, and a few more for the load's page array. */
+	if (st.evictions - evictions < O1_EVICT || st.evictions - evictions > O1_EVICT + 8) {
+		TH_LOG("%llu evictions for the load, not about %u",
+		       (unsigned long long)(st.evictions - evictions), O1_EVICT);
+		t = -1;
+	}
+out:
+	/* The pad and the load were never sealed: closing deletes them. */
+	if (pad >= 0)
+		close(pad);
+	if (big >= 0)
+		close(big);
+	for (i = 0; del >= 0 && i < n; i++)
+		vc_delete(del, o1_name(name, prefix, i));
+	if (del >= 0)
+		close(del);
+	return t;
+}
+
+FIXTURE(evict) {};
+FIXTURE_SETUP(evict) {}
+FIXTURE_TEARDOWN(evict) {}
+
+/* Creating thousands of videos under TCG takes a while: 10 minutes. */
+TEST_F_TIMEOUT(evict, is_o1, 600)
+{
+	long few[O1_ROUNDS], many[O1_ROUNDS], f, m;
+	unsigned int saved = vc_get_max_mb(), r, rounds = 7, ratio = 2;
+	const char *env;
+	size_t buflen = 2 * O1_EVICT * PAGE;
+	char prefix[VCACHE_NAME_MAX];
+	uint8_t *buf = calloc(1, buflen);
+
+	ASSERT_NE(NULL, buf);
+	env = getenv("VCACHE_O1_ROUNDS");
+	if (env)
+		rounds = atoi(env);
+	env = getenv("VCACHE_O1_RATIO");
+	if (env)
+		ratio = atoi(env);
+	ASSERT_LE(1, rounds);
+	ASSERT_GE(O1_ROUNDS, rounds);
+	ASSERT_LE(2, ratio);
+	snprintf(prefix, sizeof(prefix), "%s", vc_name("o1"));
+	/* Unused videos other tests left would be evicted first: none. */
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	ASSERT_EQ(0, vc_set_max_mb(O1_LIMIT_MB));
+	for (r = 0; r < rounds; r++) {
+		few[r] = o1_round(_metadata, prefix, O1_FEW, buf, buflen);
+		many[r] = o1_round(_metadata, prefix, O1_MANY, buf, buflen);
+		TH_LOG("round %u: %u evictions among %u videos %ld us, among %u %ld us",
+		       r, O1_EVICT, O1_FEW, few[r], O1_MANY, many[r]);
+		if (few[r] < 0 || many[r] < 0)
+			break;
+	}
+	vc_set_max_mb(saved);
+	free(buf);
+	ASSERT_EQ(rounds, r);
+	qsort(few, rounds, sizeof(*few), cmp_long);
+	qsort(many, rounds, sizeof(*many), cmp_long);
+	f = few[rounds / 2];
+	m = many[rounds / 2];
+	TH_LOG("medians: %ld us among %u videos, %ld us among %u: ratio %.2f",
+	       f, O1_FEW, m, O1_MANY, (double)m / (f ? f : 1));
+	EXPECT_LT(m, ratio * f);
+}
+
+/*
+ * Eviction order: least recently released first. A video held open is in
+ * use, however long ago it was read, and becomes the most recent one when
+ * its last descriptor or mapping goes.
+ */
+TEST(evict_lru_by_last_release)
+{
+	static const char * const tags[] = { "lru-A", "lru-B", "lru-C", "lru-D" };
+	char names[4][VCACHE_NAME_MAX];
+	unsigned int saved = vc_get_max_mb();
+	int i, fd, a, d;
+
+	for (i = 0; i < 4; i++)
+		snprintf(names[i], VCACHE_NAME_MAX, "%s", vc_name(tags[i]));
+	/* 4 MiB, and no unused video from earlier tests left in it. */
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	ASSERT_EQ(0, vc_set_max_mb(4));
+	for (i = 0; i < 3; i++) {
+		fd = open(VCACHE_DEV, O_RDWR);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, vc_create(fd, names[i], MiB));
+		ASSERT_EQ(0, vc_write_pattern(fd, MiB, i));
+		ASSERT_EQ(0, vc_seal(fd));
+		close(fd);
+	}
+	/* Released so far: A, B, C. A opened, B opened and closed, A closed. */
+	a = vc_reopen(names[0], O_RDONLY);
+	ASSERT_LE(0, a);
+	fd = vc_reopen(names[1], O_RDONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+	close(a);
+	/* Released: C, B, A. 1.5 MiB more evicts one 1 MiB video: C. */
+	d = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, d);
+	ASSERT_EQ(0, vc_create(d, names[3], MiB + MiB / 2));
+	ASSERT_EQ(0, vc_write_pattern(d, MiB + MiB / 2, 3));
+	fd = vc_reopen(names[2], O_RDONLY);
+	EXPECT_GT(0, fd) TH_LOG("C, released first, was not evicted");
+	for (i = 0; i < 2; i++) {
+		fd = vc_reopen(names[i], O_RDONLY);
+		EXPECT_LE(0, fd) TH_LOG("%s was evicted", tags[i]);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(d);
+	for (i = 0; i < 3; i++)
+		vc_cleanup(names[i]);
+	vc_set_max_mb(saved);
+}
+
+/*
+ * A read-only reader of a hole of a sealed video allocated and charged a
+ * page of zeros at each fault, and at the limit got SIGBUS where read(2)
+ * returns zeros. The hole maps a page of zeros shared by all, charged to
+ * nobody: at the limit, with nothing left to evict, it still reads.
+ */
+TEST(sealed_hole_mmap_charges_nothing)
+{
+	const char *name = vc_name("hole"), *fill = vc_name("hole-fill");
+	unsigned int saved = vc_get_max_mb();
+	size_t len = 64 * PAGE;
+	uint8_t page[PAGE], got[PAGE];
+	uint64_t used;
+	int h, f, status;
+	pid_t pid;
+	off_t off;
+
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	ASSERT_EQ(0, vc_set_max_mb(4));
+	/* Pages 0 and 63 written, 1 to 62 a hole below the size. */
+	h = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, h);
+	ASSERT_EQ(0, vc_create(h, name, len));
+	vc_fill(page, PAGE, 5, 0);
+	ASSERT_EQ(PAGE, pwrite(h, page, PAGE, 0));
+	vc_fill(page, PAGE, 5, len - PAGE);
+	ASSERT_EQ(PAGE, pwrite(h, page, PAGE, len - PAGE));
+	ASSERT_EQ(0, vc_seal(h));
+	ASSERT_EQ(len, vc_info(h).size);
+	/* A loading video, never evicted, takes the rest of the cache. */
+	f = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, vc_create(f, fill, 4 * MiB));
+	for (off = 0; off < 4 * MiB; off += PAGE)
+		if (pwrite(f, page, PAGE, off) != PAGE)
+			break;
+	EXPECT_EQ(ENOSPC, errno);
+	used = vc_stats().mem_used;
+	EXPECT_EQ(4 * MiB, used);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint8_t *m = mmap(NULL, len, PROT_READ, MAP_SHARED, h, 0);
+		size_t i;
+
+		if (m == MAP_FAILED)
+			_exit(2);
+		for (i = PAGE; i < len - PAGE; i++)
+			if (m[i])
+				_exit(3);
+		if (vc_verify(m, PAGE, 5, 0) != -1 ||
+		    vc_verify(m + len - PAGE, PAGE, 5, len - PAGE) != -1)
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("the reader died of signal %d",
+					      WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(used, vc_stats().mem_used);
+	/* What read(2) has always said. */
+	memset(page, 0, PAGE);
+	ASSERT_EQ(PAGE, pread(h, got, PAGE, 5 * PAGE));
+	EXPECT_EQ(0, memcmp(page, got, PAGE));
+
+	close(f);
+	close(h);
+	vc_cleanup(name);
+	vc_set_max_mb(saved);
 }
 
 TEST_HARNESS_MAIN

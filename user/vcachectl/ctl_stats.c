@@ -259,6 +259,6 @@ const struct cmd limit_cmd = {
 		"SIZE is a whole number of MiB (512M, 2G, 1.5G), or 0 for the\n"
 		"default, a quarter of RAM; the module parameter max_mb follows.\n"
 		"Lowering the limit evicts unused sealed videos, least recently\n"
-		"used first, until the cache fits.\n",
+		"released first, until the cache fits.\n",
 	.handler = cmd_limit,
 };

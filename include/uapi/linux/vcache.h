@@ -20,6 +20,10 @@
  *            writable mappings are refused, and the video may be evicted
  *            when the cache needs memory and no descriptor or mapping uses it.
  *
+ * Eviction takes the least recently released video first: the one whose
+ * last descriptor or mapping went away the longest ago. A video held open
+ * is in use, however long ago it was read.
+ *
  * A video stays in the cache, with no descriptor open, until it is deleted
  * (VCACHE_IOC_DELETE) or evicted. Deleting only removes the name: descriptors
  * and mappings that already use the video keep working, and its memory is
@@ -301,8 +305,7 @@ struct vcache_delete {
  * @seal_time_ns:   CLOCK_REALTIME of the seal, or of a live stream's end;
  *                  0 while loading or live.
  * @access_time_ns: CLOCK_REALTIME of the last read or page fault (OPEN,
- *                  INFO and mmap(2) itself do not count), which orders
- *                  eviction.
+ *                  INFO and mmap(2) itself do not count).
  * @duration:       end of the indexed video in 90 kHz ticks: the last index
  *                  entry's time plus one frame; 0 without an index.
  * @tail:           live streams: oldest offset still readable (0 for VOD).
@@ -536,8 +539,8 @@ struct vcache_lookup {
  * write(2) and its variants: only while LOADING (EPERM once sealed). A write
  * starting at or past the capacity fails with EFBIG; one that crosses it is
  * cut short at the capacity. ENOSPC when the cache's memory limit is reached
- * and evicting unused sealed videos (least recently used first) did not free
- * enough. O_APPEND writes at the current size.
+ * and evicting unused sealed videos (least recently released first) did not
+ * free enough. O_APPEND writes at the current size.
  *
  * lseek(2): SEEK_SET, SEEK_CUR, and SEEK_END (relative to the size). Offsets
  * up to the capacity are allowed (any offset >= 0 on a live stream); others
@@ -547,7 +550,9 @@ struct vcache_lookup {
  * is the byte offset in the video and must be page-aligned.
  *   - A sealed video maps read-only: PROT_WRITE fails with EPERM and
  *     mprotect(2) cannot add it later (EACCES). The mapping may cover the
- *     size rounded up to a page; a larger range fails with EINVAL.
+ *     size rounded up to a page; a larger range fails with EINVAL. Holes
+ *     (pages never written) map one page of zeros shared by all, which
+ *     takes no memory from the cache, so they read as read(2) reads them.
  *   - A loading video maps up to its capacity (rounded up to a page), larger
  *     ranges fail with EINVAL. A descriptor opened for writing may map it
  *     writable: pages are allocated as they are touched (SIGBUS if the
@@ -616,7 +621,7 @@ struct vcache_lookup {
  *	the default, a quarter of RAM. The same as writing the module
  *	parameter max_mb, which shows the new value afterwards. Lowering the
  *	limit below what is in use evicts unused sealed videos, least recently
- *	used first, until the cache fits or nothing is left to evict. Needs
+ *	released first, until the cache fits or nothing is left to evict. Needs
  *	CAP_NET_ADMIN. EINVAL for a limit that is not a whole number of MiB or
  *	more than the RAM.
  * @VCACHE_CMD_EVENT:     never a request (EOPNOTSUPP): the command of the
