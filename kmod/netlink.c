@@ -7,6 +7,11 @@
  *
  * Plain struct genl_ops with a policy each: that much of the genl API is the
  * same on every kernel we build for, where split ops and pre_doit are not.
+ * Documentation/netlink/specs/vcache.yaml describes the family; the policies
+ * and ops here are written by hand rather than generated from it, because
+ * the generator's split ops need 6.2 and its plain per-op ops have no dump
+ * start callback nor a command without a policy. scripts/ynl-check (make
+ * check) fails when they and the spec disagree.
  * The handlers take the locks of what they touch (registry, parameter lock),
  * so they run in parallel rather than under genl's global mutex, which would
  * put them in line behind every other family's requests.
