@@ -221,11 +221,11 @@ FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?=
 
-$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h
+$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h user/lib/parse.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c
+		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/parse.c
 
 fuzz-tsindex: $(BUILD)/fuzz/tsindex_fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus

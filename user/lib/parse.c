@@ -42,7 +42,7 @@ static size_t scan_digits(const char **p, uint64_t *v, uint64_t max, bool *over)
 	return s - start;
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
+uint64_t gcd64(uint64_t a, uint64_t b)
 {
 	while (b) {
 		uint64_t t = a % b;

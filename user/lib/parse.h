@@ -32,6 +32,9 @@
  */
 int parse_size(const char *s, uint64_t *out);
 
+/* The greatest common divisor of @a and @b (gcd64(0, 0) is 0). */
+uint64_t gcd64(uint64_t a, uint64_t b);
+
 /*
  * parse_fps() - a frame rate: "25", "30000/1001", or a decimal "12.5".
  *

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "parse.h"
 #include "tsindex.h"
 
 #define TS_SYNC		0x47
@@ -53,17 +54,6 @@ static bool is_video_type(uint8_t stream_type)
 	/* MPEG-1/2 video has no NAL units: keyframes come from RAI alone. */
 	return stream_type == 0x1b || stream_type == 0x24 ||
 	       stream_type == 0x01 || stream_type == 0x02;
-}
-
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
 }
 
 /* ---- H.264 SPS: just far enough to reach the VUI timing_info ---- */
