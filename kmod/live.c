@@ -12,6 +12,20 @@
  * returned torn. The control page exports the head and tail so that mapped
  * readers can do the same without a syscall (after the perf ring buffer's
  * user page).
+ *
+ * The mmap layout maps the ring twice in a row, as kernel/bpf/ringbuf.c
+ * does, so that any run of up to a ring's bytes is contiguous in userspace:
+ *
+ *   pgoff 0      1                     1 + N                 1 + 2N
+ *        +------+---------------------+---------------------+
+ *        | ctrl | v->pages[0..N-1]    | v->pages[0..N-1]    |
+ *        +------+---------------------+---------------------+
+ *
+ *   stream offset X  ->  v->pages[(X % ring) >> PAGE_SHIFT]
+ *   [head - window, head)   the window, what readers may see
+ *   [head, head + zone)     the landing zone, where the writer writes
+ *
+ * vcache_live_map_page() resolves a page offset of that layout.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>

@@ -115,7 +115,26 @@
  * hold a video's bytes.
  *
  * mmap(2) offsets of a live stream: 0 is the control page (one page,
- * read-only); from VCACHE_LIVE_DATA_PGOFF pages on, the ring, twice.
+ * read-only); from VCACHE_LIVE_DATA_PGOFF pages on, the ring, twice:
+ *
+ *   pgoff 0      1                     1 + N                 1 + 2N
+ *        +------+---------------------+---------------------+
+ *        | ctrl | ring pages 0..N-1   | ring pages 0..N-1   |
+ *        +------+---------------------+---------------------+
+ *                ^ data area           ^ the same N pages again
+ *
+ * N = ring_size / page size. Stream offset X lives at data area +
+ * X % ring_size; a run of up to ring_size bytes from there is contiguous in
+ * the mapping, wrap or not, because its continuation past the first copy's
+ * end is the second copy's start: the same pages. With the head at H:
+ *
+ *   offsets:  tail = H - window          H            H + zone
+ *             |<------ window ---------->|<-- zone --->|
+ *             |  readers see these       | the writer  |
+ *             |                          | lands here  |
+ *
+ * window + zone = ring_size: the zone overwrites the oldest bytes, already
+ * below the tail, which no read returns (EOVERFLOW).
  */
 #define VCACHE_LIVE_DATA_PGOFF	1
 
