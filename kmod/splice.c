@@ -94,8 +94,8 @@ static ssize_t vcache_splice_copy(struct vcache_video *v, loff_t *ppos,
  * A sealed video's pages go into the pipe by reference; anything else is
  * copied into fresh pages.
  *
- * Context: process context, may sleep; the pipe's mutex held; takes no
- * vcache lock.
+ * Context: process context, may sleep; the pipe's mutex held (splice(2),
+ * not sendfile's private pipe); takes no vcache lock.
  * Return: the bytes spliced, 0 at the end, or an error.
  */
 ssize_t vcache_splice_read(struct file *in, loff_t *ppos,

@@ -11,6 +11,9 @@
  * kernel_param_lock		(max_mb writes, netlink LIMIT_SET)
  *   vcache_registry_lock	(eviction down to the new limit)
  *
+ * nlk->cb_mutex		(a netlink dump, VIDEO_GET)
+ *   vcache_registry_lock	(between videos only: vcache_registry_walk())
+ *
  * pipe->mutex			(splice into a descriptor: iter_file_splice_write)
  *   v->lock			(write(2), COMMIT, SEAL, INDEX_APPEND, LOOKUP of a
  *				 video not sealed, the live writer's close)
