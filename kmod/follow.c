@@ -63,7 +63,16 @@ static atomic64_t vcache_aio_queued = ATOMIC64_INIT(0);
 static atomic64_t vcache_aio_completed = ATOMIC64_INIT(0);
 static atomic64_t vcache_aio_cancelled = ATOMIC64_INIT(0);
 
-/* More data can still arrive: loading, and someone can still write. */
+/**
+ * vcache_may_grow() - whether more data can still arrive
+ * @v: the video
+ *
+ * Loading, and someone can still write: a writer descriptor or a writable
+ * mapping. A live stream grows while its writer is there.
+ *
+ * Context: any; takes no lock.
+ * Return: true if a reader at the end should wait rather than see EOF.
+ */
 bool vcache_may_grow(struct vcache_video *v)
 {
 	u32 state = vcache_state(v);
@@ -89,9 +98,15 @@ static void vcache_aio_run(struct vcache_aio *req)
 	queue_work(vcache_aio_wq, &req->work);
 }
 
-/*
+/**
+ * vcache_wake() - tell waiting readers that something changed
+ * @v: the video
+ *
  * Called after the size grew, the video was sealed, or its last writer
  * went: wakes sleeping readers and hands ready AIO reads to the workqueue.
+ *
+ * Context: process context, any of v->lock, map_lock or mmap_lock may be
+ * held; takes v->wq's lock and v->aio_lock (IRQs off), one after the other.
  */
 void vcache_wake(struct vcache_video *v)
 {
@@ -245,7 +260,15 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Sleeps until a read at @pos can complete: 0, -EAGAIN or -ERESTARTSYS. */
+/**
+ * vcache_wait_ready() - sleep until a read at @pos can complete
+ * @v: the video
+ * @pos: where the read starts
+ * @nonblock: fail with -EAGAIN rather than sleep
+ *
+ * Context: process context, may sleep; no vcache lock held.
+ * Return: 0 when data or end of file is there, -EAGAIN, or -ERESTARTSYS.
+ */
 int vcache_wait_ready(struct vcache_video *v, loff_t pos, bool nonblock)
 {
 	if (vcache_data_ready(v, pos))
@@ -255,10 +278,19 @@ int vcache_wait_ready(struct vcache_video *v, loff_t pos, bool nonblock)
 	return wait_event_interruptible(v->wq, vcache_data_ready(v, pos));
 }
 
-/*
- * Waits, as the request allows, until a read at @pos can complete.
- * Returns 0 when it can, -EIOCBQUEUED when an AIO read was queued, or an
- * error (-EAGAIN for non-blocking requests).
+/**
+ * vcache_wait_data() - wait, as the request allows, for data at @pos
+ * @v: the video
+ * @iocb: the read request
+ * @to: its buffers, copied if the read is queued
+ * @pos: where the read starts
+ *
+ * A kernel AIO read that has to wait is queued and completes from the
+ * workqueue; other reads sleep, unless non-blocking.
+ *
+ * Context: process context, may sleep; no vcache lock held.
+ * Return: 0 when the read can complete now, -EIOCBQUEUED when an AIO read
+ * was queued, or an error (-EAGAIN for non-blocking requests).
  */
 ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
 			 struct iov_iter *to, loff_t pos)
@@ -271,6 +303,14 @@ ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
 	return vcache_wait_ready(v, pos, nonblock);
 }
 
+/**
+ * vcache_poll() - poll of a descriptor
+ * @file: the descriptor
+ * @pt: the poll table
+ *
+ * Context: process context; takes no vcache lock.
+ * Return: the events ready, EPOLLERR for an unbound descriptor.
+ */
 __poll_t vcache_poll(struct file *file, poll_table *pt)
 {
 	struct vcache_file *vf = file->private_data;
@@ -295,6 +335,12 @@ __poll_t vcache_poll(struct file *file, poll_table *pt)
 	return mask;
 }
 
+/**
+ * vcache_aio_stats() - fill in the AIO counters
+ * @st: the statistics being filled
+ *
+ * Context: any.
+ */
 void vcache_aio_stats(struct vcache_stats *st)
 {
 	st->aio_queued = atomic64_read(&vcache_aio_queued);
@@ -302,12 +348,23 @@ void vcache_aio_stats(struct vcache_stats *st)
 	st->aio_cancelled = atomic64_read(&vcache_aio_cancelled);
 }
 
+/**
+ * vcache_follow_init() - create the workqueue that completes AIO reads
+ *
+ * Context: module init.
+ * Return: 0, or -ENOMEM.
+ */
 int vcache_follow_init(void)
 {
 	vcache_aio_wq = alloc_workqueue("vcache_aio", WQ_UNBOUND, 0);
 	return vcache_aio_wq ? 0 : -ENOMEM;
 }
 
+/**
+ * vcache_follow_exit() - destroy the AIO workqueue, completing what it holds
+ *
+ * Context: module exit, process context, may sleep.
+ */
 void vcache_follow_exit(void)
 {
 	destroy_workqueue(vcache_aio_wq);

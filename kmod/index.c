@@ -89,11 +89,12 @@ static int vcache_index_check(struct vcache_video *v, u32 first, u32 n)
 	return 0;
 }
 
-/* Position of the first keyframe at or after byte @offset. */
+/* Position of the first keyframe at or after byte @offset; v->lock held. */
 static u32 vcache_index_key_from(struct vcache_video *v, u64 offset)
 {
 	u32 lo = 0, hi = v->index_keys;
 
+	lockdep_assert_held(&v->lock);
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
 
@@ -126,6 +127,18 @@ static void vcache_index_trim(struct vcache_video *v)
 	WRITE_ONCE(v->index_count, v->index_count - drop);
 }
 
+/**
+ * vcache_index_append() - INDEX_APPEND: add entries to a video's index
+ * @v: a video loading, or a live stream
+ * @req: the request, its entries still in userspace
+ *
+ * A live stream's index first drops what its window left behind.
+ *
+ * Context: process context, may sleep; takes v->lock (the entries are
+ * copied from userspace under it: mmap_lock nests inside).
+ * Return: 0, -EPERM once sealed or ended, -E2BIG past VCACHE_INDEX_MAX,
+ * -EINVAL for a bad entry, -EFAULT, -ENOSPC/-ENOMEM, or -ERESTARTSYS.
+ */
 int vcache_index_append(struct vcache_video *v,
 			const struct vcache_index_append *req)
 {
@@ -173,6 +186,12 @@ out:
 	return err;
 }
 
+/**
+ * vcache_index_free() - free a video's index at its release
+ * @v: the video, unreferenced
+ *
+ * Context: process context.
+ */
 void vcache_index_free(struct vcache_video *v)
 {
 	kvfree(v->index);
@@ -199,6 +218,7 @@ vcache_index_find(struct vcache_video *v, u64 bound, bool by_offset)
 	return &v->index[v->index_key[lo ? lo - 1 : 0]];
 }
 
+/* LOOKUP itself; v->lock held, unless the video is sealed (index frozen). */
 static int vcache_index_lookup_locked(struct vcache_video *v,
 				      struct vcache_lookup *req)
 {
@@ -209,6 +229,8 @@ static int vcache_index_lookup_locked(struct vcache_video *v,
 	u64 n = 0;
 	int err;
 
+	lockdep_assert(vcache_state(v) == VCACHE_STATE_SEALED ||
+		       lockdep_is_held(&v->lock));
 	if (req->flags & VCACHE_LOOKUP_DROP_FRAME) {
 		drop = vcache_tc_drop(num, den);
 		if (!drop)
@@ -265,6 +287,15 @@ static int vcache_index_lookup_locked(struct vcache_video *v,
 	return 0;
 }
 
+/**
+ * vcache_index_lookup() - LOOKUP: the keyframe to start playback at
+ * @v: the video
+ * @req: the request; its outputs are filled in
+ *
+ * Context: process context, may sleep; takes v->lock unless @v is sealed.
+ * Return: 0, -EINVAL, -ENODATA with no keyframe, -ERANGE beyond the
+ * video, or -ERESTARTSYS.
+ */
 int vcache_index_lookup(struct vcache_video *v, struct vcache_lookup *req)
 {
 	int err;

@@ -7,7 +7,18 @@
 #include <linux/uio.h>
 #include "vcache.h"
 
-/* Copies [pos, pos + count) of @v, all below its size, to @to. */
+/**
+ * vcache_copy_to_iter() - copy bytes of a video out
+ * @v: the video
+ * @pos: first byte, below the size
+ * @count: how many, all below the size
+ * @to: where to
+ *
+ * Holes read as zeros.
+ *
+ * Context: process context, may fault on @to; takes no vcache lock.
+ * Return: the bytes copied, short if @to faulted.
+ */
 size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
 			   struct iov_iter *to)
 {
@@ -31,7 +42,17 @@ size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
 	return done;
 }
 
-/* Reads what @v holds at @pos into @to, without waiting. */
+/**
+ * vcache_read_at() - read what a video holds at @pos, without waiting
+ * @v: the video
+ * @pos: where to read
+ * @to: where to
+ *
+ * Context: process context (also the AIO workqueue, under
+ * kthread_use_mm()); takes no vcache lock.
+ * Return: the bytes read, 0 at the end, -EFAULT, or -EOVERFLOW for a live
+ * reader behind the window.
+ */
 ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to)
 {
 	size_t count = iov_iter_count(to), done;
@@ -50,6 +71,16 @@ ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to)
 	return done;
 }
 
+/**
+ * vcache_read_iter() - read_iter of a descriptor
+ * @iocb: the request
+ * @to: where to
+ *
+ * Followers (and live viewers) wait for data as the request allows.
+ *
+ * Context: process context, may sleep; no vcache lock held or taken.
+ * Return: the bytes read, 0 at the end, -EIOCBQUEUED, or an error.
+ */
 ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct vcache_file *vf = iocb->ki_filp->private_data;
@@ -73,7 +104,17 @@ ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return ret;
 }
 
-/* Copies @count bytes from @from to @v at @pos; v->lock is held. */
+/**
+ * vcache_copy_from_iter() - copy bytes into a video
+ * @v: the video
+ * @pos: first byte
+ * @count: how many, all below the capacity
+ * @from: the source, maybe a mapping of @v itself
+ * @how: how to allocate missing pages
+ *
+ * Context: process context, may sleep and fault on @from; v->lock held.
+ * Return: the bytes copied, or an error if none was.
+ */
 ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
 			      struct iov_iter *from, enum vcache_page_how how)
 {
@@ -97,6 +138,16 @@ ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
 	return done;
 }
 
+/**
+ * vcache_write_iter() - write_iter of a descriptor
+ * @iocb: the request
+ * @from: the bytes
+ *
+ * Context: process context, may sleep (not for IOCB_NOWAIT); takes v->lock,
+ * under which the fault of @from takes mmap_lock.
+ * Return: the bytes written, or an error (-EPERM once sealed or ended,
+ * -EFBIG past the capacity, -EAGAIN, -ERESTARTSYS, ...).
+ */
 ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct vcache_video *v = vcache_file_video(iocb->ki_filp);
@@ -158,6 +209,15 @@ out:
 	return ret;
 }
 
+/**
+ * vcache_llseek() - llseek of a descriptor
+ * @file: the descriptor
+ * @offset: as llseek(2)
+ * @whence: as llseek(2)
+ *
+ * Context: process context; takes no vcache lock.
+ * Return: the new offset, or an error.
+ */
 loff_t vcache_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct vcache_video *v = vcache_file_video(file);

@@ -33,10 +33,14 @@ static bool vcache_fps_ok(u32 num, u32 den)
  * Counts @file among @v's users, as a writer too if it may write, before
  * vcache_bind() makes it visible. A live stream has one writer, the
  * descriptor that @created it: a writable OPEN of a live stream is EBUSY,
- * whether its writer is still there or the stream ended.
+ * whether its writer is still there or the stream ended. Under the
+ * descriptor's bind_lock, as vcache_bind() that follows.
  */
 static int vcache_claim(struct file *file, struct vcache_video *v, bool created)
 {
+	struct vcache_file *vf = file->private_data;
+
+	lockdep_assert_held(&vf->bind_lock);
 	if (file->f_mode & FMODE_WRITE) {
 		if (v->live && !created)
 			return -EBUSY;
@@ -175,8 +179,11 @@ static int vcache_seal_locked(struct vcache_video *v,
 	return busy ? -EBUSY : 0;
 }
 
+/* SEAL of a video: the end callback of vcache_seal_locked(), under map_lock. */
 static bool vcache_seal_vod(struct vcache_video *v)
 {
+	lockdep_assert_held(&v->lock);
+	lockdep_assert_held(&v->map_lock);
 	WRITE_ONCE(v->seal_time, ktime_get_real_ns());
 	/* Pairs with vcache_state(): the index is final. */
 	smp_store_release(&v->state, VCACHE_STATE_SEALED);
@@ -315,6 +322,16 @@ static long vcache_ioc_stats(void __user *argp)
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+/**
+ * vcache_ioctl() - the ioctls of a descriptor
+ * @file: the descriptor
+ * @cmd: VCACHE_IOC_*
+ * @arg: its argument
+ *
+ * Context: process context, may sleep; each command takes its own locks
+ * (CREATE and OPEN the descriptor's bind_lock, SEAL and COMMIT v->lock).
+ * Return: 0 or what the command returns, -ENOTTY for an unknown one.
+ */
 long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;

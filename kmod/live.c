@@ -39,7 +39,13 @@ static struct vcache_live_ctrl *vcache_ctrl(struct vcache_video *v)
 	return page_address(v->ctrl);
 }
 
-/* Allocates the ring and the control page of a new live stream. */
+/**
+ * vcache_live_init() - allocate a new live stream's ring and control page
+ * @v: the stream, not yet visible
+ *
+ * Context: process context, may sleep (may evict).
+ * Return: 0, or an error; the video's release frees what was allocated.
+ */
 int vcache_live_init(struct vcache_video *v)
 {
 	struct vcache_live_ctrl *ctrl;
@@ -64,6 +70,14 @@ int vcache_live_init(struct vcache_video *v)
 	return 0;
 }
 
+/**
+ * vcache_live_tail() - the oldest byte a reader may still read
+ * @v: the stream
+ * @head: its head
+ *
+ * Context: any.
+ * Return: the start of the window behind @head.
+ */
 u64 vcache_live_tail(struct vcache_video *v, u64 head)
 {
 	return head > v->window ? head - v->window : 0;
@@ -72,11 +86,13 @@ u64 vcache_live_tail(struct vcache_video *v, u64 head)
 /*
  * Publishes a new head: the landed bytes first (release), then - before
  * the writer may land anything more - everyone must be able to see it.
+ * v->lock held.
  */
 static void vcache_live_publish(struct vcache_video *v, u64 head)
 {
 	struct vcache_live_ctrl *ctrl = vcache_ctrl(v);
 
+	lockdep_assert_held(&v->lock);
 	vcache_set_size(v, head);
 	WRITE_ONCE(ctrl->tail, vcache_live_tail(v, head));
 	WRITE_ONCE(ctrl->seq, ctrl->seq + 1);
@@ -95,8 +111,15 @@ static ssize_t vcache_live_behind(struct vcache_video *v)
 	return -EOVERFLOW;
 }
 
-/*
- * Reads from a live stream at @pos without waiting. -EOVERFLOW when @pos
+/**
+ * vcache_live_read() - read from a live stream at @pos without waiting
+ * @v: the stream
+ * @pos: where to read
+ * @to: where to
+ *
+ * Context: process context or the AIO workqueue; takes no vcache lock and
+ * does not block (the event of a reader behind does not sleep).
+ * Return: the bytes read, 0 at the head, -EFAULT, or -EOVERFLOW when @pos
  * is (or, by the end of the copy, became) older than the window.
  */
 ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to)
@@ -131,7 +154,17 @@ ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to
 	return done;
 }
 
-/* Appends @from at the head, a landing zone at a time; v->lock held. */
+/**
+ * vcache_live_write() - append to a live stream at its head
+ * @v: the stream, live
+ * @from: the bytes
+ * @how: how to allocate (never needed: the ring is whole)
+ *
+ * Lands a zone's worth at a time, each published before the next.
+ *
+ * Context: process context, may fault on @from; v->lock held.
+ * Return: the bytes written, or an error if none was.
+ */
 ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 			  enum vcache_page_how how)
 {
@@ -153,7 +186,14 @@ ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 	return total;
 }
 
-/* COMMIT on a live stream: bytes landed through the mapping; v->lock held. */
+/**
+ * vcache_live_commit() - COMMIT: publish bytes landed through the mapping
+ * @v: the stream, live
+ * @head: the new head
+ *
+ * Context: process context; v->lock held.
+ * Return: 0, or -EINVAL for a head behind or beyond the landing zone.
+ */
 int vcache_live_commit(struct vcache_video *v, u64 head)
 {
 	lockdep_assert_held(&v->lock);
@@ -164,10 +204,16 @@ int vcache_live_commit(struct vcache_video *v, u64 head)
 	return 0;
 }
 
-/*
- * End of stream (SEAL, or the writer's close); v->lock held. True if the
- * stream ended now: the caller then sends VCACHE_EVENT_LIVE_ENDED, once
- * it dropped the lock.
+/**
+ * vcache_live_end() - end a live stream (SEAL, or the writer's close)
+ * @v: the stream
+ *
+ * The caller sends VCACHE_EVENT_LIVE_ENDED when this returns true, once it
+ * dropped its locks.
+ *
+ * Context: process context, does not sleep; v->lock held, and v->map_lock
+ * too from SEAL (the writer's close needs not: no writable mapping can come).
+ * Return: true if the stream ended now, false if it had ended already.
  */
 bool vcache_live_end(struct vcache_video *v)
 {
@@ -264,16 +310,22 @@ bool vcache_live_close(struct vcache_video *v)
 	return vcache_live_end(v);
 }
 
-/*
- * The page at page offset @pgoff of a live stream's mmap layout: the
- * control page, then the ring twice. *run is set to how many pages from
- * there on are contiguous in v->pages (0 for the control page).
+/**
+ * vcache_live_map_page() - the page at @pgoff of a live stream's mapping
+ * @v: the stream
+ * @pgoff: page offset in the mmap layout: the control page, then the ring twice
+ * @run: set to how many pages from there on are contiguous in v->pages
+ *       (0 for the control page)
+ *
+ * Context: page fault; v->ring_lock held (the end replaces ring pages).
+ * Return: the page.
  */
 struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
 				  unsigned long *run)
 {
 	unsigned long idx;
 
+	lockdep_assert_held(&v->ring_lock);
 	if (pgoff < VCACHE_LIVE_DATA_PGOFF) {
 		*run = 0;
 		return v->ctrl;
@@ -283,6 +335,12 @@ struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
 	return v->pages[idx];
 }
 
+/**
+ * vcache_live_free() - free a live stream's control page at its release
+ * @v: the stream, unreferenced
+ *
+ * Context: process context.
+ */
 void vcache_live_free(struct vcache_video *v)
 {
 	if (v->ctrl)

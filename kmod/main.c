@@ -41,9 +41,16 @@ static const struct kernel_param_ops vcache_max_mb_ops = {
 module_param_cb(max_mb, &vcache_max_mb_ops, &max_mb, 0644);
 MODULE_PARM_DESC(max_mb, "Memory limit for cached videos in MiB; 0 (default): a quarter of RAM. Writable at run time");
 
-/*
- * The limit as netlink sets it. Under the lock that writes of the parameter
- * file take too, so that max_mb always reads as the limit in force.
+/**
+ * vcache_set_max_mb() - set the cache's limit as netlink does
+ * @mb: the new limit in MiB, 0 for the default
+ *
+ * Under the lock that writes of the parameter file take too, so that
+ * max_mb always reads as the limit in force.
+ *
+ * Context: process context, may sleep; takes kernel_param_lock, then the
+ * registry lock to evict down to the limit.
+ * Return: 0, or -EINVAL for a limit of no or more than all memory.
  */
 int vcache_set_max_mb(unsigned int mb)
 {

@@ -91,10 +91,15 @@ void vcache_mem_exit(void)
 	vcache_held_release(true);
 }
 
-/*
- * Sets the budget (0: a quarter of RAM). Lowering it below what is in use
- * evicts unused sealed videos until the cache fits, or nothing is left to
- * evict; videos in use keep their memory.
+/**
+ * vcache_mem_set_limit() - set the cache's budget
+ * @max_mb: the budget in MiB; 0: a quarter of RAM
+ *
+ * Lowering it below what is in use evicts unused sealed videos until the
+ * cache fits, or nothing is left to evict; videos in use keep their memory.
+ *
+ * Context: process context, may sleep (registry lock).
+ * Return: 0, or -EINVAL for a budget of none or more than all memory.
  */
 int vcache_mem_set_limit(unsigned int max_mb)
 {
@@ -110,8 +115,18 @@ int vcache_mem_set_limit(unsigned int max_mb)
 	return 0;
 }
 
+/**
+ * vcache_mem_charge() - charge pages to the cache's budget, evicting if need be
+ * @nr_pages: how many
+ *
+ * Context: process context, may sleep: eviction takes the registry lock, so
+ * no spinlock may be held, nor the registry lock itself.
+ * Return: 0, or -ENOSPC when nothing is left to evict.
+ */
 int vcache_mem_charge(unsigned long nr_pages)
 {
+	/* Eviction takes the registry mutex: callers must be able to sleep. */
+	might_sleep();
 	for (;;) {
 		if (atomic_long_add_return(nr_pages, &vcache_used_pages) <=
 		    READ_ONCE(vcache_limit_pages))
@@ -122,7 +137,15 @@ int vcache_mem_charge(unsigned long nr_pages)
 	}
 }
 
-/* For requests that must not block: no eviction (it sleeps on a mutex). */
+/**
+ * vcache_mem_charge_nowait() - charge pages without evicting
+ * @nr_pages: how many
+ *
+ * For requests that must not block: no eviction (it sleeps on a mutex).
+ *
+ * Context: any.
+ * Return: 0, or -EAGAIN over the budget.
+ */
 int vcache_mem_charge_nowait(unsigned long nr_pages)
 {
 	if (atomic_long_add_return(nr_pages, &vcache_used_pages) <=
@@ -150,16 +173,34 @@ void vcache_mem_charge_over(unsigned long nr_pages)
 		atomic_long_add(nr_pages, &vcache_used_pages);
 }
 
+/**
+ * vcache_mem_uncharge() - give pages back to the budget
+ * @nr_pages: how many
+ *
+ * Context: any.
+ */
 void vcache_mem_uncharge(unsigned long nr_pages)
 {
 	atomic_long_sub(nr_pages, &vcache_used_pages);
 }
 
+/**
+ * vcache_mem_used() - pages charged now
+ *
+ * Context: any.
+ * Return: the pages charged to the cache.
+ */
 unsigned long vcache_mem_used(void)
 {
 	return atomic_long_read(&vcache_used_pages);
 }
 
+/**
+ * vcache_mem_limit() - the budget
+ *
+ * Context: any.
+ * Return: the budget in pages.
+ */
 unsigned long vcache_mem_limit(void)
 {
 	return READ_ONCE(vcache_limit_pages);

@@ -165,6 +165,16 @@ void vcache_mmap_exit(void)
 	put_page(vcache_zero_page);
 }
 
+/**
+ * vcache_mmap() - mmap of a descriptor
+ * @file: the descriptor, bound
+ * @vma: the new mapping
+ *
+ * Context: process context, mmap_lock held for writing; takes v->map_lock
+ * (not v->lock, which is outside mmap_lock).
+ * Return: 0, -EBADFD unbound, -EINVAL beyond the video or not shared, or
+ * -EPERM for a writable mapping of what may not be written.
+ */
 int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vcache_video *v = vcache_file_video(file);

@@ -438,6 +438,14 @@ drop:
 	atomic64_inc(&vcache_events_dropped);
 }
 
+/**
+ * vcache_nl_event() - tell the events group about a video
+ * @type: VCACHE_EVENT_*
+ * @v: the video, referenced by the caller
+ *
+ * Context: process context, may sleep (GFP_KERNEL): no spinlock held, nor
+ * the registry lock; takes vcache_event_lock.
+ */
 void vcache_nl_event(u32 type, struct vcache_video *v)
 {
 	/* GFP_KERNEL below; every caller may sleep, and must keep doing so. */
@@ -446,12 +454,18 @@ void vcache_nl_event(u32 type, struct vcache_video *v)
 		vcache_nl_send(type, v, GFP_KERNEL);
 }
 
-/*
+/**
+ * vcache_nl_viewer_behind() - VCACHE_EVENT_VIEWER_BEHIND for @v, now and then
+ * @v: the live stream a reader fell behind in
+ *
  * Called from the read path, which must not block (RWF_NOWAIT and
  * io_uring's inline attempts come through it), so the allocation does not
  * sleep; and which a viewer may hammer: with no listener this is one check,
  * and the per-stream stamp folds a retry loop into an event per gap. A
  * reader that loses the race for the stamp leaves the event to the winner.
+ *
+ * Context: process context or the AIO workqueue; does not sleep; takes
+ * vcache_event_lock.
  */
 void vcache_nl_viewer_behind(struct vcache_video *v)
 {
@@ -469,6 +483,12 @@ void vcache_nl_viewer_behind(struct vcache_video *v)
 		       GFP_NOWAIT | __GFP_NOWARN);
 }
 
+/**
+ * vcache_nl_init() - register the generic netlink family
+ *
+ * Context: module init.
+ * Return: 0, or what genl_register_family() returned.
+ */
 int vcache_nl_init(void)
 {
 	int err;
@@ -481,9 +501,13 @@ int vcache_nl_init(void)
 	return 0;
 }
 
-/*
+/**
+ * vcache_nl_exit() - unregister the family
+ *
  * Called once the registry is empty and the device gone: no video is left
  * to send an event about, and genl waits for requests in flight.
+ *
+ * Context: module exit, may sleep.
  */
 void vcache_nl_exit(void)
 {

@@ -47,13 +47,21 @@ static struct vcache_video *vcache_find_locked(const char *name, u32 hash)
 {
 	struct vcache_video *v;
 
+	lockdep_assert_held(&vcache_registry_lock);
 	hash_for_each_possible(vcache_hash, v, hnode, hash)
 		if (v->hash == hash && !strcmp(v->name, name))
 			return v;
 	return NULL;
 }
 
-/* Names @v; the registry takes its own reference. */
+/**
+ * vcache_registry_add() - name a video
+ * @v: the video, named by v->name; the registry takes its own reference
+ *
+ * Context: process context, may sleep; takes the registry lock, then sends
+ * the event without it.
+ * Return: 0, or -EEXIST if the name is taken.
+ */
 int vcache_registry_add(struct vcache_video *v)
 {
 	struct vcache_video *pos;
@@ -83,7 +91,13 @@ int vcache_registry_add(struct vcache_video *v)
 	return err;
 }
 
-/* Returns a referenced video, or NULL. */
+/**
+ * vcache_registry_lookup() - find a video by name
+ * @name: the name
+ *
+ * Context: any; RCU, no lock.
+ * Return: the video, referenced, or NULL.
+ */
 struct vcache_video *vcache_registry_lookup(const char *name)
 {
 	u32 hash = vcache_name_hash(name);
@@ -116,6 +130,15 @@ static void vcache_unlink_locked(struct vcache_video *v)
 	vcache_unlinks++;
 }
 
+/**
+ * vcache_registry_delete() - DELETE: remove a name
+ * @name: the name
+ *
+ * The video lives on for its users; the registry's reference goes.
+ *
+ * Context: process context, may sleep (registry lock; the put may free).
+ * Return: 0, or -ENOENT.
+ */
 int vcache_registry_delete(const char *name)
 {
 	struct vcache_video *v;
@@ -132,7 +155,14 @@ int vcache_registry_delete(const char *name)
 	return 0;
 }
 
-/* Removes @v's name if it still has one (by pointer, not by name). */
+/**
+ * vcache_registry_unlink() - remove @v's name if it still has one
+ * @v: the video, referenced by the caller
+ *
+ * By pointer, not by name: a new video of the same name stays.
+ *
+ * Context: process context, may sleep (registry lock).
+ */
 void vcache_registry_unlink(struct vcache_video *v)
 {
 	bool linked;
@@ -148,10 +178,12 @@ void vcache_registry_unlink(struct vcache_video *v)
 	}
 }
 
+/* Under the idle lock, which orders it against vcache_registry_idle(). */
 static bool vcache_evictable(struct vcache_video *v)
 {
 	u32 state = READ_ONCE(v->state);
 
+	lockdep_assert_held(&vcache_idle_lock);
 	return (state == VCACHE_STATE_SEALED || state == VCACHE_STATE_ENDED) &&
 	       !atomic_read(&v->opens) && !atomic_read(&v->maps);
 }
@@ -283,7 +315,13 @@ int vcache_registry_walk(struct vcache_registry_cursor *cur,
 	return 0;
 }
 
-/* Module exit: no descriptor or mapping can exist any more. */
+/**
+ * vcache_registry_clear() - remove every name at module exit
+ *
+ * No descriptor or mapping can exist any more.
+ *
+ * Context: module exit, process context, may sleep.
+ */
 void vcache_registry_clear(void)
 {
 	struct vcache_video *v;
@@ -299,11 +337,23 @@ void vcache_registry_clear(void)
 	mutex_unlock(&vcache_registry_lock);
 }
 
+/**
+ * vcache_registry_count() - how many videos have a name
+ *
+ * Context: any.
+ * Return: the count, as of a recent moment.
+ */
 u32 vcache_registry_count(void)
 {
 	return READ_ONCE(vcache_count);
 }
 
+/**
+ * vcache_registry_evictions() - how many videos were evicted so far
+ *
+ * Context: any.
+ * Return: the count.
+ */
 u64 vcache_registry_evictions(void)
 {
 	return READ_ONCE(vcache_evictions);

@@ -83,6 +83,21 @@ static ssize_t vcache_splice_copy(struct vcache_video *v, loff_t *ppos,
 	return ret;
 }
 
+/**
+ * vcache_splice_read() - splice_read of a descriptor
+ * @in: the descriptor
+ * @ppos: where to read; advanced by what went into the pipe
+ * @pipe: the pipe
+ * @len: how much at most
+ * @flags: SPLICE_F_*
+ *
+ * A sealed video's pages go into the pipe by reference; anything else is
+ * copied into fresh pages.
+ *
+ * Context: process context, may sleep; the pipe's mutex held (splice(2),
+ * not sendfile's private pipe); takes no vcache lock.
+ * Return: the bytes spliced, 0 at the end, or an error.
+ */
 ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 			   struct pipe_inode_info *pipe, size_t len,
 			   unsigned int flags)

@@ -1,6 +1,65 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vcache internals shared by the module's files.
+ *
+ * Locking (outermost first; a lock is taken only under those above it on
+ * its own branch, never under one below it):
+ *
+ * vf->bind_lock		(CREATE, OPEN: one binding per descriptor)
+ *   vcache_registry_lock	(registry.c; also through eviction, below)
+ *
+ * kernel_param_lock		(max_mb writes, netlink LIMIT_SET)
+ *   vcache_registry_lock	(eviction down to the new limit)
+ *
+ * nlk->cb_mutex		(a netlink dump, VIDEO_GET)
+ *   vcache_registry_lock	(between videos only: vcache_registry_walk())
+ *
+ * pipe->mutex			(splice into a descriptor: iter_file_splice_write)
+ *   v->lock			(write(2), COMMIT, SEAL, INDEX_APPEND, LOOKUP of a
+ *				 video not sealed, the live writer's close)
+ *     mm->mmap_lock		(the user buffer of write(2) and INDEX_APPEND
+ *				 faults, maybe on a vcache mapping; mmap(2) and
+ *				 the faults come in here, per-VMA lock alike)
+ *       v->ring_lock		(read: a live stream's faults; write: its end
+ *				 replacing held ring pages, under v->lock)
+ *         mapping->i_mmap_rwsem	(unmap_mapping_range() at that end)
+ *         vcache_registry_lock	(eviction: any charge that may sleep,
+ *				 vcache_mem_charge(), from write, fault, CREATE)
+ *           vcache_idle_lock	(registry.c, spinlock)
+ *       v->map_lock		(spinlock: mmap(2) against SEAL)
+ *         v->wq.lock		(vcache_wake(), from SEAL's end callback)
+ *         v->aio_lock		(spinlock, IRQs off: see below; vcache_wake()
+ *				 takes it after the wait queue's, not inside)
+ *           workqueue locks	(queue_work() of a ready AIO read)
+ *
+ * Leaves, taken under any of the sleeping locks above and nothing inside:
+ * vcache_held_lock (mem.c: pages freed videos still lend out; the last
+ * vcache_video_put() may come under v->lock, mmap_lock or ring_lock through
+ * eviction, or from vm_close), vcache_event_lock (netlink.c: the events'
+ * rate limit; never from IRQ), and RCU for registry lookups (OPEN, netlink
+ * GET). Readers take none of v's locks: read(2), splice and AIO completion
+ * see data through vcache_size() and v->pages' release/acquire pairs.
+ *
+ * What each protects: bind_lock, vf->video's one change; the registry
+ * lock, the hash, the id-ordered list, the counts and v->unlinked (with the
+ * idle lock); v->lock, everything a writer changes (size, state, index,
+ * retired pages); ring_lock, a live ring's page pointers against its
+ * faults; map_lock, the writable-mapping count and generation against
+ * SEAL, and the state as mmap(2) sees it; aio_lock, v->aio_waiting and each
+ * queued read's state.
+ *
+ * Contexts: all process context, but aio_lock is taken with IRQs off
+ * (spin_lock_irqsave) because io_cancel() calls vcache_aio_cancel() under
+ * the AIO context's ctx_lock, which aio takes from completion interrupts;
+ * it nests inside that lock too. AIO reads complete on the vcache_aio
+ * workqueue, holding none of these locks (the copy to the submitter's
+ * buffer may fault: mmap_lock and what is under it). vcache_nl_event()
+ * may sleep (GFP_KERNEL): never under a spinlock nor the registry lock;
+ * vcache_nl_viewer_behind() never sleeps (the read path).
+ *
+ * v->lock is never taken under mmap_lock (hence map_lock for mmap(2)), and
+ * page allocation for a video takes no video lock, so that a write(2) from
+ * a vcache mapping can fault its own holes in.
  */
 #ifndef _VCACHE_INTERNAL_H
 #define _VCACHE_INTERNAL_H

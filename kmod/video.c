@@ -22,6 +22,14 @@ static unsigned long vcache_meta_pages(unsigned long nr_pages)
 			    nr_pages * sizeof(struct page *), PAGE_SIZE);
 }
 
+/**
+ * vcache_video_alloc() - a new video, not yet named
+ * @req: the CREATE request, checked
+ *
+ * Context: process context, may sleep (may evict).
+ * Return: the video, with one reference, or an ERR_PTR (-EFBIG beyond
+ * the cache's limit, -ENOSPC, -ENOMEM).
+ */
 struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 {
 	struct vcache_video *v;
@@ -111,17 +119,37 @@ static void vcache_video_release(struct kref *ref)
 	kfree_rcu(v, rcu);
 }
 
+/**
+ * vcache_video_put() - drop a reference to a video
+ * @v: the video
+ *
+ * The last put frees the pages (those still lent out stay charged until
+ * given back).
+ *
+ * Context: process context; may come under v->lock, mmap_lock or ring_lock
+ * (eviction), never under a spinlock or the registry lock; takes the held
+ * pages' lock.
+ */
 void vcache_video_put(struct vcache_video *v)
 {
 	kref_put(&v->ref, vcache_video_release);
 }
 
-/*
- * The page at @idx; if none was written there, NULL when @how is
- * VCACHE_PAGE_FIND, else a new zeroed page (or an ERR_PTR, -EAGAIN for
- * VCACHE_PAGE_ALLOC_NOWAIT). Allocation takes no video lock, so that a page
- * fault on a writable mapping can fill a hole while a write(2) from that
- * same mapping holds v->lock.
+/**
+ * vcache_video_page() - the page at @idx of a video, allocated if need be
+ * @v: the video
+ * @idx: the index in v->pages
+ * @how: what to do if no page was written there
+ *
+ * Allocation takes no video lock, so that a page fault on a writable
+ * mapping can fill a hole while a write(2) from that same mapping holds
+ * v->lock.
+ *
+ * Context: any process context for VCACHE_PAGE_FIND; may sleep and evict
+ * for VCACHE_PAGE_ALLOC; does not sleep for VCACHE_PAGE_ALLOC_NOWAIT.
+ * Return: the page; NULL when @how is VCACHE_PAGE_FIND and there is none;
+ * else a new zeroed page, or an ERR_PTR (-EAGAIN for
+ * VCACHE_PAGE_ALLOC_NOWAIT, -ENOSPC, -ENOMEM).
  */
 struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 			       enum vcache_page_how how)
@@ -225,6 +253,13 @@ bool vcache_video_pages_held(struct vcache_video *v)
 	return false;
 }
 
+/**
+ * vcache_count_served() - count bytes a reader got
+ * @v: the video
+ * @bytes: how many
+ *
+ * Context: any.
+ */
 void vcache_count_served(struct vcache_video *v, size_t bytes)
 {
 	atomic64_add(bytes, &v->bytes_served);
@@ -241,7 +276,12 @@ static u64 vcache_bytes_served(void)
 	return sum;
 }
 
-/* The cache-wide counters, for VCACHE_IOC_STATS and netlink's STATS_GET. */
+/**
+ * vcache_stats_fill() - the cache-wide counters
+ * @st: filled in, for VCACHE_IOC_STATS and netlink's STATS_GET
+ *
+ * Context: process context; takes no lock.
+ */
 void vcache_stats_fill(struct vcache_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -253,6 +293,14 @@ void vcache_stats_fill(struct vcache_stats *st)
 	vcache_aio_stats(st);
 }
 
+/**
+ * vcache_video_info() - what INFO and netlink tell about a video
+ * @v: the video
+ * @info: filled in
+ *
+ * Context: any process context; takes no lock (a snapshot, each field as
+ * of a recent moment).
+ */
 void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 {
 	memset(info, 0, sizeof(*info));
