@@ -35,6 +35,19 @@ want() {
 	[ -z "${BOUNDS_ONLY:-}" ] || [[ " $BOUNDS_ONLY " == *" $1 "* ]]
 }
 
+# peak_kib PID FIELD: the largest FIELD (VmRSS, RssAnon) of PID's status,
+# in KiB, sampled every 0.2 s for 4 s (a measured interval).
+peak_kib() {
+	local kib max=0
+
+	for _ in $(seq 20); do
+		kib=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status")
+		[ "$kib" -gt "$max" ] && max=$kib
+		sleep 0.2
+	done
+	echo "$max"
+}
+
 cpu_ticks() {	# user + system time of PID, in 1/100 s
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
@@ -148,7 +161,7 @@ want log && ok "a stalled access log does not stop the serving" t_log_stalled &&
 # GET /v/ of 10,000 videos is ~1.5 MB of JSON. 60 clients that ask for it
 # and read nothing: one shared snapshot, not 60 copies (before: 98 MB).
 t_list_memory() {
-	local rss max=0 r=0 slow
+	local max r=0 slow
 
 	"$client" mkmany lst 10000 || return 1
 	start_streamer list "$tmp/stderr-list" --listen 127.0.0.1:$PV --threads 1 --quiet
@@ -162,12 +175,7 @@ t_list_memory() {
 		sleep 0.1
 	done
 	cat "$tmp/slowget"
-	# For 4 s (a measured interval): the largest RSS seen.
-	for _ in $(seq 20); do
-		rss=$(awk '/^VmRSS/ { print $2 }' "/proc/${pid[list]}/status")
-		[ "$rss" -gt "$max" ] && max=$rss
-		sleep 0.2
-	done
+	max=$(peak_kib "${pid[list]}" VmRSS)
 	wait $slow
 	echo "server RSS at most $((max / 1024)) MiB with 60 readers of GET /v/ held"
 	[ "$max" -lt $((24 * 1024)) ] || r=1
@@ -182,7 +190,7 @@ want list && ok "GET /v/ of 10,000 videos to 60 stalled clients: one shared list
 # with what its socket could not take, not a 256 KiB buffer (before: 50 MB
 # of buffers for 200 of them).
 t_slow_copy_memory() {
-	local rss max=0 r=0 slow
+	local max r=0 slow
 
 	start_streamer "copy-$1" "$tmp/stderr-copy-$1" --listen 127.0.0.1:$PC --threads 1 \
 		--quiet --send "$1"
@@ -194,12 +202,7 @@ t_slow_copy_memory() {
 		sleep 0.1
 	done
 	cat "$tmp/slowget"
-	# For 4 s (a measured interval): the largest anonymous RSS seen.
-	for _ in $(seq 20); do
-		rss=$(awk '/^RssAnon/ { print $2 }' "/proc/${pid[copy-$1]}/status")
-		[ "$rss" -gt "$max" ] && max=$rss
-		sleep 0.2
-	done
+	max=$(peak_kib "${pid[copy-$1]}" RssAnon)
 	wait $slow
 	echo "--send $1: server RssAnon at most $((max / 1024)) MiB with 200 slow readers"
 	[ "$max" -lt $((16 * 1024)) ] || r=1

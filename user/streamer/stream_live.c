@@ -864,30 +864,25 @@ static void view_drop_done(struct worker *w, struct job *j)
 
 static void view_drop(struct worker *w, struct live *l)
 {
-	struct view_drop *d = malloc(sizeof(*d));
+	struct view_drop *d = malloc(sizeof(*d)), here;
 
 	/* Off this worker's epoll set now: the job closes the descriptor later. */
 	if (l->in_ep)
 		epoll_ctl(w->ep, EPOLL_CTL_DEL, l->fd, NULL);
 	l->in_ep = false;
 	l->waiting = false;
-	if (d) {
-		d->data = l->data;
-		d->data_len = 2 * l->ring;
-		d->ctrl = (void *)l->ctrl;
-		d->ps = l->ps;
-		d->fd = l->fd;
-		d->job.run = view_drop_run;
-		d->job.done = view_drop_done;
+	*(d ? d : &here) = (struct view_drop) {
+		.job = { .run = view_drop_run, .done = view_drop_done },
+		.data = l->data,
+		.data_len = 2 * l->ring,
+		.ctrl = (void *)l->ctrl,
+		.ps = l->ps,
+		.fd = l->fd,
+	};
+	if (d)
 		job_submit(w, &d->job);
-	} else {
-		/* No memory for the job: here, which is only slower. */
-		if (l->data)
-			munmap(l->data, 2 * l->ring);
-		if (l->ctrl)
-			munmap((void *)l->ctrl, l->ps);
-		close(l->fd);
-	}
+	else
+		view_drop_run(&here.job);	/* no memory for a job: here, only slower */
 	l->data = NULL;
 	l->ctrl = NULL;
 	l->fd = -1;

@@ -14,12 +14,14 @@
  * lines, and the thread writes what it took in one write(2) at a time.
  *
  * SIGHUP reopens the --log file onto the same descriptor (log_reopen()),
- * for logrotate.
+ * for logrotate. What is not a request (warnings) goes to stderr, a line
+ * each, through worker_warn().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,17 @@
 
 #define LOG_RING	(1 << 20)
 #define LOG_STOP_MS	2000
+
+void worker_warn(struct worker *w, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": worker %u: %s\n", w->id, msg);
+}
 
 static struct {
 	pthread_mutex_t lock;

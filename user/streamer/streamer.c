@@ -24,7 +24,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,17 +75,6 @@ uint64_t now_ns(void)
 uint64_t now_ms(void)
 {
 	return now_ns() / 1000000;
-}
-
-void worker_warn(struct worker *w, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, PROG ": worker %u: %s\n", w->id, msg);
 }
 
 /* --- connections ----------------------------------------------------------- */

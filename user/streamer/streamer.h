@@ -297,7 +297,6 @@ struct worker {
 uint64_t now_ms(void);
 uint64_t now_ns(void);
 void conn_run(struct worker *w, struct conn *c);
-void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * stream_log.c: the access log, written by a thread of its own. Workers
@@ -311,6 +310,8 @@ void log_stop(void);
 void log_reopen(void);
 void log_request(struct worker *w, struct conn *c, bool aborted);
 void log_flush(struct worker *w);
+/* A warning of worker @w on stderr, one line. */
+void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* stream_jobs.c */
 int jobs_start(void);
