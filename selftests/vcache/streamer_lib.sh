@@ -36,12 +36,20 @@ curl() {
 
 # ok NAME CMD...: one test, passing when CMD does; its time in a comment.
 # TESTS_MATCH=REGEX runs only the tests whose title matches (the others
-# are reported skipped): for a look at one test in the VM.
+# are reported skipped): for a look at one test in the VM. TESTS_SKIP=REGEX
+# skips the tests whose title matches: the debug kernel's run leaves out
+# tests of the streamer's own scale that its slower syscalls only stretch.
 ok() {
 	local name=$1 t0
 
 	if [ -n "${TESTS_MATCH:-}" ] && ! [[ $name =~ $TESTS_MATCH ]]; then
+		: >"$tmp/out"	# what follows a test may read its output
 		skip "$name" "not in TESTS_MATCH"
+		return 0
+	fi
+	if [ -n "${TESTS_SKIP:-}" ] && [[ $name =~ $TESTS_SKIP ]]; then
+		: >"$tmp/out"
+		skip "$name" "in TESTS_SKIP"
 		return 0
 	fi
 	t0=$(date +%s%N)
