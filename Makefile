@@ -307,6 +307,7 @@ install: all
 	install -D -m 0755 $(VCACHECTL) $(DESTDIR)$(PREFIX)/bin/vcachectl
 	install -D -m 0755 $(STREAMER) $(DESTDIR)$(PREFIX)/bin/vcache-streamer
 	install -D -m 0644 user/vcachectl/vcachectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcachectl.8
+	install -D -m 0644 user/streamer/vcache-streamer.8 $(DESTDIR)$(PREFIX)/share/man/man8/vcache-streamer.8
 	rm -rf $(DKMS_SRC)
 	install -d $(DKMS_SRC)/include/uapi/linux $(DKMS_SRC)/include/vcache
 	install -m 0644 $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild $(DKMS_SRC)/
