@@ -30,7 +30,7 @@ STREAMER := $(UBUILD)/vcache-streamer
 USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
-	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench
+	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
@@ -39,7 +39,7 @@ SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_c
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
-	bench bench-chunk fuzz-tsindex fuzz-http
+	bench bench-chunk bench-calibrate fuzz-tsindex fuzz-http
 
 all: modules user selftests benches
 
@@ -147,6 +147,14 @@ $(BUILD)/bench/lookup_bench: LDLIBS += -lm
 # the module experiments in one VM boot, then bench-aio and bench-live.
 bench: modules user benches
 	$(ROOT)/bench/run-all
+
+# The same four micro-measurements (a null system call, a 1 MiB memcpy, a
+# page fault, 64 MiB over loopback TCP) on the host, in the VM and on the
+# host again, and how many times as long each takes in the VM:
+# bench/results/calibrate.md, which make bench puts in its report's "Where
+# it ran". One short VM boot (about 30 s in all).
+bench-calibrate: $(BUILD)/bench/calibrate
+	$(ROOT)/bench/calibrate
 
 # Chunk access inside the VM: pread copy vs mmap vs pointer (issue: VOD cache).
 bench-chunk: all

@@ -6,8 +6,9 @@
 # usage: bench/aio-bench.sh [--quick]        200 ticks, one run per cell
 #        bench/aio-bench.sh --in-vm ARGS...  what runs inside the VM
 #
-# Under QEMU TCG everything is about ten times slower than on the host:
-# compare methods within one table, not numbers across tables.
+# Under QEMU TCG the VM is slower than the host by a factor that differs by
+# kind of work (bench/calibrate measures it; make bench puts it in the
+# report): compare methods within one table, not numbers across tables.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)

@@ -3,7 +3,7 @@
 #
 # bench/report.sh RESULTS: RESULTS/REPORT.md and the PNG plots, from what
 # bench/run-all left in RESULTS (env.txt, timing.txt, chunk/lookup/serve/
-# scale .txt+.csv, aio.md, live_ingest.md). Plots need gnuplot
+# scale .txt+.csv, aio.md, live_ingest.md, calibrate.md). Plots need gnuplot
 # (scripts/install-deps); without it the report says they are missing.
 set -uo pipefail
 
@@ -152,17 +152,24 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 		echo
 	fi
 	echo "Wall time: VM experiments $(val vm_seconds) s, AIO $(val aio_seconds) s," \
-		"live ingest $(val live_seconds) s; \`make bench\` in all $(val total_seconds) s" \
+		"live ingest $(val live_seconds) s, calibration $(val calibrate_seconds) s;" \
+		"\`make bench\` in all $(val total_seconds) s" \
 		"(after the build; including waits for the VM lock, which other users of" \
 		"this machine's VM hold). Host load average before/after: $(val host_load_start) /" \
 		"$(val host_load_end)."
 	echo
-	echo "Under TCG every instruction is emulated: absolute times are several times a" \
-		"real machine's, by a factor that differs by kind of work (a system call, a" \
-		"copy, a page fault). Only" \
-		"ratios between methods measured side by side in the same run mean anything;" \
-		"never compare numbers across tables or boots. Each table interleaves its" \
-		"methods in one run and reports medians."
+	echo "### The VM against the host (make bench-calibrate)"
+	echo
+	echo "Under TCG QEMU translates every guest instruction, so how much longer the" \
+		"VM takes than the host differs by kind of work. This run measured it" \
+		"(bench/calibrate):"
+	echo
+	section "$res/calibrate.md" "bench/calibrate did not write calibrate.md in this run: no measure of the VM against the host."
+	echo "The host line above says whether the host is itself a virtual machine" \
+		"(the CPU's hypervisor flag): then its numbers are not a bare machine's" \
+		"either. Only ratios between methods measured side by side in the same run" \
+		"mean anything; never compare numbers across tables or boots. Each table" \
+		"interleaves its methods in one run and reports medians."
 	echo
 	echo "## Key ratios"
 	echo
@@ -270,7 +277,8 @@ build/bench/live_ingest in the VM; on a real machine run that binary as
 root with the module loaded. On a real machine,
 pin server and client to different cores (taskset) for the serving
 experiment, run each cell for 10-30 s, and expect the absolute numbers to
-be several times the VM's; the ratios are what this report is about.
+differ from the VM's by about the factors of "The VM against the host"
+(by kind of work); the ratios are what this report is about.
 EOF
 	echo
 	echo "## Every RATIO line"
@@ -279,7 +287,7 @@ EOF
 	for f in chunk lookup serve scale; do
 		grep -h '^RATIO ' "$res/$f.txt" 2>/dev/null
 	done
-	grep -h '^RATIO ' "$res/aio.md" "$res/live_ingest.md" 2>/dev/null
+	grep -h '^RATIO ' "$res/aio.md" "$res/live_ingest.md" "$res/calibrate.md" 2>/dev/null
 	echo '```'
 } >"$res/REPORT.md"
 echo "report: wrote $res/REPORT.md" >&2

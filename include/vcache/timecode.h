@@ -5,11 +5,16 @@
  *
  * A frame rate is the rational num/den. Timecode labels count frames at the
  * nominal rate, the rate rounded up (30 for 30000/1001). Drop-frame labels
- * exist only at 30000/1001 and 60000/1001: they skip labels 0-1 (0-3 at
- * 59.94) at second 0 of every minute not divisible by ten, so that labels
- * keep up with the wall clock.
+ * (SMPTE ST 12-1, "Time and Control Code") exist only at 30000/1001 and
+ * 60000/1001: they skip labels 0-1 (0-3 at 59.94) at second 0 of every
+ * minute not divisible by ten, so that labels keep up with the wall clock.
+ * Why those: an hour of 30000/1001 fps is 107892 frames, 108 fewer than the
+ * 108000 labels of 30 a second; skipping 2 labels in each of the 54 minutes
+ * that are not tens leaves out exactly those 108 (4 x 54 = 216 at 59.94).
  *
- * Times are in 90 kHz ticks (MPEG presentation time stamps).
+ * Times are in 90 kHz ticks: the unit of MPEG presentation time stamps
+ * (ISO/IEC 13818-1, PES packet semantics: a PTS counts the 27 MHz system
+ * clock divided by 300, in 33 bits).
  */
 #ifndef _VCACHE_TIMECODE_H
 #define _VCACHE_TIMECODE_H

@@ -24,14 +24,15 @@
  *
  * The video stream is the first H.264 (stream_type 0x1b), HEVC (0x24) or
  * MPEG-1/2 video (0x01, 0x02) elementary stream of the first program in the
- * PAT. Packets before the PAT and PMT have been seen are not indexed; later
+ * PAT (the stream_type values are ISO/IEC 13818-1's assignments). Packets before the PAT and PMT have been seen are not indexed; later
  * PAT/PMT versions are ignored (the index follows one stream).
  *
  * A frame is one PES packet: broadcast rules (and ffmpeg's muxer) put
  * exactly one access unit in each video PES.
  *
  * Keyframes are decided by the first slice NAL unit in the PES: an IDR
- * (type 5) for H.264, an IRAP (types 16..23: BLA, IDR, CRA) for HEVC. The
+ * (type 5) for H.264, an IRAP (types 16..23: BLA, IDR, CRA) for HEVC (the
+ * nal_unit_type tables, Table 7-1 of ITU-T H.264 and of ITU-T H.265). The
  * adaptation field's random_access_indicator is reported alongside
  * (TSINDEX_RAI) and decides only where there is no NAL type to go by: MPEG-2
  * video, or a PES too damaged to hold a slice. An H.264 I-frame with a
@@ -42,7 +43,8 @@
  * start there. So are frames whose PES has no PTS (counted in stats).
  *
  * The frame rate comes from the first H.264 SPS with VUI timing_info
- * (time_scale / (2 * num_units_in_tick)). Without one, and always for HEVC
+ * (time_scale / (2 * num_units_in_tick): ITU-T H.264 Annex E counts a clock
+ * tick, num_units_in_tick / time_scale seconds, per field, two a frame). Without one, and always for HEVC
  * and MPEG-2, it is the median PTS step between consecutive frames on
  * screen, snapped to the nearest of 23.976, 24, 25, 29.97, 30, 50, 59.94 and
  * 60 when within 5% of it, else given as 90000 / step.

@@ -227,7 +227,8 @@ struct vcache_create {
  *     interruptibly; io_uring cancels either (IORING_OP_ASYNC_CANCEL, the
  *     ring's exit). Where the file position has data (a reader that gives
  *     offsets never moves it), poll(2) says ready at once and io_uring
- *     spends its retries (128 on 6.12) before the worker takes the read;
+ *     spends its retries (APOLL_MAX_RETRY in io_uring/poll.c: 128 in
+ *     Linux 6.12) before the worker takes the read;
  *     with IOSQE_ASYNC the worker tries it and then waits itself;
  *   - returns 0 (end of file) once the video is sealed, or when no
  *     descriptor open for writing and no writable mapping remains (the
@@ -452,7 +453,10 @@ struct vcache_index_append {
 	__u64 reserved[2];
 };
 
-/* SMPTE timecode label hh:mm:ss:ff (drop-frame written hh:mm:ss;ff). */
+/*
+ * SMPTE timecode label hh:mm:ss:ff (drop-frame written hh:mm:ss;ff); the
+ * counting rules, SMPTE ST 12-1's, are in include/vcache/timecode.h.
+ */
 struct vcache_timecode {
 	__u8 hh;
 	__u8 mm;
