@@ -73,11 +73,6 @@ fi
 		"at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" \
 		"(plus uncommitted changes, if any). See bench/aio_bench.c for the method."
 	echo
-	echo "The seed (Python libraries, 24 files): thread-pool library 9.8 s," \
-		"321 threads, 113% CPU; POSIX-AIO library 3.7 s, 26 threads, 84% CPU;" \
-		"blocking reads 1.48 s, 1 thread, 26% CPU; kernel AIO 1.43 s," \
-		"1 thread, 21% CPU."
-	echo
 	cat "$tmp/aio-host.md"
 	echo
 	cat "$tmp/aio-tmpfs.md"

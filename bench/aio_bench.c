@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The seed's AIO table in C: how do ways of reading files asynchronously
- * compare when a server issues small reads on a fixed schedule?
- *
- * The seed (a comparison of Python AIO libraries) issued 1000 reads at 1 ms
- * intervals of files of 1 to 100 KB, 1, 6, 12 or 24 files at once, and
- * measured wall time, peak threads, peak RSS and VSZ, and CPU%. Read here as:
+ * How do ways of reading files asynchronously compare when a server issues
+ * small reads on a fixed schedule? The workload: 1000 reads at 1 ms
+ * intervals of files of 1 to 100 KB, 1, 6, 12 or 24 files at once; what is
+ * measured: wall time, peak threads, peak RSS and VSZ, and CPU%. Precisely:
  * 1000 ticks, 1 ms apart on an absolute schedule (a late tick does not push
  * the later ones back; missed ticks are issued at once), and at every tick
  * one whole-file read of each of the N files: 1000 x N reads. If nothing
@@ -17,8 +15,8 @@
  * RSS, VSZ and CPU are its alone:
  *   blocking    pread(2) in the loop
  *   threadpool  one worker thread per request in flight (a pool that grows
- *               whenever every worker is busy), like the seed's thread-pool
- *               library; completions come back through an eventfd
+ *               whenever every worker is busy), as Python's and
+ *               Node's thread-pool file I/O do; completions come back through an eventfd
  *   posix-aio   glibc's aio_read() (a user-space thread pool), completions
  *               as real-time signals read from a signalfd
  *   libaio      kernel AIO through libaio, eventfd + epoll
@@ -1457,7 +1455,7 @@ int main(int argc, char **argv)
 	}
 	printf("\n");
 
-	/* Ratios within this run: what the seed's table compared. */
+	/* Ratios within this run: each method against kernel AIO and blocking. */
 	{
 		int kb = method_index("kaio"), bl = method_index("blocking");
 		int tp = method_index("threadpool"), px = method_index("posix-aio");
@@ -1498,9 +1496,6 @@ int main(int argc, char **argv)
 			if (K->wall_s > 1.05 * K->ideal || K->wall_s < 0.95 * K->ideal)
 				t_wall = false;
 		}
-		/* The seed's numbers at 24 files, for comparison. */
-		printf("RATIO seed_kaio_cpu_over_blocking_files24 %.3f\n", 21.0 / 26);
-		printf("RATIO seed_kaio_wall_over_blocking_files24 %.3f\n", 1.43 / 1.48);
 		if (any) {
 			printf("TARGET kaio_one_thread %s\n", t_threads ? "PASS" : "FAIL");
 			printf("TARGET kaio_cpu_not_above_blocking %s\n",

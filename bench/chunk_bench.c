@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * request_chunk(video, offset, 20 MiB), the seeds' experiment in C: how much
+ * request_chunk(video, offset, 20 MiB) in C: how much
  * does handing out a 20 MiB chunk cost when it is copied (pread into a
  * buffer) versus when a pointer into a mapping is handed out?
  *
