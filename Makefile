@@ -221,11 +221,12 @@ FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?=
 
-$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h user/lib/parse.c
+$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h user/lib/parse.c \
+		user/lib/sps.c user/lib/sps.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/parse.c
+		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/parse.c user/lib/sps.c
 
 fuzz-tsindex: $(BUILD)/fuzz/tsindex_fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus
