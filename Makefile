@@ -211,6 +211,14 @@ $(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
 -include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/streamer/ingest_auth.o) \
 	$(addsuffix .d,$(UNIT_TESTS))
 
+# The browser tooling (issue 16): Debian's chromium, headless, driven by
+# puppeteer-core, loads hls.js from build/web/node_modules (both installed by
+# scripts/install-deps from web/package-lock.json) and prints its version.
+.PHONY: browser-smoke
+browser-smoke:
+	@$(ROOT)/scripts/install-deps --check >/dev/null || $(ROOT)/scripts/install-deps
+	node $(ROOT)/web/smoke.js
+
 # Host unit tests of the pure code: no VM, no module.
 unit: $(UNIT_TESTS)
 	@$(ROOT)/scripts/run-tests $(UNIT_TESTS)
