@@ -389,22 +389,25 @@ static uint64_t max_round(const struct hls_seg *s, size_t n)
 	return td;
 }
 
-int hls_vod_media(const struct hls_vod *v, uint64_t target, struct hls_buf *out)
+/*
+ * A VOD playlist of segments (or I-frames): EXT-X-MAP when one of them does
+ * not start with its own PAT+PMT and the file's are known, and the
+ * version its tags need (RFC 8216 7): 4 for BYTERANGE and I-FRAMES-ONLY, 5
+ * for MAP in an I-frame playlist, 6 for MAP in any other.
+ */
+static int put_vod(struct hls_buf *out, const struct hls_vod *v,
+		   const struct hls_seg *s, size_t n, bool iframes)
 {
-	struct hls_seg *s;
 	bool map = false;
-	size_t n;
-	int err = hls_vod_segments(v, target, &s, &n);
 
-	if (err)
-		return err;
 	for (size_t i = 0; i < n; i++)
 		map |= !s[i].psi;
 	map &= v->map_len != 0;
-	/* 7: BYTERANGE needs 4; MAP outside an I-frame playlist 6. */
 	hls_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%llu\n"
-		   "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n",
-		   map ? 6 : 4, (unsigned long long)max_round(s, n));
+		   "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n%s",
+		   map ? (iframes ? 5 : 6) : 4,
+		   (unsigned long long)max_round(s, n),
+		   iframes ? "#EXT-X-I-FRAMES-ONLY\n" : "");
 	if (map)
 		put_map(out, v);
 	for (size_t i = 0; i < n; i++) {
@@ -412,8 +415,20 @@ int hls_vod_media(const struct hls_vod *v, uint64_t target, struct hls_buf *out)
 		put_range(out, s[i].off, s[i].len, v->uri);
 	}
 	hls_printf(out, "#EXT-X-ENDLIST\n");
-	free(s);
 	return out->err;
+}
+
+int hls_vod_media(const struct hls_vod *v, uint64_t target, struct hls_buf *out)
+{
+	struct hls_seg *s;
+	size_t n;
+	int err = hls_vod_segments(v, target, &s, &n);
+
+	if (err)
+		return err;
+	err = put_vod(out, v, s, n, false);
+	free(s);
+	return err;
 }
 
 /* The I-frames as segments: [start, frame_end), [pts, next pts). */
@@ -444,29 +459,13 @@ static int vod_iframes(const struct hls_vod *v, struct hls_seg **segs)
 int hls_vod_iframes(const struct hls_vod *v, struct hls_buf *out)
 {
 	struct hls_seg *s;
-	bool map = false;
-	size_t n = v->nkeys;
 	int err = vod_iframes(v, &s);
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < n; i++)
-		map |= !s[i].psi;
-	map &= v->map_len != 0;
-	/* 7: I-FRAMES-ONLY needs 4; MAP in an I-frame playlist 5. */
-	hls_printf(out, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%llu\n"
-		   "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n"
-		   "#EXT-X-I-FRAMES-ONLY\n",
-		   map ? 5 : 4, (unsigned long long)max_round(s, n));
-	if (map)
-		put_map(out, v);
-	for (size_t i = 0; i < n; i++) {
-		put_extinf(out, extinf_us(s[i].t0, s[i].t0 + s[i].dur));
-		put_range(out, s[i].off, s[i].len, v->uri);
-	}
-	hls_printf(out, "#EXT-X-ENDLIST\n");
+	err = put_vod(out, v, s, v->nkeys, true);
 	free(s);
-	return out->err;
+	return err;
 }
 
 static uint64_t peak_rate(const struct hls_seg *s, size_t n)

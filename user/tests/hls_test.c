@@ -21,6 +21,7 @@
 #include "tsprobe.h"
 #include "vindex.h"
 #include "kselftest_harness.h"
+#include "media.h"
 
 #ifndef VCACHE_ROOT
 #define VCACHE_ROOT "."
@@ -946,42 +947,6 @@ TEST(sps_hevc_codec_string)
 
 /* ---- real media ---- */
 
-static uint8_t *load(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *d = NULL;
-	long n = -1;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END))
-		n = ftell(f);
-	if (n > 0 && !fseek(f, 0, SEEK_SET)) {
-		d = malloc(n);
-		if (d && fread(d, 1, n, f) != (size_t)n) {
-			free(d);
-			d = NULL;
-		}
-		*len = n;
-	}
-	fclose(f);
-	return d;
-}
-
-static bool media_dir(struct __test_metadata *_metadata, char *dir, size_t n)
-{
-	char cmd[2048];
-	int rc;
-
-	snprintf(dir, n, "%s/build/media", VCACHE_ROOT);
-	snprintf(cmd, sizeof(cmd), "'%s/scripts/make-test-media' '%s'", VCACHE_ROOT, dir);
-	rc = system(cmd);
-	if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 77)
-		return false;
-	EXPECT_EQ(0, rc) TH_LOG("%s failed", cmd);
-	return rc == 0;
-}
-
 /* One "key=value" of ffprobe's first stream of @sel; "" if none. */
 static void probe(const char *path, const char *sel, const char *key, char *out, size_t n)
 {
@@ -1100,7 +1065,7 @@ static void real_media(struct __test_metadata *_metadata, const char *name,
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s.ts", dir, name);
-	d = load(path, &len);
+	d = media_load(path, &len);
 	if (!d)
 		SKIP(return, "%s.ts was not made (encoder missing?)", name);
 
@@ -1258,7 +1223,7 @@ TEST(media_mpeg2_no_codec)
 	if (!media_dir(_metadata, dir, sizeof(dir)))
 		SKIP(return, "no test media");
 	snprintf(path, sizeof(path), "%s/mpeg2_25.ts", dir);
-	d = load(path, &len);
+	d = media_load(path, &len);
 	ASSERT_NE(NULL, d);
 	ASSERT_EQ(0, ts_probe(d, len, &st));
 	EXPECT_EQ(0x02, st.video_type);
