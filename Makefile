@@ -219,6 +219,24 @@ browser-smoke:
 	@$(ROOT)/scripts/install-deps --check >/dev/null || $(ROOT)/scripts/install-deps
 	node $(ROOT)/web/smoke.js
 
+# user/lib/hls.c's playlists of the test media (written by hls_test into
+# build/hls-samples, with the video at ../../v/video.ts) played by hls.js in
+# chromium: 7 s in, then a seek to 13 s. No VM; the streamer is not involved.
+HLS_PLAY := $(BUILD)/hls-play
+.PHONY: browser-hls
+browser-hls: $(BUILD)/unit/hls_test
+	@$(ROOT)/scripts/install-deps --check >/dev/null || $(ROOT)/scripts/install-deps
+	@$(BUILD)/unit/hls_test >/dev/null
+	@set -e; for n in h264_25 h264_aac_25 h264_25-stripped; do \
+		rm -rf $(HLS_PLAY); mkdir -p $(HLS_PLAY)/a/b $(HLS_PLAY)/v; \
+		ln -s $(BUILD)/media/$${n%-stripped}.ts $(HLS_PLAY)/v/video.ts; \
+		for k in media master iframes; do \
+			cp $(BUILD)/hls-samples/$$n-$$k.m3u8 $(HLS_PLAY)/a/b/$$k.m3u8; done; \
+		sed -i 's/^index.m3u8?seg=6$$/media.m3u8/' $(HLS_PLAY)/a/b/master.m3u8; \
+		printf '%s: ' $$n; node $(ROOT)/web/play.js --secs 7 --seek 13 \
+			--shot $(BUILD)/hls-$$n.png --root $(HLS_PLAY) a/b/master.m3u8; \
+	done
+
 # Host unit tests of the pure code: no VM, no module.
 unit: $(UNIT_TESTS)
 	@$(ROOT)/scripts/run-tests $(UNIT_TESTS)

@@ -287,9 +287,14 @@ struct hls_live_view {
  * up @view->window (never less than three target durations while that many
  * are held), EXT-X-MEDIA-SEQUENCE the first one's number,
  * EXT-X-PROGRAM-DATE-TIME on each segment, EXT-X-TARGETDURATION the
- * target or the longest rounded EXTINF the stream has had (it grows only if
- * a GOP is longer than the target), EXT-X-ENDLIST once ended. Returns 0,
- * -EAGAIN (no segment to list yet) or -ENOMEM.
+ * target or the longest rounded EXTINF the stream has had, EXT-X-ENDLIST
+ * once ended. Returns 0, -EAGAIN (no segment to list yet) or -ENOMEM.
+ *
+ * 6.2.1 lets a live playlist change only by appending, removing from the
+ * head, raising the sequence numbers and ending; the target duration then
+ * stays, unless the stream's GOPs outgrow it: a segment cannot be shorter
+ * than its GOP, and an EXTINF over the target (4.3.3.1) would make the
+ * playlist invalid, so the target grows then, the lesser breach.
  */
 int hls_live_media(struct hls_live *l, struct hls_live_view *view,
 		   struct hls_buf *out);
