@@ -39,7 +39,7 @@ SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_c
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
-	bench bench-chunk fuzz-tsindex fuzz-http
+	bench bench-chunk fuzz-tsindex fuzz-http fuzz-tsprobe
 
 all: modules user selftests benches
 
@@ -276,6 +276,26 @@ fuzz-http: $(BUILD)/fuzz/http_fuzz
 	$< -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \
 		-dict=user/fuzz/http.dict -artifact_prefix=$(BUILD)/fuzz/http- \
 		$(FUZZ_FLAGS) $(BUILD)/fuzz/http-corpus user/fuzz/http-corpus
+
+# libFuzzer on what HLS reads from a video (user/lib/tsprobe.c, sps.c),
+# seeded with the test media's heads.
+TSPROBE_FUZZ_SRCS := user/lib/tsprobe.c user/lib/sps.c user/lib/parse.c
+
+$(BUILD)/fuzz/tsprobe_fuzz: user/fuzz/tsprobe_fuzz.c $(TSPROBE_FUZZ_SRCS) user/lib/tsprobe.h \
+		user/lib/sps.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ user/fuzz/tsprobe_fuzz.c $(TSPROBE_FUZZ_SRCS)
+
+.PHONY: fuzz-tsprobe
+fuzz-tsprobe: $(BUILD)/fuzz/tsprobe_fuzz test-media
+	@mkdir -p $(BUILD)/fuzz/tsprobe-corpus
+	@for f in $(BUILD)/media/*.ts; do \
+		head -c 16384 $$f >$(BUILD)/fuzz/tsprobe-corpus/$$(basename $$f .ts); done
+	$< -max_total_time=$(FUZZ_TIME) -max_len=32768 -print_final_stats=1 \
+		-dict=user/fuzz/tsindex.dict -artifact_prefix=$(BUILD)/fuzz/tsprobe- \
+		$(FUZZ_FLAGS) $(BUILD)/fuzz/tsprobe-corpus
 
 # libFuzzer on the chunked body decoder of live ingest (user/lib/chunked.c).
 $(BUILD)/fuzz/chunked_fuzz: user/fuzz/chunked_fuzz.c user/lib/chunked.c user/lib/chunked.h
