@@ -39,7 +39,7 @@ SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_c
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
-	bench bench-chunk bench-calibrate fuzz-tsindex fuzz-http
+	bench bench-chunk bench-calibrate fuzz-tsindex fuzz-http fuzz-tsprobe
 
 all: modules user selftests benches
 
@@ -219,6 +219,32 @@ $(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
 -include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/streamer/ingest_auth.o) \
 	$(addsuffix .d,$(UNIT_TESTS))
 
+# The browser tooling (issue 16): Debian's chromium, headless, driven by
+# puppeteer-core, loads hls.js from build/web/node_modules (both installed by
+# scripts/install-deps from web/package-lock.json) and prints its version.
+.PHONY: browser-smoke
+browser-smoke:
+	@$(ROOT)/scripts/install-deps --check >/dev/null || $(ROOT)/scripts/install-deps
+	node $(ROOT)/web/smoke.js
+
+# user/lib/hls.c's playlists of the test media (written by hls_test into
+# build/hls-samples, with the video at ../../v/video.ts) played by hls.js in
+# chromium: 7 s in, then a seek to 13 s. No VM; the streamer is not involved.
+HLS_PLAY := $(BUILD)/hls-play
+.PHONY: browser-hls
+browser-hls: $(BUILD)/unit/hls_test
+	@$(ROOT)/scripts/install-deps --check >/dev/null || $(ROOT)/scripts/install-deps
+	@$(BUILD)/unit/hls_test >/dev/null
+	@set -e; for n in h264_25 h264_aac_25 h264_25-stripped; do \
+		rm -rf $(HLS_PLAY); mkdir -p $(HLS_PLAY)/a/b $(HLS_PLAY)/v; \
+		ln -s $(BUILD)/media/$${n%-stripped}.ts $(HLS_PLAY)/v/video.ts; \
+		for k in media master iframes; do \
+			cp $(BUILD)/hls-samples/$$n-$$k.m3u8 $(HLS_PLAY)/a/b/$$k.m3u8; done; \
+		sed -i 's/^index.m3u8?seg=6$$/media.m3u8/' $(HLS_PLAY)/a/b/master.m3u8; \
+		printf '%s: ' $$n; node $(ROOT)/web/play.js --secs 7 --seek 13 \
+			--shot $(BUILD)/hls-$$n.png --root $(HLS_PLAY) a/b/master.m3u8; \
+	done
+
 # Host unit tests of the pure code: no VM, no module.
 unit: $(UNIT_TESTS)
 	@$(ROOT)/scripts/run-tests $(UNIT_TESTS)
@@ -229,11 +255,12 @@ FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?=
 
-$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h user/lib/parse.c
+$(BUILD)/fuzz/tsindex_fuzz: user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/tsindex.h user/lib/parse.c \
+		user/lib/sps.c user/lib/sps.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/parse.c
+		-o $@ user/fuzz/tsindex_fuzz.c user/lib/tsindex.c user/lib/parse.c user/lib/sps.c
 
 fuzz-tsindex: $(BUILD)/fuzz/tsindex_fuzz
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -257,6 +284,26 @@ fuzz-http: $(BUILD)/fuzz/http_fuzz
 	$< -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \
 		-dict=user/fuzz/http.dict -artifact_prefix=$(BUILD)/fuzz/http- \
 		$(FUZZ_FLAGS) $(BUILD)/fuzz/http-corpus user/fuzz/http-corpus
+
+# libFuzzer on what HLS reads from a video (user/lib/tsprobe.c, sps.c),
+# seeded with the test media's heads.
+TSPROBE_FUZZ_SRCS := user/lib/tsprobe.c user/lib/sps.c user/lib/parse.c
+
+$(BUILD)/fuzz/tsprobe_fuzz: user/fuzz/tsprobe_fuzz.c $(TSPROBE_FUZZ_SRCS) user/lib/tsprobe.h \
+		user/lib/sps.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Iuser/lib -std=gnu11 -Wall -Wextra -Wshadow -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ user/fuzz/tsprobe_fuzz.c $(TSPROBE_FUZZ_SRCS)
+
+.PHONY: fuzz-tsprobe
+fuzz-tsprobe: $(BUILD)/fuzz/tsprobe_fuzz test-media
+	@mkdir -p $(BUILD)/fuzz/tsprobe-corpus
+	@for f in $(BUILD)/media/*.ts; do \
+		head -c 16384 $$f >$(BUILD)/fuzz/tsprobe-corpus/$$(basename $$f .ts); done
+	$< -max_total_time=$(FUZZ_TIME) -max_len=32768 -print_final_stats=1 \
+		-dict=user/fuzz/tsindex.dict -artifact_prefix=$(BUILD)/fuzz/tsprobe- \
+		$(FUZZ_FLAGS) $(BUILD)/fuzz/tsprobe-corpus
 
 # libFuzzer on the chunked body decoder of live ingest (user/lib/chunked.c).
 $(BUILD)/fuzz/chunked_fuzz: user/fuzz/chunked_fuzz.c user/lib/chunked.c user/lib/chunked.h

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "parse.h"
+#include "sps.h"
 #include "tsindex.h"
 
 #define TS_SYNC		0x47
@@ -54,202 +55,6 @@ static bool is_video_type(uint8_t stream_type)
 	/* MPEG-1/2 video has no NAL units: keyframes come from RAI alone. */
 	return stream_type == 0x1b || stream_type == 0x24 ||
 	       stream_type == 0x01 || stream_type == 0x02;
-}
-
-/* ---- H.264 SPS: just far enough to reach the VUI timing_info ---- */
-
-struct bitreader {
-	const uint8_t *p;
-	size_t bits;
-	size_t pos;
-	bool err;	/* ran off the end: every later read returns 0 */
-};
-
-static uint32_t br_bits(struct bitreader *br, unsigned int n)
-{
-	uint32_t v = 0;
-
-	while (n--) {
-		if (br->pos >= br->bits) {
-			br->err = true;
-			return 0;
-		}
-		v = v << 1 | ((br->p[br->pos >> 3] >> (7 - (br->pos & 7))) & 1);
-		br->pos++;
-	}
-	return v;
-}
-
-/* Exp-Golomb; anything wider than 32 bits is corrupt (and would overflow). */
-static uint32_t br_ue(struct bitreader *br)
-{
-	unsigned int lz = 0;
-
-	while (!br_bits(br, 1)) {
-		if (br->err || ++lz > 31) {
-			br->err = true;
-			return 0;
-		}
-	}
-	return ((1u << lz) - 1) + br_bits(br, lz);
-}
-
-static int32_t br_se(struct bitreader *br)
-{
-	uint32_t k = br_ue(br);
-
-	return k & 1 ? (int32_t)((k >> 1) + 1) : -(int32_t)(k >> 1);
-}
-
-static bool skip_scaling_list(struct bitreader *br, int size)
-{
-	int last = 8, next = 8;
-
-	for (int j = 0; j < size && !br->err; j++) {
-		if (next) {
-			int32_t delta = br_se(br);
-
-			if (delta < -128 || delta > 127)
-				return false;
-			next = (last + delta + 256) % 256;
-		}
-		/* next == 0 means "repeat the last value to the end". */
-		if (next)
-			last = next;
-		else
-			break;
-	}
-	return !br->err;
-}
-
-static bool high_profile(uint32_t profile_idc)
-{
-	switch (profile_idc) {
-	case 100: case 110: case 122: case 244: case 44: case 83:
-	case 86: case 118: case 128: case 138: case 139: case 134: case 135:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * Reads the frame rate from an SPS NAL payload (after the NAL header, still
- * with emulation-prevention bytes). Returns false if there is no usable
- * timing_info: then the PTS decide.
- */
-static bool sps_frame_rate(const uint8_t *nal, size_t len, uint32_t *num,
-			   uint32_t *den)
-{
-	uint8_t rbsp[TSINDEX_SPS_MAX];
-	struct bitreader br = { .p = rbsp };
-	size_t n = 0, zeros = 0;
-	uint32_t profile, v, nut, scale;
-	uint64_t fnum, fden, g;
-
-	if (len > sizeof(rbsp))
-		len = sizeof(rbsp);
-	/* 00 00 03 is an escape so that 00 00 0x never occurs by accident. */
-	for (size_t i = 0; i < len; i++) {
-		if (zeros >= 2 && nal[i] == 3) {
-			zeros = 0;
-			continue;
-		}
-		zeros = nal[i] ? 0 : zeros + 1;
-		rbsp[n++] = nal[i];
-	}
-	br.bits = n * 8;
-
-	profile = br_bits(&br, 8);
-	br_bits(&br, 16);			/* constraint flags, level_idc */
-	if (br_ue(&br) > 31)			/* seq_parameter_set_id */
-		return false;
-	if (high_profile(profile)) {
-		uint32_t chroma = br_ue(&br);
-
-		if (chroma > 3)
-			return false;
-		if (chroma == 3)
-			br_bits(&br, 1);	/* separate_colour_plane_flag */
-		br_ue(&br);			/* bit_depth_luma_minus8 */
-		br_ue(&br);			/* bit_depth_chroma_minus8 */
-		br_bits(&br, 1);		/* qpprime_y_zero_transform_bypass */
-		if (br_bits(&br, 1)) {		/* seq_scaling_matrix_present */
-			int lists = chroma == 3 ? 12 : 8;
-
-			for (int i = 0; i < lists; i++)
-				if (br_bits(&br, 1) &&
-				    !skip_scaling_list(&br, i < 6 ? 16 : 64))
-					return false;
-		}
-	}
-	br_ue(&br);				/* log2_max_frame_num_minus4 */
-	v = br_ue(&br);				/* pic_order_cnt_type */
-	if (v == 0) {
-		br_ue(&br);			/* log2_max_poc_lsb_minus4 */
-	} else if (v == 1) {
-		uint32_t cycle;
-
-		br_bits(&br, 1);		/* delta_pic_order_always_zero */
-		br_se(&br);			/* offset_for_non_ref_pic */
-		br_se(&br);			/* offset_for_top_to_bottom_field */
-		cycle = br_ue(&br);
-		if (cycle > 255)
-			return false;
-		for (uint32_t i = 0; i < cycle && !br.err; i++)
-			br_se(&br);		/* offset_for_ref_frame */
-	} else if (v != 2) {
-		return false;
-	}
-	br_ue(&br);				/* max_num_ref_frames */
-	br_bits(&br, 1);			/* gaps_in_frame_num_allowed */
-	br_ue(&br);				/* pic_width_in_mbs_minus1 */
-	br_ue(&br);				/* pic_height_in_map_units_minus1 */
-	if (!br_bits(&br, 1))			/* frame_mbs_only_flag */
-		br_bits(&br, 1);		/* mb_adaptive_frame_field */
-	br_bits(&br, 1);			/* direct_8x8_inference */
-	if (br_bits(&br, 1)) {			/* frame_cropping_flag */
-		br_ue(&br);
-		br_ue(&br);
-		br_ue(&br);
-		br_ue(&br);
-	}
-	if (!br_bits(&br, 1))			/* vui_parameters_present */
-		return false;
-	if (br_bits(&br, 1)) {			/* aspect_ratio_info_present */
-		if (br_bits(&br, 8) == 255)	/* Extended_SAR */
-			br_bits(&br, 32);
-	}
-	if (br_bits(&br, 1))			/* overscan_info_present */
-		br_bits(&br, 1);
-	if (br_bits(&br, 1)) {			/* video_signal_type_present */
-		br_bits(&br, 4);
-		if (br_bits(&br, 1))		/* colour_description_present */
-			br_bits(&br, 24);
-	}
-	if (br_bits(&br, 1)) {			/* chroma_loc_info_present */
-		br_ue(&br);
-		br_ue(&br);
-	}
-	if (!br_bits(&br, 1))			/* timing_info_present */
-		return false;
-	nut = br_bits(&br, 32);
-	scale = br_bits(&br, 32);
-	if (br.err || !nut || !scale)
-		return false;
-
-	/* A frame is two ticks: the tick is a field period. */
-	fnum = scale;
-	fden = 2ULL * nut;
-	g = gcd64(fnum, fden);
-	fnum /= g;
-	fden /= g;
-	/* 1..1000 fps, as the cache accepts; anything else is not a rate. */
-	if (fnum < fden || fnum > 1000 * fden)
-		return false;
-	*num = fnum;
-	*den = fden;
-	return true;
 }
 
 /* ---- frames ---- */
@@ -306,9 +111,15 @@ static void end_sps(struct tsindex *ix)
 	/* Trailing zeros are the next start code (or padding), not the SPS. */
 	while (pes->sps_len && !pes->sps[pes->sps_len - 1])
 		pes->sps_len--;
-	if (!ix->sps_num)
-		sps_frame_rate(pes->sps, pes->sps_len, &ix->sps_num,
-			       &ix->sps_den);
+	if (!ix->sps_num) {
+		struct sps_info info;
+
+		/* Without timing_info (0/0) the PTS decide the rate. */
+		if (!sps_parse_h264(pes->sps, pes->sps_len, &info)) {
+			ix->sps_num = info.fps_num;
+			ix->sps_den = info.fps_den;
+		}
+	}
 }
 
 /* The PES is over: its frame goes into the index if it can. */

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include "tsindex.h"
 #include "kselftest_harness.h"
+#include "media.h"
 
 #ifndef VCACHE_ROOT
 #define VCACHE_ROOT "."
@@ -1489,28 +1490,6 @@ struct probe_row {
 	bool key;
 };
 
-static uint8_t *load(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *d = NULL;
-	long n = -1;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END))
-		n = ftell(f);
-	if (n >= 0 && !fseek(f, 0, SEEK_SET)) {
-		d = malloc(n ? n : 1);
-		if (d && fread(d, 1, n, f) != (size_t)n) {
-			free(d);
-			d = NULL;
-		}
-		*len = n;
-	}
-	fclose(f);
-	return d;
-}
-
 static struct probe_row *load_probe(const char *path, size_t *count)
 {
 	FILE *f = fopen(path, "r");
@@ -1545,22 +1524,6 @@ static int row_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Builds the media on first use; false if the tools are missing. */
-static bool media_dir(struct __test_metadata *_metadata, char *dir, size_t n)
-{
-	char cmd[2048];
-	int rc;
-
-	snprintf(dir, n, "%s/build/media", VCACHE_ROOT);
-	snprintf(cmd, sizeof(cmd), "'%s/scripts/make-test-media' '%s'",
-		 VCACHE_ROOT, dir);
-	rc = system(cmd);
-	if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 77)
-		return false;
-	EXPECT_EQ(0, rc) TH_LOG("%s failed", cmd);
-	return rc == 0;
-}
-
 static void check_media(struct __test_metadata *_metadata, const char *name,
 			uint8_t stream_type, uint32_t num, uint32_t den,
 			enum tsindex_fps_source src)
@@ -1578,7 +1541,7 @@ static void check_media(struct __test_metadata *_metadata, const char *name,
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s.ts", dir, name);
-	d = load(path, &len);
+	d = media_load(path, &len);
 	if (!d)
 		SKIP(return, "%s.ts was not made (encoder missing?)", name);
 	snprintf(path, sizeof(path), "%s/%s.csv", dir, name);

@@ -18,6 +18,7 @@
 #include "tsindex.h"
 #include "vindex.h"
 #include "kselftest_harness.h"
+#include "media.h"
 
 #ifndef VCACHE_ROOT
 #define VCACHE_ROOT "."
@@ -99,28 +100,6 @@ TEST(damage_line)
 	EXPECT_STREQ("1880 byte", buf);		/* cut, and terminated */
 }
 
-static uint8_t *slurp_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *d = NULL;
-	long n = -1;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END))
-		n = ftell(f);
-	if (n > 0 && !fseek(f, 0, SEEK_SET)) {
-		d = malloc(n);
-		if (d && fread(d, 1, n, f) != (size_t)n) {
-			free(d);
-			d = NULL;
-		}
-		*len = n;
-	}
-	fclose(f);
-	return d;
-}
-
 /* A memfd holding @len bytes of @d. */
 static int memfd_of(const void *d, size_t len)
 {
@@ -147,7 +126,7 @@ TEST(scan_equals_whole_feed)
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/build/media/%s.ts", VCACHE_ROOT, names[i]);
-		d = slurp_file(path, &len);
+		d = media_load(path, &len);
 		if (!d)
 			continue;
 		found++;
