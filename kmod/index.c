@@ -8,6 +8,12 @@
  * keyframes whatever the share of non-key entries. While a video loads, the
  * arrays grow (and move) under v->lock, which lookups then take too; once
  * sealed they are frozen and lookups take no lock at all.
+ *
+ * INDEX_READ copies entries out by absolute position, a small batch at a
+ * time into a kernel buffer under v->lock and from there to userspace
+ * without it: a reader whose buffer faults slowly (or never, through
+ * userfaultfd) must not hold up the writer, and the arrays may move
+ * between two batches.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -125,6 +131,7 @@ static void vcache_index_trim(struct vcache_video *v)
 		v->index_key[i - k] = v->index_key[i] - drop;
 	v->index_keys -= k;
 	WRITE_ONCE(v->index_count, v->index_count - drop);
+	v->index_dropped += drop;
 }
 
 /**
@@ -309,5 +316,142 @@ int vcache_index_lookup(struct vcache_video *v, struct vcache_lookup *req)
 		vcache_index_trim(v);
 	err = vcache_index_lookup_locked(v, req);
 	mutex_unlock(&v->lock);
+	return err;
+}
+
+/* Entries one INDEX_READ batch copies under v->lock: a page's worth. */
+#define VCACHE_INDEX_READ_BATCH	(PAGE_SIZE / sizeof(struct vcache_index_entry))
+
+/* Rank of the first keyframe at or after array position @at. */
+static u32 vcache_index_key_at(struct vcache_video *v, u32 at)
+{
+	u32 lo = 0, hi = v->index_keys;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (v->index_key[mid] < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Copies to @buf up to @room entries (keyframes only with @keys) from
+ * absolute position *@pos, which lies in [index_dropped, @end), not past
+ * @end, and moves *@pos past the entries looked at. v->lock held, unless
+ * the video is sealed. Returns the entries copied.
+ */
+static u32 vcache_index_fill(struct vcache_video *v,
+			     struct vcache_index_entry *buf, u32 room,
+			     u64 *pos, u64 end, bool keys)
+{
+	u32 at = *pos - v->index_dropped, stop = end - v->index_dropped;
+	u32 k, n = 0;
+
+	lockdep_assert(vcache_state(v) == VCACHE_STATE_SEALED ||
+		       lockdep_is_held(&v->lock));
+	if (!keys) {
+		n = min(room, stop - at);
+		memcpy(buf, &v->index[at], n * sizeof(*buf));
+		*pos += n;
+		return n;
+	}
+	for (k = vcache_index_key_at(v, at); k < v->index_keys; k++) {
+		at = v->index_key[k];
+		if (at >= stop)
+			break;
+		if (n == room) {
+			/* Full: the next call starts at this keyframe. */
+			*pos = v->index_dropped + at;
+			return n;
+		}
+		buf[n++] = v->index[at];
+	}
+	/* Every keyframe before @end was looked at. */
+	*pos = end;
+	return n;
+}
+
+/**
+ * vcache_index_read() - INDEX_READ: copy index entries out
+ * @v: the video
+ * @req: the request, checked; its outputs start zeroed and are filled in
+ *
+ * Copies batches of VCACHE_INDEX_READ_BATCH entries, each taken under
+ * v->lock (no lock once @v is sealed) into a kernel buffer and copied to
+ * userspace after. A live stream's index first drops what its window left
+ * behind, so that @req->first is the oldest entry a reader can use.
+ *
+ * Context: process context, may sleep; takes v->lock unless @v is sealed,
+ * never across a copy to userspace.
+ * Return: 0, -ENODATA if nothing was ever appended, -EFAULT, -ENOMEM, or
+ * -ERESTARTSYS before anything was copied.
+ */
+int vcache_index_read(struct vcache_video *v, struct vcache_index_read *req)
+{
+	struct vcache_index_entry __user *dst = u64_to_user_ptr(req->entries);
+	u32 want = min_t(u32, req->capacity, VCACHE_INDEX_BATCH_MAX);
+	bool keys = req->flags & VCACHE_INDEX_READ_KEYS;
+	/* Sealed is final, and the index was frozen before it was set. */
+	bool sealed = vcache_state(v) == VCACHE_STATE_SEALED;
+	struct vcache_index_entry *buf = NULL;
+	u64 pos = req->position;
+	bool started = false;
+	int err = 0;
+
+	if (want) {
+		buf = kmalloc_array(VCACHE_INDEX_READ_BATCH, sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	for (;;) {
+		u32 n = 0;
+
+		if (!sealed && mutex_lock_interruptible(&v->lock)) {
+			/* What was copied stands; a retry would redo it. */
+			if (!req->count)
+				err = -ERESTARTSYS;
+			break;
+		}
+		if (!started) {
+			/* First batch: what the call reads from. */
+			started = true;
+			if (v->live)
+				vcache_index_trim(v);
+			if (!v->index_count && !v->index_dropped)
+				err = -ENODATA;
+			req->first = v->index_dropped;
+			req->end = v->index_dropped + v->index_count;
+			if (pos < req->first)
+				pos = req->first;
+		} else if (pos < v->index_dropped) {
+			/* The window moved past us: stop, the next call says so. */
+			if (!sealed)
+				mutex_unlock(&v->lock);
+			break;
+		}
+		if (!err && pos < req->end && req->count < want)
+			n = vcache_index_fill(v, buf,
+					      min_t(u32, VCACHE_INDEX_READ_BATCH,
+						    want - req->count),
+					      &pos, req->end, keys);
+		if (!sealed)
+			mutex_unlock(&v->lock);
+		if (err)
+			break;
+		if (n && copy_to_user(dst + req->count, buf, n * sizeof(*buf))) {
+			err = -EFAULT;
+			break;
+		}
+		req->count += n;
+		if (req->count == want || pos >= req->end)
+			break;
+		cond_resched();
+	}
+	req->next = pos;
+	kfree(buf);
 	return err;
 }

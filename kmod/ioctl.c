@@ -314,6 +314,30 @@ static long vcache_ioc_lookup(struct file *file, void __user *argp)
 	return copy_to_user(argp, &req, sizeof(req)) ? -EFAULT : 0;
 }
 
+static long vcache_ioc_index_read(struct file *file, void __user *argp)
+{
+	struct vcache_video *v = vcache_file_video(file);
+	struct vcache_index_read req;
+	int err;
+
+	if (!v)
+		return -EBADFD;
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if ((req.flags & ~VCACHE_INDEX_READ_KEYS) || req.__pad ||
+	    !vcache_zeroed(req.reserved, sizeof(req.reserved)))
+		return -EINVAL;
+	/* Outputs start from zero: nothing stale or uninitialised goes back. */
+	req.count = 0;
+	req.first = 0;
+	req.end = 0;
+	req.next = 0;
+	err = vcache_index_read(v, &req);
+	if (err)
+		return err;
+	return copy_to_user(argp, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static long vcache_ioc_stats(void __user *argp)
 {
 	struct vcache_stats st;
@@ -355,6 +379,8 @@ long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vcache_ioc_index_append(file, argp);
 	case VCACHE_IOC_LOOKUP:
 		return vcache_ioc_lookup(file, argp);
+	case VCACHE_IOC_INDEX_READ:
+		return vcache_ioc_index_read(file, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -15,8 +15,9 @@
  *   vcache_registry_lock	(between videos only: vcache_registry_walk())
  *
  * pipe->mutex			(splice into a descriptor: iter_file_splice_write)
- *   v->lock			(write(2), COMMIT, SEAL, INDEX_APPEND, LOOKUP of a
- *				 video not sealed, the live writer's close)
+ *   v->lock			(write(2), COMMIT, SEAL, INDEX_APPEND, LOOKUP and
+ *				 INDEX_READ of a video not sealed, the live
+ *				 writer's close)
  *     mm->mmap_lock		(the user buffer of write(2) and INDEX_APPEND
  *				 faults, maybe on a vcache mapping; mmap(2) and
  *				 the faults come in here, per-VMA lock alike)
@@ -138,12 +139,16 @@ struct vcache_video {
 	/*
 	 * Keyframe index: appended under lock while loading, frozen once
 	 * sealed. index_key holds the positions of the keyframe entries.
+	 * A live stream's index drops what its window left behind: entry
+	 * i of the array is then absolute position index_dropped + i
+	 * (INDEX_READ's positions).
 	 */
 	struct vcache_index_entry *index;
 	u32 *index_key;
 	u32 index_count;		/* WRITE_ONCE, for INFO */
 	u32 index_keys;
 	u32 index_cap;
+	u64 index_dropped;		/* under lock */
 	u64 duration;			/* WRITE_ONCE: last entry + one frame */
 
 	/* Readers waiting for data (FOLLOW): sleepers and queued AIO. */
@@ -267,6 +272,7 @@ static inline void vcache_video_get(struct vcache_video *v)
 int vcache_index_append(struct vcache_video *v,
 			const struct vcache_index_append *req);
 int vcache_index_lookup(struct vcache_video *v, struct vcache_lookup *req);
+int vcache_index_read(struct vcache_video *v, struct vcache_index_read *req);
 void vcache_index_free(struct vcache_video *v);
 
 /* registry.c: names to videos */

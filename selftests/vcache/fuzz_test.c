@@ -99,7 +99,7 @@ static long page_size;
 enum op {
 	OP_OPEN, OP_CLOSE, OP_DUP_SHARED, OP_SHARE,
 	OP_CREATE, OP_OPEN_NAME, OP_SEAL, OP_INFO, OP_DELETE, OP_COMMIT,
-	OP_STATS, OP_INDEX_APPEND, OP_LOOKUP, OP_BAD_IOCTL,
+	OP_STATS, OP_INDEX_APPEND, OP_LOOKUP, OP_INDEX_READ, OP_BAD_IOCTL,
 	OP_READ, OP_PREAD, OP_PREADV2, OP_WRITE, OP_PWRITE, OP_PWRITEV2,
 	OP_LSEEK, OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_MREMAP, OP_TOUCH,
 	OP_SPLICE_READ, OP_SPLICE_WRITE, OP_SENDFILE,
@@ -136,6 +136,7 @@ static const struct {
 	[OP_INDEX_APPEND] = { "INDEX_APPEND", 5, E(EBADFD, EBADF, EFAULT, EINVAL, E2BIG, EPERM,
 					       ENOSPC, ENOMEM, EINTR) },
 	[OP_LOOKUP] = { "LOOKUP", 5, E(EBADFD, EFAULT, EINVAL, ENODATA, ERANGE, EINTR) },
+	[OP_INDEX_READ] = { "INDEX_READ", 4, E(EBADFD, EFAULT, EINVAL, ENODATA, ENOMEM, EINTR) },
 	[OP_BAD_IOCTL] = { "unknown-ioctl", 2, E(ENOTTY) },
 	[OP_READ] = { "read", 4, E(READ_ERRS) },
 	[OP_PREAD] = { "pread", 5, E(READ_ERRS) },
@@ -939,12 +940,82 @@ static int do_lookup(struct fuzzer *f)
 	return 0;
 }
 
+static int do_index_read(struct fuzzer *f)
+{
+	static const uint32_t caps[] = { 0, 1, 169, 170, 171, 4096, VCACHE_INDEX_BATCH_MAX,
+					 VCACHE_INDEX_BATCH_MAX + 1, 0xffffffff };
+	struct slot *s = open_slot(f, chance(f, 95));
+	struct vcache_index_entry *e;
+	struct vcache_index_read q, *out;
+	uint64_t from, max;
+	bool fill, good, own;
+	uint32_t i;
+	void *p;
+	int r;
+
+	if (!s)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.position = chance(f, 80) ? below(f, 1 << 12) : pick_u64(f);
+	q.capacity = chance(f, 75) ? below(f, 400) : caps[below(f, 9)];
+	q.flags = chance(f, 90) ? below(f, 2) : (uint32_t)next(f);
+	max = q.capacity < VCACHE_INDEX_BATCH_MAX ? q.capacity : VCACHE_INDEX_BATCH_MAX;
+	/* What the kernel may write must fit where it goes: else a bad pointer. */
+	if (max * sizeof(*e) <= BUFSZ - 64)
+		e = (void *)io_buf(f, max * sizeof(*e));
+	else
+		e = chance(f, 50) ? NULL : (void *)(f->arena + 2 * page_size);
+	own = (char *)e >= f->buf && (char *)e < f->buf + BUFSZ;
+	q.entries = (uintptr_t)e;
+	if (chance(f, 3))
+		q.__pad = 1;
+	if (chance(f, 3))
+		q.reserved[below(f, 4)] = 1;
+	if (chance(f, 5)) {
+		/* Output fields on input are ignored. */
+		q.count = next(f);
+		q.next = next(f);
+	}
+	p = arg_ptr(f, sizeof(q), &fill, &good);
+	if (fill)
+		memcpy(p, &q, sizeof(q));
+	arm(f);
+	r = ioctl(s->fd, VCACHE_IOC_INDEX_READ, p);
+	disarm(f);
+	if (r)
+		return check(f, OP_INDEX_READ, r, errno, "");
+	if (!good)
+		return fail(f, "INDEX_READ: succeeded with a bad pointer %p", p);
+	out = p;
+	if (out->__pad || !zeroed(out->reserved, sizeof(out->reserved)))
+		return fail(f, "INDEX_READ: __pad or reserved not zeroed");
+	from = q.position > out->first ? q.position : out->first;
+	if (out->count > max || out->first > out->end ||
+	    (from < out->end && out->next < from + out->count) ||
+	    (from >= out->end && out->next != q.position) ||
+	    (!(q.flags & VCACHE_INDEX_READ_KEYS) && from < out->end &&
+	     out->next != from + out->count))
+		return fail(f, "INDEX_READ: position %llu capacity %u flags %u gave "
+			    "count %u first %llu end %llu next %llu",
+			    (unsigned long long)q.position, q.capacity, q.flags, out->count,
+			    (unsigned long long)out->first, (unsigned long long)out->end,
+			    (unsigned long long)out->next);
+	/* Entries in our own buffer: well-formed, sorted, keyframes if asked. */
+	for (i = 0; own && i < out->count; i++) {
+		if ((e[i].flags & ~VCACHE_INDEX_KEY) || e[i].__pad ||
+		    ((q.flags & VCACHE_INDEX_READ_KEYS) && !e[i].flags) ||
+		    (i && e[i].pts < e[i - 1].pts))
+			return fail(f, "INDEX_READ: entry %u of %u malformed", i, out->count);
+	}
+	return 0;
+}
+
 static int do_bad_ioctl(struct fuzzer *f)
 {
 	static const unsigned long good[] = {
 		VCACHE_IOC_CREATE, VCACHE_IOC_OPEN, VCACHE_IOC_SEAL, VCACHE_IOC_INFO,
 		VCACHE_IOC_DELETE, VCACHE_IOC_COMMIT, VCACHE_IOC_STATS,
-		VCACHE_IOC_INDEX_APPEND, VCACHE_IOC_LOOKUP,
+		VCACHE_IOC_INDEX_APPEND, VCACHE_IOC_LOOKUP, VCACHE_IOC_INDEX_READ,
 	};
 	struct slot *s = open_slot(f, false);
 	unsigned long cmd;
@@ -958,7 +1029,7 @@ static int do_bad_ioctl(struct fuzzer *f)
 		cmd = 0x5401;	/* TCGETS */
 		break;
 	case 1:		/* a real command number with the wrong size or direction */
-		cmd = good[below(f, 9)] ^ (1UL << (16 + below(f, 16)));
+		cmd = good[below(f, sizeof(good) / sizeof(good[0]))] ^ (1UL << (16 + below(f, 16)));
 		break;
 	default:
 		cmd = _IOC(below(f, 4), VCACHE_IOC_MAGIC, below(f, 256), below(f, 1 << 14));
@@ -2079,6 +2150,7 @@ static int run_op(struct fuzzer *f, enum op op)
 	case OP_STATS: return do_stats(f);
 	case OP_INDEX_APPEND: return do_index_append(f);
 	case OP_LOOKUP: return do_lookup(f);
+	case OP_INDEX_READ: return do_index_read(f);
 	case OP_BAD_IOCTL: return do_bad_ioctl(f);
 	case OP_READ: case OP_PREAD: case OP_PREADV2: return do_read(f, op);
 	case OP_WRITE: case OP_PWRITE: case OP_PWRITEV2: return do_write(f, op);

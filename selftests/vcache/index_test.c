@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The keyframe index: INDEX_APPEND rules and LOOKUP answers. */
+/* The keyframe index: INDEX_APPEND rules, LOOKUP answers, INDEX_READ. */
+#include <pthread.h>
 #include <sys/mman.h>
 #include "vcache_util.h"
 #include "kselftest_harness.h"
@@ -335,6 +336,391 @@ TEST(index_limit_is_e2big)
 	free(e);
 	close(fd);
 	vc_cleanup(name);
+}
+
+/* INDEX_READ from @pos into @e (room for @cap); fills @r. */
+static int index_read(int fd, __u64 pos, struct vcache_index_entry *e, __u32 cap,
+		      __u32 flags, struct vcache_index_read *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->position = pos;
+	r->entries = (uintptr_t)e;
+	r->capacity = cap;
+	r->flags = flags;
+	return vc_ioctl(fd, VCACHE_IOC_INDEX_READ, r);
+}
+
+/* The entry make_indexed() appended at position @i. */
+static struct vcache_index_entry expected(__u32 i, __u32 num, __u32 den, __u32 gop,
+					  __u32 first_key)
+{
+	return (struct vcache_index_entry){
+		.pts = (uint64_t)i * 90000 * den / num,
+		.offset = (uint64_t)i * frame_bytes,
+		.flags = i >= first_key && (i - first_key) % gop == 0 ? VCACHE_INDEX_KEY : 0,
+	};
+}
+
+static int same(const struct vcache_index_entry *a, const struct vcache_index_entry *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+TEST(read_all_sealed)
+{
+	const char *name = vc_name("rdall");
+	__u32 frames = 70000, i, caps[] = { 1, 7, 170, 171, 1000, 200000 }, c;
+	struct vcache_index_entry *e = calloc(frames + 1, sizeof(*e)), want;
+	struct vcache_index_read r;
+	int fd;
+
+	ASSERT_NE(NULL, e);
+	frame_bytes = 16;
+	fd = make_indexed(name, 25, 1, frames, GOP, 0, 1);
+	ASSERT_GE(fd, 0);
+	/* One call copies at most VCACHE_INDEX_BATCH_MAX, whatever the room. */
+	ASSERT_EQ(0, index_read(fd, 0, e, frames + 1, 0, &r));
+	EXPECT_EQ(VCACHE_INDEX_BATCH_MAX, r.count);
+	EXPECT_EQ(0, r.first);
+	EXPECT_EQ(frames, r.end);
+	EXPECT_EQ(VCACHE_INDEX_BATCH_MAX, r.next);
+	/* Whole, in calls of every size, around the kernel's own batch. */
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		__u64 pos = 0;
+
+		memset(e, 0xa5, (size_t)frames * sizeof(*e));
+		while (pos < frames) {
+			__u32 room = caps[c] < frames + 1 - pos ? caps[c] : frames + 1 - pos;
+
+			ASSERT_EQ(0, index_read(fd, pos, e + pos, room, 0, &r));
+			ASSERT_EQ(pos + r.count, r.next);
+			ASSERT_EQ(frames, r.end);
+			ASSERT_LT(0, r.count);
+			pos = r.next;
+		}
+		for (i = 0; i < frames; i++) {
+			want = expected(i, 25, 1, GOP, 0);
+			ASSERT_TRUE(same(&want, &e[i])) TH_LOG("cap %u, entry %u", caps[c], i);
+		}
+	}
+	/* A read-only descriptor reads too. */
+	close(fd);
+	fd = vc_reopen(name, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, index_read(fd, 0, e, 10, 0, &r));
+	EXPECT_EQ(10, r.count);
+	free(e);
+	close(fd);
+	vc_cleanup(name);
+	frame_bytes = FRAME_BYTES;
+}
+
+TEST(read_keys_only)
+{
+	const char *name = vc_name("rdkeys");
+	/* Keyframes from frame 10 on, every 50: 10, 60, ..., 9960. */
+	__u32 frames = 10000, keys = 200, got = 0, k;
+	struct vcache_index_entry e[8], want;
+	struct vcache_index_read r;
+	__u64 pos = 0;
+	int fd = make_indexed(name, 25, 1, frames, GOP, 10, 1);
+
+	ASSERT_GE(fd, 0);
+	while (pos < frames) {
+		ASSERT_EQ(0, index_read(fd, pos, e, 3, VCACHE_INDEX_READ_KEYS, &r));
+		ASSERT_GT(r.next, pos);
+		for (k = 0; k < r.count; k++, got++) {
+			want = expected(10 + got * GOP, 25, 1, GOP, 10);
+			ASSERT_TRUE(same(&want, &e[k])) TH_LOG("key %u", got);
+		}
+		/* Full: next is the keyframe after the last copied. */
+		if (r.count == 3 && got < keys)
+			ASSERT_EQ(10 + got * GOP, r.next);
+		pos = r.next;
+	}
+	EXPECT_EQ(keys, got);
+	EXPECT_EQ(frames, pos);
+	/* From the middle of a GOP: the next keyframe. */
+	ASSERT_EQ(0, index_read(fd, 61, e, 1, VCACHE_INDEX_READ_KEYS, &r));
+	EXPECT_EQ(1, r.count);
+	EXPECT_EQ(110ULL * FRAME_BYTES, e[0].offset);
+	EXPECT_EQ(160, r.next);
+	/* After the last keyframe: none, and the end looked at. */
+	ASSERT_EQ(0, index_read(fd, 9961, e, 8, VCACHE_INDEX_READ_KEYS, &r));
+	EXPECT_EQ(0, r.count);
+	EXPECT_EQ(frames, r.next);
+	close(fd);
+	vc_cleanup(name);
+}
+
+TEST(read_middle_and_past_end)
+{
+	const char *name = vc_name("rdmid");
+	struct vcache_index_entry e[16], want;
+	struct vcache_index_read r;
+	int fd = make_indexed(name, 30000, 1001, 1000, 30, 0, 1);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, index_read(fd, 567, e, 16, 0, &r));
+	EXPECT_EQ(16, r.count);
+	EXPECT_EQ(583, r.next);
+	want = expected(567, 30000, 1001, 30, 0);
+	EXPECT_TRUE(same(&want, &e[0]));
+	want = expected(582, 30000, 1001, 30, 0);
+	EXPECT_TRUE(same(&want, &e[15]));
+	/* Across the end: cut short. */
+	ASSERT_EQ(0, index_read(fd, 995, e, 16, 0, &r));
+	EXPECT_EQ(5, r.count);
+	EXPECT_EQ(1000, r.next);
+	EXPECT_EQ(1000, r.end);
+	/* At and past the end: nothing, like read(2), and next stays. */
+	ASSERT_EQ(0, index_read(fd, 1000, e, 16, 0, &r));
+	EXPECT_EQ(0, r.count);
+	EXPECT_EQ(1000, r.next);
+	ASSERT_EQ(0, index_read(fd, UINT64_MAX, e, 16, VCACHE_INDEX_READ_KEYS, &r));
+	EXPECT_EQ(0, r.count);
+	EXPECT_EQ(UINT64_MAX, r.next);
+	EXPECT_EQ(1000, r.end);
+	/* Capacity 0: only the bounds, the pointer not looked at. */
+	ASSERT_EQ(0, index_read(fd, 0, NULL, 0, 0, &r));
+	EXPECT_EQ(0, r.count);
+	EXPECT_EQ(0, r.first);
+	EXPECT_EQ(1000, r.end);
+	close(fd);
+	vc_cleanup(name);
+}
+
+TEST(read_bad_requests)
+{
+	const char *name = vc_name("rdbad");
+	struct vcache_index_entry e[4];
+	struct vcache_index_read r;
+	int fd = open(VCACHE_DEV, O_RDWR);
+
+	ASSERT_GE(fd, 0);
+	/* Unbound. */
+	EXPECT_EQ(-EBADFD, index_read(fd, 0, e, 4, 0, &r));
+	ASSERT_EQ(0, vc_create(fd, name, 100000));
+	ASSERT_EQ(0, vc_write_pattern(fd, 50000, 1));
+	/* Nothing appended yet. */
+	EXPECT_EQ(-ENODATA, index_read(fd, 0, e, 4, 0, &r));
+	EXPECT_EQ(-ENODATA, index_read(fd, 0, NULL, 0, VCACHE_INDEX_READ_KEYS, &r));
+	e[0] = (struct vcache_index_entry){ 0, 0, VCACHE_INDEX_KEY, 0 };
+	e[1] = (struct vcache_index_entry){ 3600, 1000, 0, 0 };
+	ASSERT_EQ(0, append(fd, e, 2));
+
+	memset(&r, 0, sizeof(r));
+	r.entries = (uintptr_t)e;
+	r.capacity = 4;
+	r.flags = 2;
+	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_INDEX_READ, &r));
+	r.flags = 0;
+	r.__pad = 1;
+	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_INDEX_READ, &r));
+	r.__pad = 0;
+	r.reserved[3] = 1;
+	EXPECT_EQ(-EINVAL, vc_ioctl(fd, VCACHE_IOC_INDEX_READ, &r));
+	r.reserved[3] = 0;
+	/* Outputs in the request are ignored and come back rewritten. */
+	r.count = 77;
+	r.first = 77;
+	r.end = 77;
+	r.next = 77;
+	ASSERT_EQ(0, vc_ioctl(fd, VCACHE_IOC_INDEX_READ, &r));
+	EXPECT_EQ(2, r.count);
+	EXPECT_EQ(0, r.first);
+	EXPECT_EQ(2, r.end);
+	EXPECT_EQ(2, r.next);
+	EXPECT_EQ(0, r.__pad);
+	/* Bad pointers. */
+	EXPECT_EQ(-EFAULT, index_read(fd, 0, NULL, 1, 0, &r));
+	EXPECT_EQ(-EFAULT, index_read(fd, 0, (void *)8, 4, VCACHE_INDEX_READ_KEYS, &r));
+	EXPECT_EQ(-EFAULT, vc_ioctl(fd, VCACHE_IOC_INDEX_READ, NULL));
+	/* While LOADING, a read sees what was appended so far. */
+	e[2] = (struct vcache_index_entry){ 7200, 2000, VCACHE_INDEX_KEY, 0 };
+	ASSERT_EQ(0, append(fd, e + 2, 1));
+	ASSERT_EQ(0, index_read(fd, 2, e + 3, 1, 0, &r));
+	EXPECT_EQ(1, r.count);
+	EXPECT_EQ(3, r.end);
+	EXPECT_EQ(2000, e[3].offset);
+	close(fd);
+	vc_cleanup(name);
+}
+
+#define LRING	(64 * 1024)		/* window 48 KiB */
+#define LGOP	8192			/* bytes a GOP */
+#define LPER	4			/* entries a GOP: a key, 3 frames */
+
+/* Live entry at absolute position @p: GOP p / LPER. */
+static struct vcache_index_entry live_entry(__u64 p)
+{
+	return (struct vcache_index_entry){
+		.pts = p * 3003,
+		.offset = p / LPER * LGOP + p % LPER * 1000,
+		.flags = p % LPER ? 0 : VCACHE_INDEX_KEY,
+	};
+}
+
+static int live_gop(int fd, __u64 g)
+{
+	static __u8 buf[LGOP];
+	struct vcache_index_entry e[LPER];
+	int i;
+
+	if (write(fd, buf, LGOP) != LGOP)
+		return -1;
+	for (i = 0; i < LPER; i++)
+		e[i] = live_entry(g * LPER + i);
+	return append(fd, e, LPER);
+}
+
+TEST(read_live_window)
+{
+	const char *name = vc_name("rdlive");
+	struct vcache_index_entry e[64], want;
+	struct vcache_create c;
+	struct vcache_index_read r;
+	__u64 first, i;
+	int fd = open(VCACHE_DEV, O_RDWR), ro;
+
+	ASSERT_GE(fd, 0);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, name);
+	c.capacity = LRING;
+	c.fps_num = 30000;
+	c.fps_den = 1001;
+	c.flags = VCACHE_CREATE_LIVE;
+	ASSERT_EQ(0, vc_ioctl(fd, VCACHE_IOC_CREATE, &c));
+	ASSERT_EQ(-ENODATA, index_read(fd, 0, e, 64, 0, &r));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, live_gop(fd, i));
+	/* 32 KiB written, all in the window. */
+	ASSERT_EQ(0, index_read(fd, 0, e, 64, 0, &r));
+	EXPECT_EQ(0, r.first);
+	EXPECT_EQ(16, r.end);
+	EXPECT_EQ(16, r.count);
+	for (i = 4; i < 24; i++)
+		ASSERT_EQ(0, live_gop(fd, i));
+	/* Entries dropped with the window: the first held grows... */
+	ro = vc_reopen(name, O_RDONLY);
+	ASSERT_GE(ro, 0);
+	ASSERT_EQ(0, index_read(ro, 0, e, 64, 0, &r));
+	first = r.first;
+	EXPECT_GT(first, 0);
+	EXPECT_EQ(0, first % LPER);		/* from a keyframe on */
+	EXPECT_EQ(24 * LPER, r.end);
+	EXPECT_EQ(r.end - first, r.count);
+	EXPECT_EQ(r.end, r.next);
+	EXPECT_EQ(r.end - first, vc_info(ro).index_entries);
+	/* ...the oldest held is in the window, and positions did not shift. */
+	EXPECT_GE(e[0].offset, vc_info(ro).tail);
+	for (i = 0; i < r.count; i++) {
+		want = live_entry(first + i);
+		ASSERT_TRUE(same(&want, &e[i])) TH_LOG("position %llu",
+						       (unsigned long long)(first + i));
+	}
+	/* A read from the middle gets the same entry for the same position. */
+	ASSERT_EQ(0, index_read(ro, first + 5, e, 1, 0, &r));
+	want = live_entry(first + 5);
+	EXPECT_TRUE(same(&want, &e[0]));
+	/* Keyframes only, from below the window: the first held keyframe. */
+	ASSERT_EQ(0, index_read(ro, 1, e, 64, VCACHE_INDEX_READ_KEYS, &r));
+	EXPECT_EQ(first, r.first);
+	EXPECT_EQ((r.end - first) / LPER, r.count);
+	want = live_entry(first);
+	EXPECT_TRUE(same(&want, &e[0]));
+	/* More GOPs: the first held grows again, positions stay. */
+	for (i = 24; i < 30; i++)
+		ASSERT_EQ(0, live_gop(fd, i));
+	ASSERT_EQ(0, index_read(ro, first, e, 64, 0, &r));
+	EXPECT_GT(r.first, first);
+	want = live_entry(r.first);
+	EXPECT_TRUE(same(&want, &e[0]));
+	EXPECT_EQ(30 * LPER, r.end);
+	/* After the end, the index stays as it was. */
+	first = r.first;
+	ASSERT_EQ(0, vc_seal(fd));
+	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(ro).state);
+	ASSERT_EQ(0, index_read(ro, 0, e, 64, 0, &r));
+	EXPECT_EQ(first, r.first);
+	EXPECT_EQ(30 * LPER, r.end);
+	close(ro);
+	close(fd);
+	vc_cleanup(name);
+}
+
+struct appender {
+	int fd;
+	__u32 total;
+	volatile int done;
+	int err;
+};
+
+static void *append_thread(void *arg)
+{
+	struct appender *a = arg;
+	struct vcache_index_entry e[97];
+	__u32 i = 0, k;
+
+	while (i < a->total && !a->err) {
+		__u32 n = a->total - i < 97 ? a->total - i : 97;
+
+		for (k = 0; k < n; k++)
+			e[k] = expected(i + k, 25, 1, GOP, 0);
+		a->err = append(a->fd, e, n);
+		i += n;
+	}
+	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST(read_while_appending)
+{
+	const char *name = vc_name("rdrace");
+	__u32 total = 200000, reads = 0, i;
+	struct vcache_index_entry *e = calloc(total, sizeof(*e)), want;
+	struct appender a = { .total = total };
+	struct vcache_index_read r;
+	__u64 pos = 0, ends = 0;
+	pthread_t t;
+	int fd = open(VCACHE_DEV, O_RDWR), err;
+
+	ASSERT_NE(NULL, e);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, vc_create(fd, name, (uint64_t)total * 16));
+	ASSERT_EQ(0, vc_write_pattern(fd, (uint64_t)total * 16, 1));
+	frame_bytes = 16;
+	a.fd = fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, append_thread, &a));
+	/* Follow the index as it grows, until the appender is done and read. */
+	for (;;) {
+		int done = __atomic_load_n(&a.done, __ATOMIC_ACQUIRE);
+
+		err = index_read(fd, pos, e + pos, 300, 0, &r);
+		if (err == -ENODATA && !done)
+			continue;
+		ASSERT_EQ(0, err);
+		ASSERT_EQ(pos + r.count, r.next);
+		ASSERT_LE(r.next, r.end);
+		ASSERT_GE(r.end, ends);		/* the end only grows */
+		ends = r.end;
+		pos = r.next;
+		reads++;
+		if (done && pos == r.end)
+			break;
+	}
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, a.err);
+	EXPECT_EQ(total, pos);
+	for (i = 0; i < total; i++) {
+		want = expected(i, 25, 1, GOP, 0);
+		ASSERT_TRUE(same(&want, &e[i])) TH_LOG("entry %u", i);
+	}
+	TH_LOG("%u reads followed %u appends", reads, (total + 96) / 97);
+	free(e);
+	close(fd);
+	vc_cleanup(name);
+	frame_bytes = FRAME_BYTES;
 }
 
 TEST_HARNESS_MAIN

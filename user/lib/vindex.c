@@ -3,6 +3,7 @@
  * Indexing a video as it is loaded; see vindex.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,124 @@ int vindex_append(int vfd, const struct tsindex *ix, struct vindex_sent *sent)
 		done += n;
 	}
 	free(buf);
+	return err;
+}
+
+/* Makes room for @more entries after the @n in *@buf of *@cap. */
+static int vindex_grow(struct vcache_index_entry **buf, size_t *cap, size_t n, size_t more)
+{
+	struct vcache_index_entry *p;
+	/* A first allocation of just what is asked: all entries' exact count. */
+	size_t want = *cap ? *cap : more > 64 ? more : 64;
+
+	if (more <= *cap - n)
+		return 0;
+	if (more > SIZE_MAX / sizeof(*p) - n)
+		return -ENOMEM;
+	while (want < n + more)
+		want = want > SIZE_MAX / sizeof(*p) / 2 ? n + more : 2 * want;
+	p = realloc(*buf, want * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = want;
+	return 0;
+}
+
+/* One pass over [first, end) of the index as the first call sees it. */
+static int vindex_read_pass(vindex_reader rd, void *ctx, uint32_t flags,
+			    struct vindex_copy *out, size_t *cap)
+{
+	struct vcache_index_read req;
+	uint64_t pos, stop;
+	int err;
+
+	memset(&req, 0, sizeof(req));
+	req.flags = flags;
+	err = rd(ctx, &req);		/* capacity 0: the bounds only */
+	if (err)
+		return err;
+	out->first = pos = req.first;
+	stop = req.end;
+	while (pos < stop) {
+		uint64_t left = stop - pos;
+		size_t room;
+
+		/* All entries: exactly what is left; keyframes: grow as they come. */
+		err = vindex_grow(&out->entries, cap, out->count,
+				  flags & VCACHE_INDEX_READ_KEYS ? 1 :
+				  left > SIZE_MAX ? SIZE_MAX : (size_t)left);
+		if (err)
+			return err;
+		room = *cap - out->count;
+		memset(&req, 0, sizeof(req));
+		req.position = pos;
+		req.entries = (uintptr_t)(out->entries + out->count);
+		req.capacity = room > UINT32_MAX ? UINT32_MAX : room;
+		req.flags = flags;
+		err = rd(ctx, &req);
+		if (err)
+			return err;
+		if (req.first > pos)
+			return -EAGAIN;		/* the window dropped what we had not read */
+		if (req.count > req.capacity || req.next <= pos)
+			return -EIO;		/* no progress: never loop for good */
+		out->count += req.count;
+		pos = req.next;
+	}
+	out->end = pos;
+	return 0;
+}
+
+int vindex_read_from(vindex_reader rd, void *ctx, uint32_t flags,
+		     struct vindex_copy *out)
+{
+	int tries, err = -EAGAIN;
+
+	memset(out, 0, sizeof(*out));
+	for (tries = 0; tries < VINDEX_READ_TRIES && err == -EAGAIN; tries++) {
+		size_t cap = 0;
+
+		free(out->entries);
+		memset(out, 0, sizeof(*out));
+		err = vindex_read_pass(rd, ctx, flags, out, &cap);
+	}
+	if (err) {
+		free(out->entries);
+		memset(out, 0, sizeof(*out));
+	} else if (!out->count) {
+		free(out->entries);
+		out->entries = NULL;
+	}
+	return err;
+}
+
+static int vindex_ioctl_read(void *ctx, struct vcache_index_read *req)
+{
+	return ioctl(*(int *)ctx, VCACHE_IOC_INDEX_READ, req) ? -errno : 0;
+}
+
+int vindex_read_all(int vfd, uint32_t flags, struct vindex_copy *out)
+{
+	return vindex_read_from(vindex_ioctl_read, &vfd, flags, out);
+}
+
+int vindex_read_name(const char *dev, const char *name, uint32_t flags,
+		     struct vindex_copy *out)
+{
+	struct vcache_open req;
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	memset(&req, 0, sizeof(req));
+	if (strlen(name) >= sizeof(req.name))
+		return -EINVAL;
+	strcpy(req.name, name);
+	fd = open(dev ? dev : "/dev/vcache", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = ioctl(fd, VCACHE_IOC_OPEN, &req) ? -errno : vindex_read_all(fd, flags, out);
+	close(fd);
 	return err;
 }
 

@@ -75,6 +75,56 @@ void vindex_convert(struct vcache_index_entry *out, const struct tsindex_entry *
 		    size_t n, uint64_t *last_key, struct vindex_sent *sent);
 
 /*
+ * One VCACHE_IOC_INDEX_READ, as vindex_read_from() makes it: 0 or a
+ * negative errno. vindex_read_all() passes the ioctl on a descriptor; the
+ * unit test a stand-in for the kernel.
+ */
+typedef int (*vindex_reader)(void *ctx, struct vcache_index_read *req);
+
+/**
+ * struct vindex_copy - a video's index, read back
+ * @entries: malloc'd array of @count entries (NULL when 0); free() it.
+ * @count:   entries in it (keyframes only if asked).
+ * @first:   absolute position of the first entry looked at: 0 for a VOD
+ *           video, the oldest still held for a live stream.
+ * @end:     position one past the last entry looked at.
+ */
+struct vindex_copy {
+	struct vcache_index_entry *entries;
+	size_t count;
+	uint64_t first;
+	uint64_t end;
+};
+
+/* Times vindex_read_from() starts over when a live window drops entries. */
+#define VINDEX_READ_TRIES	8
+
+/*
+ * Reads the whole index of a video (its keyframes only with
+ * VCACHE_INDEX_READ_KEYS in @flags) into @out, as it is when the call
+ * starts: entries appended meanwhile may or may not be in it. Calls @rd
+ * with @ctx as many times as it takes (the kernel copies a bounded batch a
+ * call). If a live stream's window drops entries before they were read, it
+ * starts over from the oldest still held, at most VINDEX_READ_TRIES times,
+ * so that @out never has a hole. Returns 0, -ENODATA if the video has no
+ * index, -EAGAIN if the window kept outrunning it, -ENOMEM, or the
+ * reader's error; @out is then empty.
+ */
+int vindex_read_from(vindex_reader rd, void *ctx, uint32_t flags,
+		     struct vindex_copy *out);
+
+/* vindex_read_from() by VCACHE_IOC_INDEX_READ on @vfd, bound to a video. */
+int vindex_read_all(int vfd, uint32_t flags, struct vindex_copy *out);
+
+/*
+ * vindex_read_all() of the video named @name, through a read-only
+ * descriptor of @dev ("/dev/vcache" if NULL) opened for the call.
+ * -ENOENT if no video has that name, or open(2)'s error.
+ */
+int vindex_read_name(const char *dev, const char *name, uint32_t flags,
+		     struct vindex_copy *out);
+
+/*
  * The damage the indexer saw, for one line: "1880 bytes skipped, 2 sync
  * losses, 1 bad PES header". Empty if none. Like snprintf().
  */

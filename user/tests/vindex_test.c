@@ -207,4 +207,150 @@ TEST(scan_stops_on_signal)
 	close(wfd);
 }
 
+/*
+ * A stand-in for the kernel's INDEX_READ, by its uapi text: entry p of
+ * @total has pts p, a keyframe every @gop; positions below @dropped are
+ * gone; a call copies at most @per_call. After call number @drop_at, the
+ * window drops @drop_more more entries (the writer racing the reader).
+ */
+struct fake_index {
+	uint64_t total, dropped, gop;
+	uint32_t per_call;
+	int calls, drop_at, err_at, err;
+	uint64_t drop_more;
+};
+
+static struct vcache_index_entry fake_entry(const struct fake_index *f, uint64_t p)
+{
+	return (struct vcache_index_entry){
+		.pts = p, .offset = p * 188, .flags = p % f->gop ? 0 : VCACHE_INDEX_KEY,
+	};
+}
+
+static int fake_read(void *ctx, struct vcache_index_read *req)
+{
+	struct fake_index *f = ctx;
+	struct vcache_index_entry *dst = (void *)(uintptr_t)req->entries;
+	uint32_t want = req->capacity < f->per_call ? req->capacity : f->per_call;
+	uint64_t pos = req->position;
+
+	if (++f->calls == f->err_at)
+		return f->err;
+	if (f->calls == f->drop_at)
+		f->dropped += f->drop_more;
+	if (req->flags & ~VCACHE_INDEX_READ_KEYS || req->__pad)
+		return -EINVAL;
+	if (!f->total)
+		return -ENODATA;
+	req->first = f->dropped;
+	req->end = f->total;
+	req->count = 0;
+	if (pos < f->dropped)
+		pos = f->dropped;
+	if (pos >= f->total) {
+		req->next = req->position > pos ? req->position : pos;
+		return 0;
+	}
+	for (; pos < f->total && req->count < want; pos++)
+		if (!(req->flags & VCACHE_INDEX_READ_KEYS) || !(pos % f->gop))
+			dst[req->count++] = fake_entry(f, pos);
+	if (req->flags & VCACHE_INDEX_READ_KEYS)
+		while (pos < f->total && pos % f->gop)
+			pos++;
+	req->next = pos;
+	return 0;
+}
+
+TEST(read_all_batches)
+{
+	struct fake_index f = { .total = 10007, .gop = 30, .per_call = 333 };
+	struct vindex_copy c;
+	size_t i;
+
+	ASSERT_EQ(0, vindex_read_from(fake_read, &f, 0, &c));
+	ASSERT_EQ(10007, c.count);
+	EXPECT_EQ(0, c.first);
+	EXPECT_EQ(10007, c.end);
+	for (i = 0; i < c.count; i++)
+		ASSERT_EQ(i, c.entries[i].pts);
+	EXPECT_EQ(1 + (10007 + 332) / 333, f.calls);	/* the bounds, then batches */
+	free(c.entries);
+
+	/* Keyframes only: the buffer grows as they come. */
+	f.calls = 0;
+	ASSERT_EQ(0, vindex_read_from(fake_read, &f, VCACHE_INDEX_READ_KEYS, &c));
+	ASSERT_EQ((10007 + 29) / 30, c.count);
+	for (i = 0; i < c.count; i++) {
+		ASSERT_EQ(i * 30, c.entries[i].pts);
+		ASSERT_EQ(VCACHE_INDEX_KEY, c.entries[i].flags);
+	}
+	EXPECT_EQ(10007, c.end);
+	free(c.entries);
+}
+
+TEST(read_live_and_races)
+{
+	struct fake_index f = { .total = 5000, .dropped = 1200, .gop = 50, .per_call = 100 };
+	struct vindex_copy c;
+	size_t i;
+
+	/* Live: from the oldest held, positions absolute. */
+	ASSERT_EQ(0, vindex_read_from(fake_read, &f, 0, &c));
+	EXPECT_EQ(1200, c.first);
+	ASSERT_EQ(3800, c.count);
+	EXPECT_EQ(1200, c.entries[0].pts);
+	free(c.entries);
+
+	/* The window moves mid-read: it starts over, and the copy has no hole. */
+	f.calls = 0;
+	f.drop_at = 5;
+	f.drop_more = 500;		/* read so far: up to 1500 */
+	ASSERT_EQ(0, vindex_read_from(fake_read, &f, 0, &c));
+	EXPECT_EQ(1700, c.first);
+	ASSERT_EQ(3300, c.count);
+	for (i = 0; i < c.count; i++)
+		ASSERT_EQ(1700 + i, c.entries[i].pts);
+	/* 5 calls in the pass that saw the hole, 1 + 33 in the next. */
+	EXPECT_EQ(5 + 1 + 33, f.calls);
+	free(c.entries);
+}
+
+/* Drops an entry on every call but the bounds query: the reader never wins. */
+static int outrun_read(void *ctx, struct vcache_index_read *req)
+{
+	struct fake_index *f = ctx;
+
+	if (req->capacity)
+		f->dropped += 1;
+	return fake_read(ctx, req);
+}
+
+TEST(read_errors)
+{
+	struct fake_index f = { .total = 5000, .gop = 50, .per_call = 10 };
+	struct fake_index none = { .total = 0, .gop = 1, .per_call = 10 };
+	struct vindex_copy c;
+
+	/* A window that always outruns the reader: EAGAIN, not forever. */
+	EXPECT_EQ(-EAGAIN, vindex_read_from(outrun_read, &f, 0, &c));
+	EXPECT_EQ(NULL, c.entries);
+	EXPECT_EQ(0, c.count);
+	EXPECT_EQ(-ENODATA, vindex_read_from(fake_read, &none, 0, &c));
+	/* An error in the middle: nothing kept (ASan sees no leak). */
+	f.dropped = 0;
+	f.calls = 0;
+	f.err_at = 7;
+	f.err = -EFAULT;
+	EXPECT_EQ(-EFAULT, vindex_read_from(fake_read, &f, 0, &c));
+	EXPECT_EQ(NULL, c.entries);
+	/* Bad flags reach the kernel, which says so. */
+	f.err_at = 0;
+	EXPECT_EQ(-EINVAL, vindex_read_from(fake_read, &f, 2, &c));
+	/* No such device, no such name. */
+	EXPECT_EQ(-ENOENT, vindex_read_name("/nonexistent/vcache", "x", 0, &c));
+	EXPECT_EQ(-EINVAL, vindex_read_name("/dev/null",
+					    "a-name-longer-than-sixty-four-bytes-"
+					    "is-refused-before-any-call-is-made", 0, &c));
+}
+
 TEST_HARNESS_MAIN

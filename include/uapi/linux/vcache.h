@@ -399,7 +399,7 @@ struct vcache_stats {
  * video (timecode 00:00:00:00 is time 0; for MPEG-TS that is the first
  * keyframe's PTS, not PTS 0). The index is appended while the video is
  * LOADING and is immutable once it is sealed. Its memory counts against the
- * cache's limit.
+ * cache's limit. VCACHE_IOC_INDEX_READ copies it back out.
  */
 #define VCACHE_INDEX_KEY	(1U << 0)	/* a frame playback can start at */
 
@@ -451,6 +451,85 @@ struct vcache_index_append {
 	__u32 count;
 	__u32 flags;
 	__u64 reserved[2];
+};
+
+/* vcache_index_read.flags */
+#define VCACHE_INDEX_READ_KEYS	(1U << 0)	/* keyframe entries only */
+
+/**
+ * struct vcache_index_read - argument of VCACHE_IOC_INDEX_READ
+ * @position: in: absolute position of the first entry wanted (see below).
+ * @entries:  in: user pointer to room for @capacity struct
+ *            vcache_index_entry.
+ * @capacity: in: entries @entries has room for. Any value; one call copies
+ *            at most VCACHE_INDEX_BATCH_MAX. 0 copies nothing and only
+ *            fills in @first and @end (@entries is then not looked at).
+ * @flags:    in: VCACHE_INDEX_READ_KEYS to copy keyframes only, or 0.
+ * @count:    out: entries copied to @entries.
+ * @__pad:    must be 0; written as 0.
+ * @first:    out: position of the oldest entry still held.
+ * @end:      out: position one past the newest entry held.
+ * @next:     out: the @position to pass to read on from where this call
+ *            stopped (past the entries it copied and, with
+ *            VCACHE_INDEX_READ_KEYS, the non-key entries it skipped).
+ * @reserved: must be 0; written as 0.
+ *
+ * Copies index entries, in order, from the first one at or after
+ * @position. Positions are absolute: the first entry ever appended to the
+ * video is position 0, the next 1, and an entry keeps its position for
+ * good. Without VCACHE_INDEX_READ_KEYS the call copies the entries at
+ * positions max(@position, @first), max(@position, @first) + 1, ... in a
+ * row; with it, only the keyframes among them, and the positions of the
+ * entries copied are not reported (an I-frame playlist does not need them).
+ * @first and @end are those at the start of the call: it copies nothing
+ * appended after it began.
+ *
+ * More is left to read as long as @next < @end; @count < @capacity alone
+ * does not say so (at most VCACHE_INDEX_BATCH_MAX a call, and see live
+ * streams below). A @position at or past @end copies nothing and succeeds
+ * with @count 0 and @next = @position, like read(2) at the end of a file.
+ *
+ * A VOD video's index only grows while the video is LOADING: a read then
+ * sees the entries appended so far (each call a prefix of the final index;
+ * entries already read never change), and a SEALED video's index is final.
+ * A VOD video's @first is always 0.
+ *
+ * Live streams (LIVE and ENDED): entries are dropped as the window moves
+ * on (those before the oldest keyframe still in the window; see
+ * VCACHE_IOC_LOOKUP). Dropped entries are gone, but positions do not
+ * shift: @first counts the entries dropped so far. A @position below
+ * @first is not an error: the call reads from @first, and @first >
+ * @position tells the reader that the entries in [@position, @first) were
+ * lost (a live playlist then skips ahead). Entries may also be dropped
+ * while the call copies (the writer appends concurrently): the call then
+ * stops early, at @next, and the next call reports the loss as above. An
+ * ENDED stream's index is final.
+ *
+ * Calls from several threads, and appends in parallel, are safe; a reader
+ * never holds up the writer for longer than it takes to copy a small batch
+ * of entries inside the kernel.
+ *
+ * Any bound descriptor may read the index, read-only ones too.
+ *
+ * Errors: EINVAL (unknown @flags, non-zero @__pad or @reserved), EFAULT
+ * (the argument, or @entries when something is to be copied, is not
+ * writable: some entries may have been written), ENODATA (no entry was ever
+ * appended to the video's index; a live stream whose entries were all
+ * dropped is not that: it reads 0 entries with @first = @end), EBADFD (the
+ * descriptor is not bound), EINTR (a signal came before anything was
+ * copied).
+ */
+struct vcache_index_read {
+	__u64 position;
+	__u64 entries;
+	__u32 capacity;
+	__u32 flags;
+	__u32 count;
+	__u32 __pad;
+	__u64 first;
+	__u64 end;
+	__u64 next;
+	__u64 reserved[4];
 };
 
 /*
@@ -554,6 +633,8 @@ struct vcache_lookup {
 #define VCACHE_IOC_INDEX_APPEND	_IOW(VCACHE_IOC_MAGIC, 0x08, struct vcache_index_append)
 /* Timecode, time or byte offset to the keyframe at or before it. */
 #define VCACHE_IOC_LOOKUP	_IOWR(VCACHE_IOC_MAGIC, 0x09, struct vcache_lookup)
+/* Copy entries of the bound video's index out, from an absolute position. */
+#define VCACHE_IOC_INDEX_READ	_IOWR(VCACHE_IOC_MAGIC, 0x0a, struct vcache_index_read)
 
 /*
  * read(2) and its variants: a read at or past the size returns 0. Offsets
