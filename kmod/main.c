@@ -7,11 +7,8 @@
  * file by file") for which file does what.
  */
 #include <linux/fs.h>
-#include <linux/fs_context.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/mount.h>
-#include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include "netlink.h"
 #include "vcache.h"
@@ -64,53 +61,6 @@ int vcache_set_max_mb(unsigned int mb)
 	return err;
 }
 
-/*
- * One address_space for every mapping of the device, whichever device node
- * it was opened through (as DRM does): unmap_mapping_range() on it reaches
- * all of them, so the end of a live stream can take ring pages away from
- * its viewers' page tables (vcache_live_close()).
- */
-#define VCACHE_FS_MAGIC	0x76636163	/* "vcac" */
-
-static struct vfsmount *vcache_mnt;
-static struct inode *vcache_inode;
-struct address_space *vcache_mapping;
-
-static int vcache_fs_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, VCACHE_FS_MAGIC) ? 0 : -ENOMEM;
-}
-
-/*
- * Never registered, so nobody else mounts it; no .owner, or our own mount
- * would hold the module and rmmod could never unload it.
- */
-static struct file_system_type vcache_fs_type = {
-	.name = "vcache",
-	.init_fs_context = vcache_fs_init_fs_context,
-	.kill_sb = kill_anon_super,
-};
-
-static int vcache_fs_init(void)
-{
-	vcache_mnt = kern_mount(&vcache_fs_type);
-	if (IS_ERR(vcache_mnt))
-		return PTR_ERR(vcache_mnt);
-	vcache_inode = alloc_anon_inode(vcache_mnt->mnt_sb);
-	if (IS_ERR(vcache_inode)) {
-		kern_unmount(vcache_mnt);
-		return PTR_ERR(vcache_inode);
-	}
-	vcache_mapping = vcache_inode->i_mapping;
-	return 0;
-}
-
-static void vcache_fs_exit(void)
-{
-	iput(vcache_inode);
-	kern_unmount(vcache_mnt);
-}
-
 static int vcache_open(struct inode *inode, struct file *file)
 {
 	struct vcache_file *vf;
@@ -140,11 +90,9 @@ static int vcache_release(struct inode *inode, struct file *file)
 		 */
 		if ((file->f_mode & FMODE_WRITE) &&
 		    atomic_dec_and_test(&vf->video->writers)) {
-			if (vf->video->live) {
-				mutex_lock(&vf->video->lock);
-				ended = vcache_live_close(vf->video);
-				mutex_unlock(&vf->video->lock);
-			}
+			if (vf->video->live)
+				ended = vcache_live_close(vf->video,
+							  file->f_mapping);
 			vcache_wake(vf->video);
 		}
 		atomic_dec(&vf->video->opens);
@@ -195,12 +143,9 @@ static int __init vcache_init(void)
 	err = vcache_follow_init();
 	if (err)
 		goto err_mmap;
-	err = vcache_fs_init();
-	if (err)
-		goto err_follow;
 	err = misc_register(&vcache_misc);
 	if (err)
-		goto err_fs;
+		goto err_follow;
 	err = vcache_nl_init();
 	if (err)
 		goto err_misc;
@@ -208,8 +153,6 @@ static int __init vcache_init(void)
 err_misc:
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
-err_fs:
-	vcache_fs_exit();
 err_follow:
 	vcache_follow_exit();
 err_mmap:
@@ -225,8 +168,6 @@ static void __exit vcache_exit(void)
 	vcache_nl_exit();
 	/* AIO completions may hold the last references to videos. */
 	vcache_follow_exit();
-	/* No file is left open: each held the module. */
-	vcache_fs_exit();
 	vcache_mem_exit();
 	vcache_mmap_exit();
 }
