@@ -2,7 +2,7 @@
 /*
  * vcache: videos kept in kernel memory, served without copies.
  *
- * The character device /dev/vcache and the module's parameters; see
+ * The character device /dev/vcache, module init and exit; see
  * include/uapi/linux/vcache.h for the interface and README.md ("The module,
  * file by file") for which file does what.
  */
@@ -12,54 +12,6 @@
 #include <linux/slab.h>
 #include "netlink.h"
 #include "vcache.h"
-
-static unsigned int max_mb;
-
-static int vcache_max_mb_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned int mb;
-	int err;
-
-	err = kstrtouint(val, 0, &mb);
-	if (err)
-		return err;
-	err = vcache_mem_set_limit(mb);
-	if (err)
-		return err;
-	*(unsigned int *)kp->arg = mb;
-	return 0;
-}
-
-static const struct kernel_param_ops vcache_max_mb_ops = {
-	.set = vcache_max_mb_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_mb, &vcache_max_mb_ops, &max_mb, 0644);
-MODULE_PARM_DESC(max_mb, "Memory limit for cached videos in MiB; 0 (default): a quarter of RAM. Writable at run time");
-
-/**
- * vcache_set_max_mb() - set the cache's limit as netlink does
- * @mb: the new limit in MiB, 0 for the default
- *
- * Under the lock that writes of the parameter file take too, so that
- * max_mb always reads as the limit in force.
- *
- * Context: process context, may sleep; takes kernel_param_lock, then the
- * registry lock to evict down to the limit.
- * Return: 0, or -EINVAL for a limit of no or more than all memory.
- */
-int vcache_set_max_mb(unsigned int mb)
-{
-	int err;
-
-	kernel_param_lock(THIS_MODULE);
-	err = vcache_mem_set_limit(mb);
-	if (!err)
-		max_mb = mb;
-	kernel_param_unlock(THIS_MODULE);
-	return err;
-}
 
 static int vcache_open(struct inode *inode, struct file *file)
 {
@@ -133,8 +85,7 @@ static int __init vcache_init(void)
 {
 	int err;
 
-	/* Covers the default; a max_mb given at load was checked when set. */
-	err = vcache_mem_set_limit(max_mb);
+	err = vcache_mem_init();
 	if (err)
 		return err;
 	err = vcache_mmap_init();

@@ -225,9 +225,6 @@ static inline void vcache_touch(struct vcache_video *v)
 	WRITE_ONCE(v->access_time, ktime_get_real_ns());
 }
 
-/* main.c: max_mb and the limit, changed together */
-int vcache_set_max_mb(unsigned int mb);
-
 /* The start of the window behind @head: the oldest byte readers may read. */
 static inline u64 vcache_live_tail(struct vcache_video *v, u64 head)
 {
@@ -245,8 +242,9 @@ static inline unsigned long vcache_page_index(struct vcache_video *v, u64 pos)
 	return rem;
 }
 
-/* mem.c: the global page budget */
-int vcache_mem_set_limit(unsigned int max_mb);
+/* mem.c: the global page budget, and max_mb that sets it */
+int vcache_mem_init(void);
+int vcache_set_max_mb(unsigned int mb);
 int vcache_mem_charge(unsigned long nr_pages);
 int vcache_mem_charge_nowait(unsigned long nr_pages);
 void vcache_mem_charge_over(unsigned long nr_pages);
