@@ -313,7 +313,6 @@ ssize_t vcache_wait_data(struct vcache_video *v, struct kiocb *iocb,
  */
 __poll_t vcache_poll(struct file *file, poll_table *pt)
 {
-	struct vcache_file *vf = file->private_data;
 	struct vcache_video *v = vcache_file_video(file);
 	loff_t pos = READ_ONCE(file->f_pos);
 	__poll_t mask = 0;
@@ -323,7 +322,7 @@ __poll_t vcache_poll(struct file *file, poll_table *pt)
 	if (!v)
 		return EPOLLERR;
 	poll_wait(file, &v->wq, pt);
-	follow = (vf->flags & VCACHE_OPEN_FOLLOW) || v->live;
+	follow = vcache_follows(file, v);
 	if (!follow || vcache_data_ready(v, pos))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (follow && !vcache_may_grow(v) && pos >= vcache_size(v))

@@ -8,45 +8,14 @@
 #include "vcache.h"
 
 /**
- * vcache_copy_to_iter() - copy bytes of a video out
- * @v: the video
- * @pos: first byte, below the size
- * @count: how many, all below the size
- * @to: where to
- *
- * Holes read as zeros.
- *
- * Context: process context, may fault on @to; takes no vcache lock.
- * Return: the bytes copied, short if @to faulted.
- */
-size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
-			   struct iov_iter *to)
-{
-	size_t done = 0;
-
-	while (done < count) {
-		unsigned long idx = vcache_page_index(v, pos + done);
-		size_t off = offset_in_page(pos + done);
-		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
-		struct page *page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
-		size_t got;
-
-		if (page)
-			got = copy_page_to_iter(page, off, n, to);
-		else
-			got = iov_iter_zero(n, to);	/* a hole */
-		done += got;
-		if (got < n)
-			break;
-	}
-	return done;
-}
-
-/**
  * vcache_read_at() - read what a video holds at @pos, without waiting
  * @v: the video
  * @pos: where to read
  * @to: where to
+ *
+ * Every read comes here once it may complete: read(2), the copy of a
+ * splice, a queued AIO read from the workqueue. A live stream's go to
+ * vcache_live_read().
  *
  * Context: process context (also the AIO workqueue, under
  * kthread_use_mm()); takes no vcache lock.
@@ -83,7 +52,6 @@ ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to)
  */
 ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct vcache_file *vf = iocb->ki_filp->private_data;
 	struct vcache_video *v = vcache_file_video(iocb->ki_filp);
 	loff_t pos = iocb->ki_pos;
 	ssize_t ret;
@@ -92,8 +60,7 @@ ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return -EBADFD;
 	if (pos < 0)
 		return -EINVAL;
-	/* Live streams are always followed. */
-	if (((vf->flags & VCACHE_OPEN_FOLLOW) || v->live) && iov_iter_count(to)) {
+	if (vcache_follows(iocb->ki_filp, v) && iov_iter_count(to)) {
 		ret = vcache_wait_data(v, iocb, to, pos);
 		if (ret)
 			return ret;
@@ -102,40 +69,6 @@ ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (ret > 0)
 		iocb->ki_pos = pos + ret;
 	return ret;
-}
-
-/**
- * vcache_copy_from_iter() - copy bytes into a video
- * @v: the video
- * @pos: first byte
- * @count: how many, all below the capacity
- * @from: the source, maybe a mapping of @v itself
- * @how: how to allocate missing pages
- *
- * Context: process context, may sleep and fault on @from; v->lock held.
- * Return: the bytes copied, or an error if none was.
- */
-ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
-			      struct iov_iter *from, enum vcache_page_how how)
-{
-	size_t done = 0;
-
-	lockdep_assert_held(&v->lock);
-	while (done < count) {
-		unsigned long idx = vcache_page_index(v, pos + done);
-		size_t off = offset_in_page(pos + done);
-		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
-		struct page *page = vcache_video_page(v, idx, how);
-		size_t got;
-
-		if (IS_ERR(page))
-			return done ? done : PTR_ERR(page);
-		got = copy_page_from_iter(page, off, n, from);
-		done += got;
-		if (got < n)
-			return done ? done : -EFAULT;
-	}
-	return done;
 }
 
 /**
@@ -157,23 +90,11 @@ ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!v)
 		return -EBADFD;
-	if (iocb->ki_flags & IOCB_NOWAIT) {
-		if (!mutex_trylock(&v->lock))
-			return -EAGAIN;
-	} else if (mutex_lock_interruptible(&v->lock)) {
-		return -ERESTARTSYS;
-	}
-	if (v->live) {
-		ret = -EPERM;
-		if (v->state == VCACHE_STATE_LIVE) {
-			/* Appends at the head, whatever the offset. */
-			ret = vcache_live_write(v, from, iocb->ki_flags & IOCB_NOWAIT ?
-						VCACHE_PAGE_ALLOC_NOWAIT : VCACHE_PAGE_ALLOC);
-			if (ret > 0)
-				iocb->ki_pos = v->size;
-		}
-		goto out;
-	}
+	if (v->live)
+		return vcache_live_write_iter(v, iocb, from);
+	ret = vcache_write_lock(v, iocb);
+	if (ret)
+		return ret;
 	if (v->state != VCACHE_STATE_LOADING) {
 		ret = -EPERM;
 		goto out;
@@ -194,9 +115,7 @@ ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		goto out;
 	}
 	count = min_t(u64, count, v->capacity - pos);
-	ret = vcache_copy_from_iter(v, pos, count, from,
-				    iocb->ki_flags & IOCB_NOWAIT ?
-				    VCACHE_PAGE_ALLOC_NOWAIT : VCACHE_PAGE_ALLOC);
+	ret = vcache_copy_from_iter(v, pos, count, from, vcache_write_how(iocb));
 	if (ret > 0) {
 		iocb->ki_pos = pos + ret;
 		if (iocb->ki_pos > v->size) {
@@ -224,8 +143,8 @@ loff_t vcache_llseek(struct file *file, loff_t offset, int whence)
 
 	if (!v)
 		return -EBADFD;
-	/* A live stream's offsets grow for as long as it runs. */
-	return generic_file_llseek_size(file, offset, whence,
-					v->live ? MAX_LFS_FILESIZE : v->capacity,
+	if (v->live)
+		return vcache_live_llseek(v, file, offset, whence);
+	return generic_file_llseek_size(file, offset, whence, v->capacity,
 					vcache_size(v));
 }

@@ -87,7 +87,10 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 		err = -EBUSY;
 		goto out;
 	}
-	v = vcache_video_alloc(&req);
+	if (req.flags & VCACHE_CREATE_LIVE)
+		v = vcache_live_alloc(&req);
+	else
+		v = vcache_video_alloc(&req);
 	if (IS_ERR(v)) {
 		err = PTR_ERR(v);
 		goto out;
@@ -257,11 +260,10 @@ static long vcache_ioc_commit(struct file *file, void __user *argp)
 		return -EFAULT;
 	if (req.flags || req.__pad || !vcache_zeroed(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
+	if (v->live)
+		return vcache_live_commit(v, req.size);
 	mutex_lock(&v->lock);
-	if (v->live) {
-		err = v->state == VCACHE_STATE_LIVE ?
-		      vcache_live_commit(v, req.size) : -EPERM;
-	} else if (v->state != VCACHE_STATE_LOADING) {
+	if (v->state != VCACHE_STATE_LOADING) {
 		err = -EPERM;
 	} else if (req.size > v->capacity) {
 		err = -EFBIG;

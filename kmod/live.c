@@ -25,7 +25,7 @@
  *   [head - window, head)   the window, what readers may see
  *   [head, head + zone)     the landing zone, where the writer writes
  *
- * vcache_live_map_page() resolves a page offset of that layout.
+ * vcache_live_map_pages() resolves a page offset of that layout.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -39,14 +39,8 @@ static struct vcache_live_ctrl *vcache_ctrl(struct vcache_video *v)
 	return page_address(v->ctrl);
 }
 
-/**
- * vcache_live_init() - allocate a new live stream's ring and control page
- * @v: the stream, not yet visible
- *
- * Context: process context, may sleep (may evict).
- * Return: 0, or an error; the video's release frees what was allocated.
- */
-int vcache_live_init(struct vcache_video *v)
+/* Allocates a new stream's ring and control page; the release frees them. */
+static int vcache_live_init(struct vcache_video *v)
 {
 	struct vcache_live_ctrl *ctrl;
 	unsigned long i;
@@ -71,16 +65,28 @@ int vcache_live_init(struct vcache_video *v)
 }
 
 /**
- * vcache_live_tail() - the oldest byte a reader may still read
- * @v: the stream
- * @head: its head
+ * vcache_live_alloc() - a new live stream, not yet named (CREATE)
+ * @req: the CREATE request, checked, with VCACHE_CREATE_LIVE
  *
- * Context: any.
- * Return: the start of the window behind @head.
+ * Context: process context, may sleep (may evict).
+ * Return: the stream, with one reference, its ring whole; or an ERR_PTR as
+ * vcache_video_alloc() returns.
  */
-u64 vcache_live_tail(struct vcache_video *v, u64 head)
+struct vcache_video *vcache_live_alloc(const struct vcache_create *req)
 {
-	return head > v->window ? head - v->window : 0;
+	struct vcache_video *v = vcache_video_alloc(req);
+	int err;
+
+	if (IS_ERR(v))
+		return v;
+	v->live = true;
+	v->state = VCACHE_STATE_LIVE;
+	err = vcache_live_init(v);
+	if (err) {
+		vcache_video_put(v);
+		return ERR_PTR(err);
+	}
+	return v;
 }
 
 /*
@@ -154,19 +160,13 @@ ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to
 	return done;
 }
 
-/**
- * vcache_live_write() - append to a live stream at its head
- * @v: the stream, live
- * @from: the bytes
- * @how: how to allocate (never needed: the ring is whole)
- *
- * Lands a zone's worth at a time, each published before the next.
- *
- * Context: process context, may fault on @from; v->lock held.
- * Return: the bytes written, or an error if none was.
+/*
+ * Appends to a live stream at its head, a zone's worth at a time, each
+ * published before the next. The ring is whole: @how never allocates.
+ * Returns the bytes written, or an error if none was; v->lock held.
  */
-ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
-			  enum vcache_page_how how)
+static ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
+				 enum vcache_page_how how)
 {
 	size_t total = 0;
 
@@ -187,21 +187,73 @@ ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
 }
 
 /**
+ * vcache_live_write_iter() - write_iter of a live stream's descriptor
+ * @v: the stream
+ * @iocb: the request; the bytes land at the head, whatever its offset
+ * @from: the bytes
+ *
+ * Context: process context, may sleep (not for IOCB_NOWAIT); takes v->lock,
+ * under which the fault of @from takes mmap_lock.
+ * Return: the bytes written, or an error (-EPERM once ended, -EAGAIN,
+ * -ERESTARTSYS, -EFAULT).
+ */
+ssize_t vcache_live_write_iter(struct vcache_video *v, struct kiocb *iocb,
+			       struct iov_iter *from)
+{
+	ssize_t ret = vcache_write_lock(v, iocb);
+
+	if (ret)
+		return ret;
+	ret = -EPERM;
+	if (v->state == VCACHE_STATE_LIVE) {
+		ret = vcache_live_write(v, from, vcache_write_how(iocb));
+		if (ret > 0)
+			iocb->ki_pos = v->size;
+	}
+	mutex_unlock(&v->lock);
+	return ret;
+}
+
+/**
+ * vcache_live_llseek() - llseek of a live stream's descriptor
+ * @v: the stream
+ * @file: the descriptor
+ * @offset: as llseek(2)
+ * @whence: as llseek(2)
+ *
+ * A live stream's offsets grow for as long as it runs, past its ring.
+ *
+ * Context: process context; takes no vcache lock.
+ * Return: the new offset, or an error.
+ */
+loff_t vcache_live_llseek(struct vcache_video *v, struct file *file,
+			  loff_t offset, int whence)
+{
+	return generic_file_llseek_size(file, offset, whence, MAX_LFS_FILESIZE,
+					vcache_size(v));
+}
+
+/**
  * vcache_live_commit() - COMMIT: publish bytes landed through the mapping
- * @v: the stream, live
+ * @v: the stream
  * @head: the new head
  *
- * Context: process context; v->lock held.
- * Return: 0, or -EINVAL for a head behind or beyond the landing zone.
+ * Context: process context, may sleep; takes v->lock.
+ * Return: 0, -EPERM once ended, or -EINVAL for a head behind or beyond the
+ * landing zone.
  */
 int vcache_live_commit(struct vcache_video *v, u64 head)
 {
-	lockdep_assert_held(&v->lock);
-	if (head < v->size || head - v->size > v->zone)
-		return -EINVAL;
-	if (head > v->size)
-		vcache_live_publish(v, head);
-	return 0;
+	int err = -EPERM;
+
+	mutex_lock(&v->lock);
+	if (v->state == VCACHE_STATE_LIVE) {
+		err = head < v->size || head - v->size > v->zone ? -EINVAL : 0;
+		if (!err && head > v->size)
+			vcache_live_publish(v, head);
+	}
+	mutex_unlock(&v->lock);
+	return err;
 }
 
 /**
@@ -244,8 +296,8 @@ bool vcache_live_end(struct vcache_video *v)
  * writer that does not pin.
  *
  * The viewers' page tables may map the old pages: they are zapped (all the
- * device's mappings of the data area's offsets, as every descriptor shares
- * one address_space; other streams' mappings at those offsets just fault
+ * device's mappings of the data area's offsets in @mapping, the one
+ * address_space every descriptor shares; other streams' mappings at those offsets just fault
  * again) under ring_lock, which the ring's faults take, so that no fault
  * maps an old page afterwards. A read(2) that copied from an old page
  * copies again once it sees the end (vcache_live_read()). The old pages
@@ -258,7 +310,8 @@ bool vcache_live_end(struct vcache_video *v)
  * anyway (vcache_mem_charge_over()). That is at most one ring per stream,
  * once, and only for pages someone pinned.
  */
-static void vcache_live_copy_held(struct vcache_video *v)
+static void vcache_live_copy_held(struct vcache_video *v,
+				  struct address_space *mapping)
 {
 	bool locked = false;
 	unsigned long i;
@@ -284,7 +337,7 @@ static void vcache_live_copy_held(struct vcache_video *v)
 	}
 	if (!locked)
 		return;
-	unmap_mapping_range(vcache_mapping,
+	unmap_mapping_range(mapping,
 			    (loff_t)VCACHE_LIVE_DATA_PGOFF << PAGE_SHIFT,
 			    (loff_t)(2 * v->nr_pages) << PAGE_SHIFT, 0);
 	up_write(&v->ring_lock);
@@ -293,56 +346,103 @@ static void vcache_live_copy_held(struct vcache_video *v)
 /**
  * vcache_live_close() - end a live stream at its writer's close
  * @v: the stream
+ * @mapping: the address_space of the device's mappings (the closing
+ *           descriptor's, which every descriptor shares)
  *
  * Unlike SEAL, the close cannot refuse to end the stream while a ring page
  * is held from outside: such pages are replaced by copies first, so the
  * window stays final whatever their holder writes afterwards.
  *
- * Context: process context, may sleep; v->lock held.
+ * Context: process context, may sleep; takes v->lock.
  * Return: true if the stream ended now (see vcache_live_end()).
  */
-bool vcache_live_close(struct vcache_video *v)
+bool vcache_live_close(struct vcache_video *v, struct address_space *mapping)
 {
-	lockdep_assert_held(&v->lock);
-	if (v->state != VCACHE_STATE_LIVE)
-		return false;
-	vcache_live_copy_held(v);
-	return vcache_live_end(v);
+	bool ended = false;
+
+	mutex_lock(&v->lock);
+	if (v->state == VCACHE_STATE_LIVE) {
+		vcache_live_copy_held(v, mapping);
+		ended = vcache_live_end(v);
+	}
+	mutex_unlock(&v->lock);
+	return ended;
 }
 
 /**
- * vcache_live_map_page() - the page at @pgoff of a live stream's mapping
+ * vcache_live_map_limit() - what mmap(2) of a live stream may map
  * @v: the stream
- * @pgoff: page offset in the mmap layout: the control page, then the ring twice
- * @run: set to how many pages from there on are contiguous in v->pages
- *       (0 for the control page)
+ * @file: the descriptor being mapped
+ * @vma: the new mapping
+ * @read_only: set when the mapping may not write
  *
- * Context: page fault; v->ring_lock held (the end replaces ring pages).
- * Return: the page.
+ * The control page, then the ring twice in a row. Only the ring may be
+ * written, only through the writer's descriptor, and only while the stream
+ * is live.
+ *
+ * Context: process context, mmap_lock held; v->map_lock held (against SEAL).
+ * Return: the page offset the mapping must end at or before.
  */
-struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
-				  unsigned long *run)
+unsigned long vcache_live_map_limit(struct vcache_video *v, struct file *file,
+				    struct vm_area_struct *vma, bool *read_only)
+{
+	lockdep_assert_held(&v->map_lock);
+	*read_only = vma->vm_pgoff < VCACHE_LIVE_DATA_PGOFF ||
+		     !(file->f_mode & FMODE_WRITE) ||
+		     READ_ONCE(v->state) != VCACHE_STATE_LIVE;
+	return VCACHE_LIVE_DATA_PGOFF + 2 * v->nr_pages;
+}
+
+/*
+ * The pages at @pgoff of the mmap layout, and in *@run how many of them
+ * are contiguous there: the control page alone, or a run of the ring up to
+ * its wrap. v->ring_lock held (the end replaces ring pages).
+ */
+static struct page **vcache_live_map_pages(struct vcache_video *v,
+					   unsigned long pgoff,
+					   unsigned long *run)
 {
 	unsigned long idx;
 
 	lockdep_assert_held(&v->ring_lock);
 	if (pgoff < VCACHE_LIVE_DATA_PGOFF) {
-		*run = 0;
-		return v->ctrl;
+		*run = 1;
+		return &v->ctrl;
 	}
 	idx = (pgoff - VCACHE_LIVE_DATA_PGOFF) % v->nr_pages;
 	*run = v->nr_pages - idx;
-	return v->pages[idx];
+	return &v->pages[idx];
 }
 
 /**
- * vcache_live_free() - free a live stream's control page at its release
- * @v: the stream, unreferenced
+ * vcache_live_fault() - fault of a live stream's mapping
+ * @vmf: the fault
  *
- * Context: process context.
+ * All a ring's pages exist: maps the run from the faulting page up to the
+ * ring's wrap, at most VCACHE_FAULT_BATCH pages and the mapping's end.
+ *
+ * Context: page fault; takes v->ring_lock for reading, against the end
+ * replacing ring pages (vcache_live_close()).
+ * Return: VM_FAULT_NOPAGE, or an error.
  */
-void vcache_live_free(struct vcache_video *v)
+vm_fault_t vcache_live_fault(struct vm_fault *vmf)
 {
-	if (v->ctrl)
-		__free_page(v->ctrl);
+	struct vm_area_struct *vma = vmf->vma;
+	struct vcache_video *v = vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long left = min((vma->vm_end - addr) >> PAGE_SHIFT,
+				 VCACHE_FAULT_BATCH), n;
+	struct page **pages;
+	int err;
+
+	down_read(&v->ring_lock);
+	pages = vcache_live_map_pages(v, vmf->pgoff, &n);
+	n = min(n, left);
+	err = vm_insert_pages(vma, addr, pages, &n);
+	up_read(&v->ring_lock);
+	/* -EBUSY: a racing fault mapped the first page already. */
+	if (err && err != -EBUSY)
+		return vmf_error(err);
+	vcache_touch(v);
+	return VM_FAULT_NOPAGE;
 }

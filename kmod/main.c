@@ -2,114 +2,16 @@
 /*
  * vcache: videos kept in kernel memory, served without copies.
  *
- * The character device /dev/vcache and the module's parameters; see
+ * The character device /dev/vcache, module init and exit; see
  * include/uapi/linux/vcache.h for the interface and README.md ("The module,
  * file by file") for which file does what.
  */
 #include <linux/fs.h>
-#include <linux/fs_context.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/mount.h>
-#include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include "netlink.h"
 #include "vcache.h"
-
-static unsigned int max_mb;
-
-static int vcache_max_mb_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned int mb;
-	int err;
-
-	err = kstrtouint(val, 0, &mb);
-	if (err)
-		return err;
-	err = vcache_mem_set_limit(mb);
-	if (err)
-		return err;
-	*(unsigned int *)kp->arg = mb;
-	return 0;
-}
-
-static const struct kernel_param_ops vcache_max_mb_ops = {
-	.set = vcache_max_mb_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_mb, &vcache_max_mb_ops, &max_mb, 0644);
-MODULE_PARM_DESC(max_mb, "Memory limit for cached videos in MiB; 0 (default): a quarter of RAM. Writable at run time");
-
-/**
- * vcache_set_max_mb() - set the cache's limit as netlink does
- * @mb: the new limit in MiB, 0 for the default
- *
- * Under the lock that writes of the parameter file take too, so that
- * max_mb always reads as the limit in force.
- *
- * Context: process context, may sleep; takes kernel_param_lock, then the
- * registry lock to evict down to the limit.
- * Return: 0, or -EINVAL for a limit of no or more than all memory.
- */
-int vcache_set_max_mb(unsigned int mb)
-{
-	int err;
-
-	kernel_param_lock(THIS_MODULE);
-	err = vcache_mem_set_limit(mb);
-	if (!err)
-		max_mb = mb;
-	kernel_param_unlock(THIS_MODULE);
-	return err;
-}
-
-/*
- * One address_space for every mapping of the device, whichever device node
- * it was opened through (as DRM does): unmap_mapping_range() on it reaches
- * all of them, so the end of a live stream can take ring pages away from
- * its viewers' page tables (vcache_live_close()).
- */
-#define VCACHE_FS_MAGIC	0x76636163	/* "vcac" */
-
-static struct vfsmount *vcache_mnt;
-static struct inode *vcache_inode;
-struct address_space *vcache_mapping;
-
-static int vcache_fs_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, VCACHE_FS_MAGIC) ? 0 : -ENOMEM;
-}
-
-/*
- * Never registered, so nobody else mounts it; no .owner, or our own mount
- * would hold the module and rmmod could never unload it.
- */
-static struct file_system_type vcache_fs_type = {
-	.name = "vcache",
-	.init_fs_context = vcache_fs_init_fs_context,
-	.kill_sb = kill_anon_super,
-};
-
-static int vcache_fs_init(void)
-{
-	vcache_mnt = kern_mount(&vcache_fs_type);
-	if (IS_ERR(vcache_mnt))
-		return PTR_ERR(vcache_mnt);
-	vcache_inode = alloc_anon_inode(vcache_mnt->mnt_sb);
-	if (IS_ERR(vcache_inode)) {
-		kern_unmount(vcache_mnt);
-		return PTR_ERR(vcache_inode);
-	}
-	vcache_mapping = vcache_inode->i_mapping;
-	return 0;
-}
-
-static void vcache_fs_exit(void)
-{
-	iput(vcache_inode);
-	kern_unmount(vcache_mnt);
-}
 
 static int vcache_open(struct inode *inode, struct file *file)
 {
@@ -140,11 +42,9 @@ static int vcache_release(struct inode *inode, struct file *file)
 		 */
 		if ((file->f_mode & FMODE_WRITE) &&
 		    atomic_dec_and_test(&vf->video->writers)) {
-			if (vf->video->live) {
-				mutex_lock(&vf->video->lock);
-				ended = vcache_live_close(vf->video);
-				mutex_unlock(&vf->video->lock);
-			}
+			if (vf->video->live)
+				ended = vcache_live_close(vf->video,
+							  file->f_mapping);
 			vcache_wake(vf->video);
 		}
 		atomic_dec(&vf->video->opens);
@@ -185,8 +85,7 @@ static int __init vcache_init(void)
 {
 	int err;
 
-	/* Covers the default; a max_mb given at load was checked when set. */
-	err = vcache_mem_set_limit(max_mb);
+	err = vcache_mem_init();
 	if (err)
 		return err;
 	err = vcache_mmap_init();
@@ -195,12 +94,9 @@ static int __init vcache_init(void)
 	err = vcache_follow_init();
 	if (err)
 		goto err_mmap;
-	err = vcache_fs_init();
-	if (err)
-		goto err_follow;
 	err = misc_register(&vcache_misc);
 	if (err)
-		goto err_fs;
+		goto err_follow;
 	err = vcache_nl_init();
 	if (err)
 		goto err_misc;
@@ -208,8 +104,6 @@ static int __init vcache_init(void)
 err_misc:
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
-err_fs:
-	vcache_fs_exit();
 err_follow:
 	vcache_follow_exit();
 err_mmap:
@@ -225,8 +119,6 @@ static void __exit vcache_exit(void)
 	vcache_nl_exit();
 	/* AIO completions may hold the last references to videos. */
 	vcache_follow_exit();
-	/* No file is left open: each held the module. */
-	vcache_fs_exit();
 	vcache_mem_exit();
 	vcache_mmap_exit();
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The cache's memory budget, counted in pages. Charging is one atomic add on
- * the fast path; only when the budget is exhausted do we take the registry
- * lock to evict an unused sealed video.
+ * The cache's memory budget, counted in pages, and max_mb, the parameter
+ * that sets it. Charging is one atomic add on the fast path; only when the
+ * budget is exhausted do we take the registry lock to evict an unused
+ * sealed video.
  */
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include "vcache.h"
@@ -93,7 +95,7 @@ void vcache_mem_exit(void)
 
 /**
  * vcache_mem_set_limit() - set the cache's budget
- * @max_mb: the budget in MiB; 0: a quarter of RAM
+ * @mb: the budget in MiB; 0: a quarter of RAM
  *
  * Lowering it below what is in use evicts unused sealed videos until the
  * cache fits, or nothing is left to evict; videos in use keep their memory.
@@ -101,11 +103,11 @@ void vcache_mem_exit(void)
  * Context: process context, may sleep (registry lock).
  * Return: 0, or -EINVAL for a budget of none or more than all memory.
  */
-int vcache_mem_set_limit(unsigned int max_mb)
+static int vcache_mem_set_limit(unsigned int mb)
 {
 	unsigned long ram = totalram_pages(), limit;
 
-	limit = max_mb ? (unsigned long)max_mb << (20 - PAGE_SHIFT) : ram / 4;
+	limit = mb ? (unsigned long)mb << (20 - PAGE_SHIFT) : ram / 4;
 	if (!limit || limit > ram)
 		return -EINVAL;
 	WRITE_ONCE(vcache_limit_pages, limit);
@@ -113,6 +115,66 @@ int vcache_mem_set_limit(unsigned int max_mb)
 	       vcache_registry_evict_one())
 		;
 	return 0;
+}
+
+static unsigned int max_mb;
+
+static int vcache_max_mb_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int mb;
+	int err;
+
+	err = kstrtouint(val, 0, &mb);
+	if (err)
+		return err;
+	err = vcache_mem_set_limit(mb);
+	if (err)
+		return err;
+	*(unsigned int *)kp->arg = mb;
+	return 0;
+}
+
+static const struct kernel_param_ops vcache_max_mb_ops = {
+	.set = vcache_max_mb_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_mb, &vcache_max_mb_ops, &max_mb, 0644);
+MODULE_PARM_DESC(max_mb, "Memory limit for cached videos in MiB; 0 (default): a quarter of RAM. Writable at run time");
+
+/**
+ * vcache_set_max_mb() - set the cache's limit as netlink does
+ * @mb: the new limit in MiB, 0 for the default
+ *
+ * Under the lock that writes of the parameter file take too, so that
+ * max_mb always reads as the limit in force.
+ *
+ * Context: process context, may sleep; takes kernel_param_lock, then the
+ * registry lock to evict down to the limit.
+ * Return: 0, or -EINVAL for a limit of no or more than all memory.
+ */
+int vcache_set_max_mb(unsigned int mb)
+{
+	int err;
+
+	kernel_param_lock(THIS_MODULE);
+	err = vcache_mem_set_limit(mb);
+	if (!err)
+		max_mb = mb;
+	kernel_param_unlock(THIS_MODULE);
+	return err;
+}
+
+/**
+ * vcache_mem_init() - set the budget max_mb gave at load, or the default
+ *
+ * Context: module init.
+ * Return: 0, or -EINVAL for a budget of none or more than all memory.
+ */
+int vcache_mem_init(void)
+{
+	/* Covers the default; a max_mb given at load was checked when set. */
+	return vcache_mem_set_limit(max_mb);
 }
 
 /**

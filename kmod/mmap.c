@@ -7,12 +7,13 @@
  * run of present pages at once with vm_insert_pages(), so reading a 20 MiB
  * chunk costs a handful of faults rather than one per page.
  */
+#include <linux/fs.h>
+#include <linux/fs_context.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
 #include "compat.h"
 #include "vcache.h"
-
-/* Most pages one fault maps: one page table's worth. */
-#define VCACHE_FAULT_BATCH	512UL
 
 /*
  * Holes of sealed videos map this page of zeros, read-only, shared by every
@@ -64,23 +65,9 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 	struct page *page, **pages;
 	int err;
 
+	if (v->live)
+		return vcache_live_fault(vmf);
 	left = min((vma->vm_end - addr) >> PAGE_SHIFT, VCACHE_FAULT_BATCH);
-	if (v->live) {
-		/* Against the end replacing ring pages (vcache_live_close()). */
-		down_read(&v->ring_lock);
-		/* All a ring's pages exist; runs end at the wrap. */
-		page = vcache_live_map_page(v, idx, &n);
-		if (n) {
-			pages = &v->pages[v->nr_pages - n];
-			n = min(n, left);
-		} else {
-			pages = &v->ctrl;
-			n = 1;
-		}
-		err = vm_insert_pages(vma, addr, pages, &n);
-		up_read(&v->ring_lock);
-		goto inserted;
-	}
 	if (idx >= v->nr_pages)
 		return VM_FAULT_SIGBUS;
 	page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
@@ -120,7 +107,6 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 	pages = &v->pages[idx];
 insert:
 	err = vm_insert_pages(vma, addr, pages, &n);
-inserted:
 	/* -EBUSY: a racing fault mapped the first page already. */
 	if (err && err != -EBUSY)
 		return vmf_error(err);
@@ -134,34 +120,86 @@ static const struct vm_operations_struct vcache_vm_ops = {
 	.fault = vcache_vm_fault,
 };
 
+/*
+ * One address_space for every mapping of the device, whichever device node
+ * it was opened through (as DRM does): unmap_mapping_range() on it reaches
+ * all of them, so the end of a live stream can take ring pages away from
+ * its viewers' page tables (vcache_live_close()).
+ */
+#define VCACHE_FS_MAGIC	0x76636163	/* "vcac" */
+
+static struct vfsmount *vcache_mnt;
+static struct inode *vcache_inode;
+struct address_space *vcache_mapping;
+
+static int vcache_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VCACHE_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * Never registered, so nobody else mounts it; no .owner, or our own mount
+ * would hold the module and rmmod could never unload it.
+ */
+static struct file_system_type vcache_fs_type = {
+	.name = "vcache",
+	.init_fs_context = vcache_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static int vcache_fs_init(void)
+{
+	vcache_mnt = kern_mount(&vcache_fs_type);
+	if (IS_ERR(vcache_mnt))
+		return PTR_ERR(vcache_mnt);
+	vcache_inode = alloc_anon_inode(vcache_mnt->mnt_sb);
+	if (IS_ERR(vcache_inode)) {
+		kern_unmount(vcache_mnt);
+		return PTR_ERR(vcache_inode);
+	}
+	vcache_mapping = vcache_inode->i_mapping;
+	return 0;
+}
+
+static void vcache_fs_exit(void)
+{
+	iput(vcache_inode);
+	kern_unmount(vcache_mnt);
+}
+
 /**
- * vcache_mmap_init() - allocate the page that maps sealed holes
+ * vcache_mmap_init() - set up the mappings' address_space and zero page
  *
- * Context: module init.
- * Return: 0, or -ENOMEM.
+ * Context: module init, before the device is registered.
+ * Return: 0, or an error.
  */
 int vcache_mmap_init(void)
 {
 	unsigned long i;
+	int err;
 
 	vcache_zero_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!vcache_zero_page)
 		return -ENOMEM;
 	for (i = 0; i < VCACHE_FAULT_BATCH; i++)
 		vcache_zero_run[i] = vcache_zero_page;
-	return 0;
+	err = vcache_fs_init();
+	if (err)
+		put_page(vcache_zero_page);
+	return err;
 }
 
 /**
- * vcache_mmap_exit() - drop the module's reference to the zero page
+ * vcache_mmap_exit() - drop the mappings' address_space and zero page
  *
  * No mapping is left (each holds the device file, which holds the module),
- * so this frees it.
+ * so this frees them.
  *
  * Context: module exit.
  */
 void vcache_mmap_exit(void)
 {
+	vcache_fs_exit();
 	put_page(vcache_zero_page);
 }
 
@@ -194,11 +232,7 @@ int vcache_mmap(struct file *file, struct vm_area_struct *vma)
 	 */
 	spin_lock(&v->map_lock);
 	if (v->live) {
-		/* The control page, then the ring twice in a row. */
-		limit = VCACHE_LIVE_DATA_PGOFF + 2 * v->nr_pages;
-		read_only = vma->vm_pgoff < VCACHE_LIVE_DATA_PGOFF ||
-			    !(file->f_mode & FMODE_WRITE) ||
-			    READ_ONCE(v->state) != VCACHE_STATE_LIVE;
+		limit = vcache_live_map_limit(v, file, vma, &read_only);
 	} else if (vcache_state(v) == VCACHE_STATE_SEALED) {
 		limit = DIV_ROUND_UP_ULL(v->size, PAGE_SIZE);
 		read_only = true;

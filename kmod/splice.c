@@ -102,7 +102,6 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 			   struct pipe_inode_info *pipe, size_t len,
 			   unsigned int flags)
 {
-	struct vcache_file *vf = in->private_data;
 	struct vcache_video *v = vcache_file_video(in);
 	struct page *stack_pages[PIPE_DEF_BUFFERS];
 	struct partial_page stack_partial[PIPE_DEF_BUFFERS];
@@ -122,7 +121,7 @@ ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 		return -EBADFD;
 	if (pos < 0)
 		return -EINVAL;
-	if (((vf->flags & VCACHE_OPEN_FOLLOW) || v->live) && len) {
+	if (vcache_follows(in, v) && len) {
 		ret = vcache_wait_ready(v, pos, (flags & SPLICE_F_NONBLOCK) ||
 					(in->f_flags & O_NONBLOCK));
 		if (ret)

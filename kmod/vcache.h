@@ -192,6 +192,17 @@ static inline struct vcache_video *vcache_file_video(struct file *file)
 	return smp_load_acquire(&vf->video);
 }
 
+/*
+ * A live stream is always followed: its readers wait at the head for as
+ * long as its writer is there, as FOLLOW descriptors of a loading video do.
+ */
+static inline bool vcache_follows(struct file *file, struct vcache_video *v)
+{
+	struct vcache_file *vf = file->private_data;
+
+	return (vf->flags & VCACHE_OPEN_FOLLOW) || v->live;
+}
+
 /* The video's size; the bytes below it are visible to the caller. */
 static inline u64 vcache_size(struct vcache_video *v)
 {
@@ -219,10 +230,11 @@ static inline void vcache_touch(struct vcache_video *v)
 	WRITE_ONCE(v->access_time, ktime_get_real_ns());
 }
 
-/* main.c: max_mb and the limit, changed together */
-int vcache_set_max_mb(unsigned int mb);
-/* main.c: the address_space of every descriptor's mappings */
-extern struct address_space *vcache_mapping;
+/* The start of the window behind @head: the oldest byte readers may read. */
+static inline u64 vcache_live_tail(struct vcache_video *v, u64 head)
+{
+	return head > v->window ? head - v->window : 0;
+}
 
 /* Index in v->pages of the page holding byte @pos. */
 static inline unsigned long vcache_page_index(struct vcache_video *v, u64 pos)
@@ -235,8 +247,9 @@ static inline unsigned long vcache_page_index(struct vcache_video *v, u64 pos)
 	return rem;
 }
 
-/* mem.c: the global page budget */
-int vcache_mem_set_limit(unsigned int max_mb);
+/* mem.c: the global page budget, and max_mb that sets it */
+int vcache_mem_init(void);
+int vcache_set_max_mb(unsigned int mb);
 int vcache_mem_charge(unsigned long nr_pages);
 int vcache_mem_charge_nowait(unsigned long nr_pages);
 void vcache_mem_charge_over(unsigned long nr_pages);
@@ -258,6 +271,26 @@ enum vcache_page_how {
 
 struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 			       enum vcache_page_how how);
+
+/* How a write request allocates: without blocking for IOCB_NOWAIT. */
+static inline enum vcache_page_how vcache_write_how(struct kiocb *iocb)
+{
+	return iocb->ki_flags & IOCB_NOWAIT ? VCACHE_PAGE_ALLOC_NOWAIT :
+					      VCACHE_PAGE_ALLOC;
+}
+
+/* Takes v->lock for a write request, as the request allows: 0 or an error. */
+static inline int vcache_write_lock(struct vcache_video *v, struct kiocb *iocb)
+{
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		return mutex_trylock(&v->lock) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&v->lock) ? -ERESTARTSYS : 0;
+}
+
+size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
+			   struct iov_iter *to);
+ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
+			      struct iov_iter *from, enum vcache_page_how how);
 void vcache_video_info(struct vcache_video *v, struct vcache_info *info);
 void vcache_video_unuse(struct vcache_video *v);
 bool vcache_page_held(struct page *page);
@@ -299,10 +332,6 @@ void vcache_stats_fill(struct vcache_stats *st);
 void vcache_count_served(struct vcache_video *v, size_t bytes);
 
 /* io.c */
-size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
-			   struct iov_iter *to);
-ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
-			      struct iov_iter *from, enum vcache_page_how how);
 ssize_t vcache_read_at(struct vcache_video *v, loff_t pos, struct iov_iter *to);
 ssize_t vcache_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t vcache_write_iter(struct kiocb *iocb, struct iov_iter *from);
@@ -319,25 +348,35 @@ void vcache_aio_stats(struct vcache_stats *st);
 int vcache_follow_init(void);
 void vcache_follow_exit(void);
 
-/* live.c: live streams */
-int vcache_live_init(struct vcache_video *v);
-void vcache_live_free(struct vcache_video *v);
-u64 vcache_live_tail(struct vcache_video *v, u64 head);
+/*
+ * live.c: live streams. Each entry point above (read, write_iter, llseek,
+ * mmap and its faults, CREATE, COMMIT, SEAL, the writer's close) tests
+ * v->live once and hands a stream to these.
+ */
+struct vcache_video *vcache_live_alloc(const struct vcache_create *req);
 ssize_t vcache_live_read(struct vcache_video *v, loff_t pos, struct iov_iter *to);
-ssize_t vcache_live_write(struct vcache_video *v, struct iov_iter *from,
-			  enum vcache_page_how how);
+ssize_t vcache_live_write_iter(struct vcache_video *v, struct kiocb *iocb,
+			       struct iov_iter *from);
+loff_t vcache_live_llseek(struct vcache_video *v, struct file *file,
+			  loff_t offset, int whence);
 int vcache_live_commit(struct vcache_video *v, u64 head);
 bool vcache_live_end(struct vcache_video *v);
-bool vcache_live_close(struct vcache_video *v);
-struct page *vcache_live_map_page(struct vcache_video *v, unsigned long pgoff,
-				  unsigned long *run);
+bool vcache_live_close(struct vcache_video *v, struct address_space *mapping);
+unsigned long vcache_live_map_limit(struct vcache_video *v, struct file *file,
+				    struct vm_area_struct *vma, bool *read_only);
+struct vm_fault;
+vm_fault_t vcache_live_fault(struct vm_fault *vmf);
 
 /* splice.c */
 ssize_t vcache_splice_read(struct file *in, loff_t *ppos,
 			   struct pipe_inode_info *pipe, size_t len,
 			   unsigned int flags);
 
-/* mmap.c */
+/* mmap.c: most pages one fault maps, one page table's worth */
+#define VCACHE_FAULT_BATCH	512UL
+
+/* mmap.c: the address_space of every descriptor's mappings */
+extern struct address_space *vcache_mapping;
 int vcache_mmap_init(void);
 void vcache_mmap_exit(void);
 int vcache_mmap(struct file *file, struct vm_area_struct *vma);

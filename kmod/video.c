@@ -9,6 +9,7 @@
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uio.h>
 #include "compat.h"
 #include "vcache.h"
 
@@ -75,15 +76,6 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	atomic_long_set(&v->mem_pages, meta);
 	v->create_time = ktime_get_real_ns();
 	v->access_time = v->create_time;
-	if (req->flags & VCACHE_CREATE_LIVE) {
-		v->live = true;
-		v->state = VCACHE_STATE_LIVE;
-		err = vcache_live_init(v);
-		if (err) {
-			vcache_video_put(v);
-			return ERR_PTR(err);
-		}
-	}
 	return v;
 
 nomem:
@@ -111,7 +103,9 @@ static void vcache_video_release(struct kref *ref)
 	}
 	kvfree(v->pages);
 	vcache_index_free(v);
-	vcache_live_free(v);
+	/* A live stream's control page, counted with the bookkeeping. */
+	if (v->ctrl)
+		__free_page(v->ctrl);
 	/* The data pages were uncharged (or are, once let go) one by one. */
 	vcache_mem_uncharge(atomic_long_read(&v->mem_pages) - data);
 	mutex_destroy(&v->lock);
@@ -184,6 +178,75 @@ struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 	}
 	atomic_long_inc(&v->mem_pages);
 	return page;
+}
+
+/**
+ * vcache_copy_to_iter() - copy bytes of a video out
+ * @v: the video
+ * @pos: first byte, below the size
+ * @count: how many, all below the size
+ * @to: where to
+ *
+ * Holes read as zeros.
+ *
+ * Context: process context, may fault on @to; takes no vcache lock.
+ * Return: the bytes copied, short if @to faulted.
+ */
+size_t vcache_copy_to_iter(struct vcache_video *v, u64 pos, size_t count,
+			   struct iov_iter *to)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		unsigned long idx = vcache_page_index(v, pos + done);
+		size_t off = offset_in_page(pos + done);
+		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
+		struct page *page = vcache_video_page(v, idx, VCACHE_PAGE_FIND);
+		size_t got;
+
+		if (page)
+			got = copy_page_to_iter(page, off, n, to);
+		else
+			got = iov_iter_zero(n, to);	/* a hole */
+		done += got;
+		if (got < n)
+			break;
+	}
+	return done;
+}
+
+/**
+ * vcache_copy_from_iter() - copy bytes into a video
+ * @v: the video
+ * @pos: first byte
+ * @count: how many, all below the capacity
+ * @from: the source, maybe a mapping of @v itself
+ * @how: how to allocate missing pages
+ *
+ * Context: process context, may sleep and fault on @from; v->lock held.
+ * Return: the bytes copied, or an error if none was.
+ */
+ssize_t vcache_copy_from_iter(struct vcache_video *v, u64 pos, size_t count,
+			      struct iov_iter *from, enum vcache_page_how how)
+{
+	size_t done = 0;
+
+	lockdep_assert_held(&v->lock);
+	while (done < count) {
+		unsigned long idx = vcache_page_index(v, pos + done);
+		size_t off = offset_in_page(pos + done);
+		size_t n = min_t(size_t, PAGE_SIZE - off, count - done);
+		struct page *page = vcache_video_page(v, idx, how);
+		size_t got;
+
+		if (IS_ERR(page))
+			return done ? done : PTR_ERR(page);
+		got = copy_page_from_iter(page, off, n, from);
+		done += got;
+		if (got < n)
+			return done ? done : -EFAULT;
+	}
+	return done;
 }
 
 /**
