@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vcache-streamer's insides, shared by its files in user/streamer/:
- *   streamer.c      options, worker threads, the epoll loop, connections
- *   stream_http.c   a parsed request -> a response (headers + body plan)
- *   stream_send.c   sending a response: the four send paths
- *   stream_video.c  each worker's table of open (and mapped) videos
- *   stream_live.c   live streams: PUT/POST ingest, GET viewers following the head
- *   stream_seek.c   ?t= on a video or a live stream (VCACHE_IOC_LOOKUP)
- *   stream_list.c   GET /v/, the list of the cache as JSON
- *   stream_jobs.c   the job threads: work that may block, off the workers
- *   stream_rings.c  the live rings this server made (--live-max-streams,
+ *   main.c      options, worker threads, the epoll loop, connections
+ *   vod.c   a parsed request -> a response (headers + body plan)
+ *   send.c   sending a response: the four send paths
+ *   video.c  each worker's table of open (and mapped) videos
+ *   live_ingest.c   live streams: PUT/POST ingest, GET viewers following the head
+ *   seek.c   ?t= on a video or a live stream (VCACHE_IOC_LOOKUP)
+ *   list.c   GET /v/, the list of the cache as JSON
+ *   jobs.c   the job threads: work that may block, off the workers
+ *   rings.c  the live rings this server made (--live-max-streams,
  *                   --live-budget)
- *   stream_log.c    the access log, written by a thread of its own
+ *   log.c    the access log, written by a thread of its own
  *   ingest_auth.c   who may publish a live stream (ingest_auth.h)
  * and what they share with vcachectl in user/lib/ (HTTP parsing, ranges,
  * chunked bodies, timecodes, the TS indexer, AIO, netlink).
@@ -101,7 +101,7 @@ enum ep_kind {
 	EP_AIO,
 	EP_CONN,
 	EP_LIVE,	/* a live viewer's descriptor: data past its position */
-	EP_JOB,		/* jobs done: stream_jobs.c */
+	EP_JOB,		/* jobs done: jobs.c */
 };
 
 /*
@@ -160,13 +160,13 @@ enum conn_state {
 	ST_INGEST,	/* taking a live stream's request body */
 	ST_SEND,	/* sending a response */
 	ST_LINGER,	/* response sent, closing: draining what the client sends */
-	ST_WAIT,	/* a job works for it (stream_jobs.c): nothing to do */
+	ST_WAIT,	/* a job works for it (jobs.c): nothing to do */
 };
 
 struct worker;
 
 /*
- * Work that may block, handed to the job threads (stream_jobs.c): run()
+ * Work that may block, handed to the job threads (jobs.c): run()
  * there, then done() in the loop of the worker that submitted it.
  */
 struct job {
@@ -219,7 +219,7 @@ struct conn {
 	bool aio_waiting;		/* on the worker's list for a free slot */
 	int aio_err;
 	struct conn *aio_next;
-	struct live *live;		/* a live ingest or viewer; stream_live.c */
+	struct live *live;		/* a live ingest or viewer; live_ingest.c */
 
 	/* This turn of the loop: see TURN_BYTES. */
 	uint64_t turn_bytes;
@@ -293,13 +293,13 @@ struct worker {
 	size_t loglen;
 };
 
-/* streamer.c */
+/* main.c */
 uint64_t now_ms(void);
 uint64_t now_ns(void);
 void conn_run(struct worker *w, struct conn *c);
 
 /*
- * stream_log.c: the access log, written by a thread of its own. Workers
+ * log.c: the access log, written by a thread of its own. Workers
  * add lines with log_request() and hand them over with log_flush(), once a
  * loop turn; neither ever blocks on the log's reader. log_start() opens
  * --log (a one-line error and -1 if it cannot), log_stop() writes what is
@@ -313,14 +313,14 @@ void log_flush(struct worker *w);
 /* A warning of worker @w on stderr, one line. */
 void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* stream_jobs.c */
+/* jobs.c */
 int jobs_start(void);
 void jobs_stop(void);
 void job_submit(struct worker *w, struct job *j);
 void jobs_reap(struct worker *w);
 
 /*
- * stream_list.c: GET /v/. respond_list() answers at once from a fresh
+ * list.c: GET /v/. respond_list() answers at once from a fresh
  * shared snapshot, or puts the connection in ST_WAIT until a job thread has
  * made one; list_put() lets go of a response's reference.
  */
@@ -328,7 +328,7 @@ void respond_list(struct worker *w, struct conn *c);
 void list_put(struct listing *ls);
 const char *list_body(const struct listing *ls);
 
-/* stream_http.c */
+/* vod.c */
 void http_respond(struct worker *w, struct conn *c);
 void http_respond_error(struct worker *w, struct conn *c, int status, const char *why);
 bool out_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -337,14 +337,14 @@ void respond_text(struct worker *w, struct conn *c, int status, const char *extr
 void head_start(struct worker *w, struct conn *c, int status);
 void head_end(struct conn *c, size_t start);
 
-/* stream_send.c: 1 done, 0 blocked (socket full or AIO pending), -1 failed. */
+/* send.c: 1 done, 0 blocked (socket full or AIO pending), -1 failed. */
 int resp_send(struct worker *w, struct conn *c);
 void resp_release(struct worker *w, struct conn *c);
 void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res, void *arg);
 void send_aio_retry(struct worker *w);
 
 /*
- * stream_live.c. live_respond() answers /live/ requests; an ingest then
+ * live_ingest.c. live_respond() answers /live/ requests; an ingest then
  * runs in ST_INGEST (live_ingest_run(): 1 body done and the response
  * planned, 0 blocked, -1 failed), a viewer in ST_SEND through live_send()
  * (as resp_send()). live_event() is the EP_LIVE epoll event.
@@ -360,7 +360,7 @@ size_t live_log(const struct conn *c, char *buf, size_t size);
 void live_totals(void);
 
 /*
- * stream_rings.c: the live rings this server made (--live-max-streams,
+ * rings.c: the live rings this server made (--live-max-streams,
  * --live-budget). rings_claim() before a CREATE returns a slot, or
  * -EEXIST (the name is being written through us), -EBUSY (too many
  * streams), -ENOSPC (over the budget once every ended ring is gone),
@@ -373,14 +373,14 @@ void rings_ended(int slot);
 void rings_release(int slot);
 uint64_t rings_deleted(void);
 
-/* stream_video.c */
+/* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);
 void video_put(struct worker *w, struct video *v);
 int video_map(struct video *v);
 void video_sweep(struct worker *w, bool all);
 
 /*
- * stream_seek.c: ?t= by LOOKUP on @fd, a video or live stream at @in's
+ * seek.c: ?t= by LOOKUP on @fd, a video or live stream at @in's
  * rate. Returns 0 with @lk answered, or the errno: ENODATA (no keyframe
  * index), ERANGE (past the end, or the newest keyframe), EINVAL (no such
  * timecode: @why says why, for a 400), another for a 503.

@@ -2,7 +2,7 @@
 /*
  * vcache-streamer: from a parsed request to a response plan. The status
  * line, the headers and any framing text go into conn->out; the body is a
- * list of segments (struct seg) that stream_send.c sends. Nothing here
+ * list of segments (struct seg) that send.c sends. Nothing here
  * touches the socket.
  *
  * Resources:
@@ -12,7 +12,7 @@
  *                                If-Modified-Since
  *   GET|HEAD /v/NAME?t=TC        from the keyframe at or before timecode TC
  *   GET|HEAD /v/NAME?loop=N      N passes (0: forever), chunked
- *   /live/...                    live streams: stream_live.c
+ *   /live/...                    live streams: live_ingest.c
  * ?t= and ?loop= responses are views computed per request: they carry no
  * validators, ignore Range and conditionals, and say Accept-Ranges: none.
  *
@@ -335,7 +335,7 @@ static void respond_plain(struct worker *w, struct conn *c, const char *type,
 
 /*
  * ?loop=N: N passes over [first, size), back to back. HTTP/1.1 gets a
- * chunked body, one chunk a pass (stream_send.c writes the framing);
+ * chunked body, one chunk a pass (send.c writes the framing);
  * HTTP/1.0 has no chunking: a Content-Length when N is finite, else the
  * end of the body is the end of the connection.
  */

@@ -109,7 +109,7 @@ struct live {
 	uint32_t fps_num, fps_den;
 	int fail_status;		/* ingest_open() failed: answer this */
 	char fail_msg[4 * VCACHE_NAME_MAX + 320];
-	int ring_slot;			/* in stream_rings.c's table, or -1 */
+	int ring_slot;			/* in rings.c's table, or -1 */
 	const struct vcache_live_ctrl *ctrl;
 	uint8_t *data;			/* the ring, twice */
 	size_t ps;

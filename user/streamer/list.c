@@ -5,7 +5,7 @@
  * The list comes from the module's netlink VIDEO_GET dump: every video that
  * has a name, in creation order, complete. The dump is O(videos) and a
  * round trip to the kernel, so a worker never makes it: a job thread does
- * (stream_jobs.c), and the JSON it builds is one shared, reference-counted
+ * (jobs.c), and the JSON it builds is one shared, reference-counted
  * snapshot that every response sends from, whatever the number of clients
  * reading it (slowly). A snapshot younger than LIST_FRESH_MS is served at
  * once; an older one is rebuilt, once per worker however many requests
