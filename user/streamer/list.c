@@ -1,219 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: GET /v/, the list of the cache as JSON.
- *
- * The list comes from the module's netlink VIDEO_GET dump: every video that
- * has a name, in creation order, complete. The dump is O(videos) and a
- * round trip to the kernel, so a worker never makes it: a job thread does
- * (jobs.c), and the JSON it builds is one shared, reference-counted
- * snapshot that every response sends from, whatever the number of clients
- * reading it (slowly). A snapshot younger than LIST_FRESH_MS is served at
- * once; an older one is rebuilt, once per worker however many requests
- * wait for it. So the memory the lists take is one snapshot, plus the
- * older ones that slow clients are still reading.
+ * vcache-streamer, layer: a handler (see handlers.c). GET|HEAD /v/, the
+ * list of the cache as JSON, from listing.c's shared snapshot: at once
+ * from one younger than LIST_FRESH_MS, else once a job has made a new one
+ * (one job per worker however many requests wait for it: the connections
+ * wait in worker->list_waiting).
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "parse.h"
+#include "handler.h"
 #include "streamer.h"
-
-#define LIST_FRESH_MS	500
-
-struct listing {
-	atomic_uint refs;
-	uint64_t made_ms;
-	int err;		/* the dump failed: a 503 */
-	size_t len;
-	char *body;
-};
-
-static pthread_mutex_t cur_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct listing *cur;
-
-const char *list_body(const struct listing *ls)
-{
-	return ls->body;
-}
-
-void list_put(struct listing *ls)
-{
-	if (ls && atomic_fetch_sub(&ls->refs, 1) == 1) {
-		free(ls->body);
-		free(ls);
-	}
-}
-
-static struct listing *list_fresh(uint64_t now)
-{
-	struct listing *ls = NULL;
-
-	pthread_mutex_lock(&cur_lock);
-	if (cur && now - cur->made_ms < LIST_FRESH_MS) {
-		ls = cur;
-		atomic_fetch_add(&ls->refs, 1);
-	}
-	pthread_mutex_unlock(&cur_lock);
-	return ls;
-}
-
-/* --- building it, on a job thread ------------------------------------------ */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (sb->failed)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(sb->p ? sb->p + sb->len : NULL, sb->cap - sb->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			sb->failed = true;
-			return;
-		}
-		if (sb->len + n < sb->cap) {
-			sb->len += n;
-			return;
-		}
-		size_t cap = sb->cap ? sb->cap * 2 : 4096;
-		char *p;
-
-		while (cap <= sb->len + n)
-			cap *= 2;
-		p = realloc(sb->p, cap);
-		if (!p) {
-			sb->failed = true;
-			return;
-		}
-		sb->p = p;
-		sb->cap = cap;
-	}
-}
-
-struct list_build {
-	struct sbuf sb;
-	unsigned int n;
-};
-
-static int list_one(const struct vcache_info *in, void *arg)
-{
-	struct list_build *lb = arg;
-	char name[6 * VCACHE_NAME_MAX + 1], fps[64], *sp;
-
-	json_escape(name, sizeof(name), in->name, strnlen(in->name, sizeof(in->name)));
-	/* "29.97 (30000/1001)": the number alone is JSON; the exact rate follows. */
-	format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
-	sp = strchr(fps, ' ');
-	if (sp)
-		*sp = '\0';
-	sb_printf(&lb->sb, "%s\n  {\"name\": \"%s\", \"size\": %" PRIu64
-		  ", \"duration\": %" PRIu64 ".%03u, \"fps\": %s, \"fps_num\": %" PRIu32
-		  ", \"fps_den\": %" PRIu32 ", \"state\": \"%s\"}",
-		  lb->n ? "," : "", name, (uint64_t)in->size,
-		  (uint64_t)in->duration / 90000, (unsigned int)(in->duration % 90000 / 90),
-		  in->fps_den ? fps : "null", (uint32_t)in->fps_num, (uint32_t)in->fps_den,
-		  state_name(in->state));
-	if (lb->sb.failed)
-		return -ENOMEM;
-	lb->n++;
-	return 0;
-}
-
-/* Each job thread keeps its own netlink socket. */
-static __thread struct vcnl *thread_nl;
-
-static void list_build(struct listing *ls)
-{
-	struct list_build lb;
-	int err = 0, tries;
-
-	for (tries = 0; tries < 2; tries++) {
-		memset(&lb, 0, sizeof(lb));
-		sb_printf(&lb.sb, "{\"complete\": true, \"videos\": [");
-		err = thread_nl ? 0 : vcnl_open(&thread_nl);
-		if (!err)
-			err = vcnl_video_dump(thread_nl, list_one, &lb);
-		if (!err || err == -ENOENT)
-			break;
-		/* A socket that failed once is not trusted again: reconnect. */
-		free(lb.sb.p);
-		lb.sb.p = NULL;
-		if (thread_nl)
-			vcnl_close(thread_nl);
-		thread_nl = NULL;
-	}
-	if (!err) {
-		sb_printf(&lb.sb, "%s]}\n", lb.n ? "\n" : "");
-		if (lb.sb.failed)
-			err = -ENOMEM;
-	}
-	if (err) {
-		free(lb.sb.p);
-		ls->err = -err;
-		return;
-	}
-	ls->body = lb.sb.p;
-	ls->len = lb.sb.len;
-}
-
-struct list_job {
-	struct job job;
-	struct listing *ls;
-};
-
-static void list_job_run(struct job *j)
-{
-	struct list_job *lj = (struct list_job *)j;
-	struct listing *old;
-
-	list_build(lj->ls);
-	lj->ls->made_ms = now_ms();
-	if (lj->ls->err)
-		return;
-	/* The newest for everyone, the older one to its last reader. */
-	atomic_fetch_add(&lj->ls->refs, 1);
-	pthread_mutex_lock(&cur_lock);
-	old = cur;
-	cur = lj->ls;
-	pthread_mutex_unlock(&cur_lock);
-	list_put(old);
-}
-
-/* --- answering ------------------------------------------------------------- */
 
 static void respond_with(struct worker *w, struct conn *c, struct listing *ls)
 {
 	size_t head;
+	int err = list_err(ls);
 
-	if (ls->err) {
+	c->r.next = PLAN_SEND;
+	if (err) {
 		respond_text(w, c, 503, NULL, "cannot list the cache over netlink: %s%s",
-			     strerror(ls->err),
-			     ls->err == ENOENT ? " (is the vcache module loaded?)" : "");
+			     strerror(err), err == ENOENT ? " (is the vcache module loaded?)" : "");
 		return;
 	}
 	head = c->out_len;
 	head_start(w, c, 200);
 	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-cache\r\n", ls->len);
+		   "Cache-Control: no-cache\r\n", list_len(ls));
 	head_end(c, head);
-	if (!(c->have_req && c->req.method == HTTP_HEAD)) {
-		atomic_fetch_add(&ls->refs, 1);
+	if (!plan_is_head(c)) {
+		list_get(ls);
 		c->r.list = ls;
-		c->r.seg[c->r.nseg++] = (struct seg){ SEG_LIST, 0, ls->len };
+		plan_add_seg(c, SEG_LIST, 0, list_len(ls));
 	}
 }
 
@@ -223,7 +41,6 @@ static void list_job_done(struct worker *w, struct job *j)
 	struct conn *waiting = w->list_waiting, *c;
 
 	w->list_waiting = NULL;
-	w->list_building = false;
 	while (waiting) {
 		c = waiting;
 		waiting = c->list_next;
@@ -232,14 +49,13 @@ static void list_job_done(struct worker *w, struct job *j)
 		if (c->dead)
 			continue;
 		respond_with(w, c, lj->ls);
-		c->state = ST_SEND;
-		conn_run(w, c);
+		job_resume(w, c);
 	}
 	list_put(lj->ls);
 	free(lj);
 }
 
-void respond_list(struct worker *w, struct conn *c)
+void list_respond(struct worker *w, struct conn *c, const char *name)
 {
 	struct listing *ls = list_fresh(w->now_ms);
 	struct list_job *lj;
@@ -249,24 +65,18 @@ void respond_list(struct worker *w, struct conn *c)
 		list_put(ls);
 		return;
 	}
-	if (!w->list_building) {
-		lj = calloc(1, sizeof(*lj));
-		if (lj)
-			lj->ls = calloc(1, sizeof(*lj->ls));
-		if (!lj || !lj->ls) {
-			free(lj);
+	/* Nobody waits: no job of ours is making one. */
+	if (!w->list_waiting) {
+		lj = list_job_new(list_job_done);
+		if (!lj) {
 			respond_text(w, c, 503, NULL, "out of memory");
 			return;
 		}
-		atomic_init(&lj->ls->refs, 1);
-		lj->job.run = list_job_run;
-		lj->job.done = list_job_done;
-		w->list_building = true;
 		job_submit(w, &lj->job);
 	}
 	/* Answered when the job is done: list_job_done(). */
 	c->list_next = w->list_waiting;
 	w->list_waiting = c;
 	c->jobs++;
-	c->state = ST_WAIT;
+	c->r.next = PLAN_WAIT;
 }
