@@ -15,7 +15,7 @@
  *   vod.c list.c live_view.c live_ingest.c live_stats.c
  *                          the handlers: a request -> a plan (plan.h)
  *   send.c                 executes a plan: splice, mmap, aio or copy
- *   plan.c, live_ring.c, ingest_open.c, listing.c, video.c, seek.c,
+ *   reply.c, live_ring.c, ingest_open.c, listing.c, video.c, seek.c,
  *   rings.c, jobs.c, log.c, ingest_auth.c, streamer.c (the config; its
  *   types in streamer.h)   what they stand on
  * The layers below call back up only through function pointers that the

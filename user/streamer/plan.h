@@ -109,7 +109,7 @@ struct conn_ext_ops {
 	size_t (*log)(const struct conn *c, char *buf, size_t size);
 };
 
-/* plan.c: making a plan. resp_init() forgets the last one, keeps the video. */
+/* reply.c: making a plan. resp_init() forgets the last one, keeps the video. */
 void resp_init(struct conn *c);
 void plan_add_seg(struct conn *c, enum seg_kind kind, uint64_t first, uint64_t end);
 bool plan_is_head(const struct conn *c);
