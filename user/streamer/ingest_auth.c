@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Who may publish a live stream: see ingest_auth.h. */
+/*
+ * vcache-streamer, layer: the bottom (the handlers' check, used alone by
+ * its unit test). Who may publish a live stream: see ingest_auth.h.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

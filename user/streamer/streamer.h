@@ -1,20 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vcache-streamer's insides, shared by its files in user/streamer/:
- *   streamer.c      options, worker threads, the epoll loop, connections
- *   stream_http.c   a parsed request -> a response (headers + body plan)
- *   stream_send.c   sending a response: the four send paths
- *   stream_video.c  each worker's table of open (and mapped) videos
- *   stream_live.c   live streams: PUT/POST ingest, GET viewers following the head
- *   stream_seek.c   ?t= on a video or a live stream (VCACHE_IOC_LOOKUP)
- *   stream_list.c   GET /v/, the list of the cache as JSON
- *   stream_jobs.c   the job threads: work that may block, off the workers
- *   stream_rings.c  the live rings this server made (--live-max-streams,
- *                   --live-budget)
- *   stream_log.c    the access log, written by a thread of its own
- *   ingest_auth.c   who may publish a live stream (ingest_auth.h)
- * and what they share with vcachectl in user/lib/ (HTTP parsing, ranges,
- * chunked bodies, timecodes, the TS indexer, AIO, netlink).
+ * vcache-streamer's types, shared by its files in user/streamer/ (main.c
+ * says which layer each is), and the declarations of the files at the
+ * bottom that every layer may call. What both programs share is in
+ * user/lib/ (HTTP parsing, ranges, chunked bodies, timecodes, the TS
+ * indexer, AIO, netlink).
  *
  * Each worker thread owns everything it touches: its listening socket
  * (SO_REUSEPORT), its epoll set, its connections, its video table, its AIO
@@ -29,22 +19,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <linux/vcache.h>
 #include "aio.h"
 #include "http.h"
 #include "ingest_auth.h"
 #include "nl.h"
-#include "range.h"
+#include "plan.h"
 
 #define PROG	"vcache-streamer"
-
-enum send_mode {
-	SEND_SPLICE,
-	SEND_MMAP,
-	SEND_COPY,
-	SEND_AIO,
-	SEND_NR,
-};
+#define DEFAULT_DEVICE	"/dev/vcache"
 
 extern const char * const send_mode_names[SEND_NR];
 
@@ -100,59 +84,8 @@ enum ep_kind {
 	EP_WAKE,
 	EP_AIO,
 	EP_CONN,
-	EP_LIVE,	/* a live viewer's descriptor: data past its position */
-	EP_JOB,		/* jobs done: stream_jobs.c */
-};
-
-/*
- * A response is a list of segments: text (headers, multipart framing) and
- * ranges of the video. ?loop=N responses generate theirs as they go.
- */
-enum seg_kind {
-	SEG_OUT,	/* text: [off, off + len) of conn->out */
-	SEG_FILE,	/* video bytes [first, end) */
-	SEG_LIST,	/* text: [off, off + len) of resp->list's body */
-};
-
-struct listing;
-
-struct seg {
-	enum seg_kind kind;
-	uint64_t first;		/* SEG_OUT: offset; SEG_FILE: first byte */
-	uint64_t end;		/* SEG_OUT: offset + length; SEG_FILE: end */
-};
-
-#define SEG_MAX		(2 * RANGE_MAX + 2)
-
-struct resp {
-	int status;
-	struct video *v;	/* held while the response is sent */
-	struct listing *list;	/* GET /v/'s, held while it is sent */
-	struct seg seg[SEG_MAX];
-	unsigned int nseg;
-	unsigned int cur;	/* next segment to load */
-	/* The segment being sent: text, or video bytes [pos, end). */
-	const char *text;
-	size_t text_left;
-	uint64_t pos;
-	uint64_t end;
-	bool file;		/* the loaded segment is video bytes */
-	/* ?loop=N: passes over [loop_first, loop_end), chunked or not. */
-	bool looping;
-	bool chunked;
-	bool loop_forever;
-	uint64_t loops_left;
-	uint64_t loop_first;
-	uint64_t loop_end;
-	bool loop_started;	/* a chunk went out: the next needs a CRLF first */
-	bool loop_file_next;	/* the chunk header is out, the pass comes next */
-	bool loop_done;
-	char chunk[40];		/* chunk framing */
-	/* What the access log says. */
-	uint64_t head_bytes;
-	uint64_t sent;		/* head and body */
-	uint64_t file_sent;	/* of which video bytes */
-	enum send_mode mode;	/* the path that sent the body */
+	EP_SRC,		/* a connection's source (conn->src_kind): a live viewer's stream */
+	EP_JOB,		/* jobs done: jobs.c */
 };
 
 enum conn_state {
@@ -160,13 +93,13 @@ enum conn_state {
 	ST_INGEST,	/* taking a live stream's request body */
 	ST_SEND,	/* sending a response */
 	ST_LINGER,	/* response sent, closing: draining what the client sends */
-	ST_WAIT,	/* a job works for it (stream_jobs.c): nothing to do */
+	ST_WAIT,	/* a job works for it (jobs.c): nothing to do */
 };
 
 struct worker;
 
 /*
- * Work that may block, handed to the job threads (stream_jobs.c): run()
+ * Work that may block, handed to the job threads (jobs.c): run()
  * there, then done() in the loop of the worker that submitted it.
  */
 struct job {
@@ -175,9 +108,6 @@ struct job {
 	struct worker *w;
 	struct job *next;
 };
-
-struct worker;
-struct live;
 
 struct conn {
 	enum ep_kind kind;		/* EP_CONN: first member */
@@ -219,7 +149,16 @@ struct conn {
 	bool aio_waiting;		/* on the worker's list for a free slot */
 	int aio_err;
 	struct conn *aio_next;
-	struct live *live;		/* a live ingest or viewer; stream_live.c */
+	/* A handler's state (a live ingest or viewer) and its callbacks: plan.h. */
+	void *ext;
+	const struct conn_ext_ops *ext_ops;
+	/*
+	 * EP_SRC: a descriptor the body waits on (a live viewer's stream),
+	 * registered by the handler with data.ptr = &src_kind. parked: it
+	 * waits for that, not for the client; woke: that woke it, this run.
+	 */
+	enum ep_kind src_kind;
+	bool src_parked, src_woke;
 
 	/* This turn of the loop: see TURN_BYTES. */
 	uint64_t turn_bytes;
@@ -281,9 +220,13 @@ struct worker {
 	char date[HTTP_DATE_LEN + 1];
 	uint64_t rng;
 	bool splice_broken;		/* the device cannot splice: copy instead */
-	bool list_building;		/* a job makes the GET /v/ list for us */
-	struct conn *list_waiting;	/* connections it will answer */
+	struct conn *list_waiting;	/* the GET /v/ job of ours will answer them */
 	uint64_t emfile_warned_ms;	/* out of descriptors: said so then */
+	bool fds_freed;			/* connections closed this turn */
+	/* The route table (set by main.c through the loop), for conn.c. */
+	void (*respond)(struct worker *w, struct conn *c);
+	/* conn.c's, for the layers below: a job or AIO read gives @c back. */
+	void (*resume)(struct worker *w, struct conn *c);
 	/* Counters, summed at exit. */
 	uint64_t requests;
 	uint64_t bytes[SEND_NR];
@@ -293,13 +236,84 @@ struct worker {
 	size_t loglen;
 };
 
-/* streamer.c */
-uint64_t now_ms(void);
-uint64_t now_ns(void);
-void conn_run(struct worker *w, struct conn *c);
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static inline uint64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
 
 /*
- * stream_log.c: the access log, written by a thread of its own. Workers
+ * loop.c, the top of a worker: worker_init() (an error message on
+ * failure), then worker_main() on the worker's thread, worker_destroy()
+ * after it. open_listener() binds a worker's socket; budget_nofile() fits
+ * --max-conns to RLIMIT_NOFILE.
+ */
+int worker_init(struct worker *w, unsigned int id, int lfd,
+		void (*respond)(struct worker *w, struct conn *c));
+void *worker_main(void *arg);
+void worker_destroy(struct worker *w);
+int open_listener(struct sockaddr_storage *addr, socklen_t len);
+int budget_nofile(void);
+
+/*
+ * conn.c, below the loop: a connection's state machine. conn_admit()
+ * before conn_new() (false: over --max-conns); conn_run() runs it until
+ * it would block; conn_sweep() its timeouts, conn_stop() at SIGTERM;
+ * conn_bury() frees the closed at the end of a turn, conn_run_ready()
+ * gives the connections whose turn was spent another; conn_attach() sets
+ * worker->resume; conn_src_event() is EP_SRC's.
+ */
+bool conn_admit(void);
+void conn_new(struct worker *w, int fd, const struct sockaddr_storage *sa);
+void conn_run(struct worker *w, struct conn *c);
+void conn_sweep(struct worker *w, struct conn *c);
+void conn_stop(struct worker *w, struct conn *c);
+void conn_bury(struct worker *w);
+void conn_run_ready(struct worker *w);
+void conn_attach(struct worker *w);
+void conn_src_event(struct worker *w, enum ep_kind *k);
+
+/*
+ * send.c, below the handlers: executes the plan of @c. resp_send(): 1
+ * done, 0 blocked (socket full or AIO pending), -1 failed; it reports an
+ * AIO read that completed through worker->resume. resp_release() lets go
+ * of what a response holds (the handler's through ext_ops->release);
+ * send_unwait() takes a closing connection off the AIO wait list.
+ */
+int resp_send(struct worker *w, struct conn *c);
+void resp_release(struct worker *w, struct conn *c);
+void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res, void *arg);
+void send_aio_retry(struct worker *w);
+void send_unwait(struct worker *w, struct conn *c);
+
+/*
+ * listing.c: the shared, reference-counted snapshot GET /v/ sends from
+ * (list.c answers). list_fresh() takes a reference to one young enough,
+ * or NULL; list_job_new() a job that makes a new one (done() is the
+ * caller's); list_put() lets go of a reference.
+ */
+struct listing *list_fresh(uint64_t now);
+struct list_job {
+	struct job job;
+	struct listing *ls;
+};
+
+struct list_job *list_job_new(void (*done)(struct worker *w, struct job *j));
+void list_put(struct listing *ls);
+const char *list_body(const struct listing *ls);
+size_t list_len(const struct listing *ls);
+int list_err(const struct listing *ls);
+void list_get(struct listing *ls);
+
+/*
+ * log.c: the access log, written by a thread of its own. Workers
  * add lines with log_request() and hand them over with log_flush(), once a
  * loop turn; neither ever blocks on the log's reader. log_start() opens
  * --log (a one-line error and -1 if it cannot), log_stop() writes what is
@@ -313,54 +327,22 @@ void log_flush(struct worker *w);
 /* A warning of worker @w on stderr, one line. */
 void worker_warn(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* stream_jobs.c */
+/*
+ * jobs.c. job_submit() hands @j to a job thread: run() there, then
+ * done() in @w's loop; a done() that answers a connection gives it back
+ * with job_resume() (worker->resume, conn.c's).
+ */
 int jobs_start(void);
 void jobs_stop(void);
 void job_submit(struct worker *w, struct job *j);
 void jobs_reap(struct worker *w);
+void job_resume(struct worker *w, struct conn *c);
 
-/*
- * stream_list.c: GET /v/. respond_list() answers at once from a fresh
- * shared snapshot, or puts the connection in ST_WAIT until a job thread has
- * made one; list_put() lets go of a response's reference.
- */
-void respond_list(struct worker *w, struct conn *c);
-void list_put(struct listing *ls);
-const char *list_body(const struct listing *ls);
-
-/* stream_http.c */
-void http_respond(struct worker *w, struct conn *c);
-void http_respond_error(struct worker *w, struct conn *c, int status, const char *why);
-bool out_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void head_start(struct worker *w, struct conn *c, int status);
-void head_end(struct conn *c, size_t start);
-
-/* stream_send.c: 1 done, 0 blocked (socket full or AIO pending), -1 failed. */
-int resp_send(struct worker *w, struct conn *c);
-void resp_release(struct worker *w, struct conn *c);
-void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res, void *arg);
-void send_aio_retry(struct worker *w);
-
-/*
- * stream_live.c. live_respond() answers /live/ requests; an ingest then
- * runs in ST_INGEST (live_ingest_run(): 1 body done and the response
- * planned, 0 blocked, -1 failed), a viewer in ST_SEND through live_send()
- * (as resp_send()). live_event() is the EP_LIVE epoll event.
- */
-void live_respond(struct worker *w, struct conn *c, struct http_span rest);
-int live_ingest_run(struct worker *w, struct conn *c);
-int live_send(struct worker *w, struct conn *c);
-void live_event(struct worker *w, enum ep_kind *k);
-bool live_waiting(const struct conn *c);
-void live_release(struct worker *w, struct conn *c);
-void live_free(struct conn *c);
-size_t live_log(const struct conn *c, char *buf, size_t size);
+/* live_stats.c: the live counters at exit. */
 void live_totals(void);
 
 /*
- * stream_rings.c: the live rings this server made (--live-max-streams,
+ * rings.c: the live rings this server made (--live-max-streams,
  * --live-budget). rings_claim() before a CREATE returns a slot, or
  * -EEXIST (the name is being written through us), -EBUSY (too many
  * streams), -ENOSPC (over the budget once every ended ring is gone),
@@ -373,14 +355,14 @@ void rings_ended(int slot);
 void rings_release(int slot);
 uint64_t rings_deleted(void);
 
-/* stream_video.c */
+/* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);
 void video_put(struct worker *w, struct video *v);
 int video_map(struct video *v);
 void video_sweep(struct worker *w, bool all);
 
 /*
- * stream_seek.c: ?t= by LOOKUP on @fd, a video or live stream at @in's
+ * seek.c: ?t= by LOOKUP on @fd, a video or live stream at @in's
  * rate. Returns 0 with @lk answered, or the errno: ENODATA (no keyframe
  * index), ERANGE (past the end, or the newest keyframe), EINVAL (no such
  * timecode: @why says why, for a 400), another for a 503.

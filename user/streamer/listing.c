@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: GET /v/, the list of the cache as JSON.
+ * vcache-streamer, layer: below the handlers. The list of the cache as
+ * JSON, for GET /v/ (list.c answers with it).
  *
  * The list comes from the module's netlink VIDEO_GET dump: every video that
  * has a name, in creation order, complete. The dump is O(videos) and a
  * round trip to the kernel, so a worker never makes it: a job thread does
- * (stream_jobs.c), and the JSON it builds is one shared, reference-counted
+ * (jobs.c), and the JSON it builds is one shared, reference-counted
  * snapshot that every response sends from, whatever the number of clients
  * reading it (slowly). A snapshot younger than LIST_FRESH_MS is served at
  * once; an older one is rebuilt, once per worker however many requests
@@ -49,7 +50,22 @@ void list_put(struct listing *ls)
 	}
 }
 
-static struct listing *list_fresh(uint64_t now)
+size_t list_len(const struct listing *ls)
+{
+	return ls->len;
+}
+
+int list_err(const struct listing *ls)
+{
+	return ls->err;
+}
+
+void list_get(struct listing *ls)
+{
+	atomic_fetch_add(&ls->refs, 1);
+}
+
+struct listing *list_fresh(uint64_t now)
 {
 	struct listing *ls = NULL;
 
@@ -170,11 +186,6 @@ static void list_build(struct listing *ls)
 	ls->len = lb.sb.len;
 }
 
-struct list_job {
-	struct job job;
-	struct listing *ls;
-};
-
 static void list_job_run(struct job *j)
 {
 	struct list_job *lj = (struct list_job *)j;
@@ -193,80 +204,19 @@ static void list_job_run(struct job *j)
 	list_put(old);
 }
 
-/* --- answering ------------------------------------------------------------- */
-
-static void respond_with(struct worker *w, struct conn *c, struct listing *ls)
+/* A job that makes a new snapshot; NULL without memory. */
+struct list_job *list_job_new(void (*done)(struct worker *w, struct job *j))
 {
-	size_t head;
+	struct list_job *lj = calloc(1, sizeof(*lj));
 
-	if (ls->err) {
-		respond_text(w, c, 503, NULL, "cannot list the cache over netlink: %s%s",
-			     strerror(ls->err),
-			     ls->err == ENOENT ? " (is the vcache module loaded?)" : "");
-		return;
+	if (lj)
+		lj->ls = calloc(1, sizeof(*lj->ls));
+	if (!lj || !lj->ls) {
+		free(lj);
+		return NULL;
 	}
-	head = c->out_len;
-	head_start(w, c, 200);
-	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-cache\r\n", ls->len);
-	head_end(c, head);
-	if (!(c->have_req && c->req.method == HTTP_HEAD)) {
-		atomic_fetch_add(&ls->refs, 1);
-		c->r.list = ls;
-		c->r.seg[c->r.nseg++] = (struct seg){ SEG_LIST, 0, ls->len };
-	}
-}
-
-static void list_job_done(struct worker *w, struct job *j)
-{
-	struct list_job *lj = (struct list_job *)j;
-	struct conn *waiting = w->list_waiting, *c;
-
-	w->list_waiting = NULL;
-	w->list_building = false;
-	while (waiting) {
-		c = waiting;
-		waiting = c->list_next;
-		c->list_next = NULL;
-		c->jobs--;
-		if (c->dead)
-			continue;
-		respond_with(w, c, lj->ls);
-		c->state = ST_SEND;
-		conn_run(w, c);
-	}
-	list_put(lj->ls);
-	free(lj);
-}
-
-void respond_list(struct worker *w, struct conn *c)
-{
-	struct listing *ls = list_fresh(w->now_ms);
-	struct list_job *lj;
-
-	if (ls) {
-		respond_with(w, c, ls);
-		list_put(ls);
-		return;
-	}
-	if (!w->list_building) {
-		lj = calloc(1, sizeof(*lj));
-		if (lj)
-			lj->ls = calloc(1, sizeof(*lj->ls));
-		if (!lj || !lj->ls) {
-			free(lj);
-			respond_text(w, c, 503, NULL, "out of memory");
-			return;
-		}
-		atomic_init(&lj->ls->refs, 1);
-		lj->job.run = list_job_run;
-		lj->job.done = list_job_done;
-		w->list_building = true;
-		job_submit(w, &lj->job);
-	}
-	/* Answered when the job is done: list_job_done(). */
-	c->list_next = w->list_waiting;
-	w->list_waiting = c;
-	c->jobs++;
-	c->state = ST_WAIT;
+	atomic_init(&lj->ls->refs, 1);
+	lj->job.run = list_job_run;
+	lj->job.done = done;
+	return lj;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: ?t= on a video or a live stream, answered by the
+ * vcache-streamer, layer: below the handlers.
+ *
+ * ?t= on a video or a live stream, answered by the
  * kernel's keyframe index (VCACHE_IOC_LOOKUP) with what "vcachectl seek"
  * would answer, since both fill the request with user/lib/tcparse.c.
  */

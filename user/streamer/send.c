@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: sending a planned response, with one of four paths for
- * the video's bytes (--send):
+ * vcache-streamer, layer: the sender, below the handlers and the
+ * connection. It executes a response plan (plan.h), with one of four
+ * paths for the video's bytes (--send):
  *
  *   splice  the video's pages go into the connection's pipe by reference
  *           (the module's splice_read), then from the pipe to the socket:
@@ -19,6 +20,10 @@
  * A video still loading is sent by copy under mmap (its mapping would SIGBUS
  * past the size) and counted there; so is everything when the device cannot
  * splice, or when a pipe cannot be had (out of descriptors).
+ *
+ * What the segments do not say (a live viewer's body) the handler sends
+ * through the connection's ext_ops->body, after them. An AIO read that
+ * completes is reported through worker->resume, the one callback up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +33,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "streamer.h"
-
-const char * const send_mode_names[SEND_NR] = { "splice", "mmap", "copy", "aio" };
 
 /* copy and aio read at most this much at a time; splice's pipe holds as much. */
 #define BUF_SIZE	(256 * 1024)
@@ -380,7 +383,7 @@ void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long re
 		c->buf_len = res;
 		c->buf_off = 0;
 	}
-	conn_run(w, c);
+	w->resume(w, c);
 }
 
 /* After a reap: the connections that found every AIO slot taken try again. */
@@ -392,8 +395,24 @@ void send_aio_retry(struct worker *w)
 	for (; c; c = next) {
 		next = c->aio_next;
 		c->aio_waiting = false;
-		conn_run(w, c);
+		w->resume(w, c);
 	}
+}
+
+/* A connection closing while it waits for a free AIO slot. */
+void send_unwait(struct worker *w, struct conn *c)
+{
+	struct conn **pp, *prev = NULL;
+
+	for (pp = &w->aio_wait_head; *pp; prev = *pp, pp = &(*pp)->aio_next) {
+		if (*pp == c) {
+			*pp = c->aio_next;
+			if (w->aio_wait_tail == c)
+				w->aio_wait_tail = prev;
+			break;
+		}
+	}
+	c->aio_waiting = false;
 }
 
 static int send_file(struct worker *w, struct conn *c)
@@ -442,14 +461,15 @@ int resp_send(struct worker *w, struct conn *c)
 			continue;
 		}
 		if (!next_seg(c))
-			return 1;
+			return c->ext && c->ext_ops->body ? c->ext_ops->body(w, c) : 1;
 	}
 }
 
 /* The response is over, sent or not: let go of what it held. */
 void resp_release(struct worker *w, struct conn *c)
 {
-	live_release(w, c);
+	if (c->ext && c->ext_ops->release)
+		c->ext_ops->release(w, c);
 	list_put(c->r.list);
 	c->r.list = NULL;
 	if (c->r.v) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: the access log.
+ * vcache-streamer, layer: the bottom. The access log; a handler adds its
+ * own fields to a line through its connection's ext_ops->log.
  *
  * Workers never write the log themselves: a write(2) to a full pipe, a
  * stalled terminal or a disk that hangs would stop the worker and every
@@ -227,7 +228,8 @@ void log_request(struct worker *w, struct conn *c, bool aborted)
 		if (c->req.range.p)
 			c_escape(range, sizeof(range), c->req.range.p, c->req.range.len);
 	}
-	live_log(c, live, sizeof(live));
+	if (c->ext && c->ext_ops->log)
+		c->ext_ops->log(c, live, sizeof(live));
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s \"%s\" %d %" PRIu64
 		     " \"%s\" %" PRIu64 ".%03ums %s%s%s\n", when, ts.tv_nsec / 1000000, c->peer,
 		     request, r->status, r->sent > r->head_bytes ? r->sent - r->head_bytes : 0,

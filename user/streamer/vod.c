@@ -1,161 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: from a parsed request to a response plan. The status
- * line, the headers and any framing text go into conn->out; the body is a
- * list of segments (struct seg) that stream_send.c sends. Nothing here
- * touches the socket.
+ * vcache-streamer, layer: a handler (see handlers.c). GET|HEAD /v/NAME, a
+ * video on demand, as a response plan (plan.h):
  *
- * Resources:
- *   GET|HEAD /v/                 JSON list of the cache (netlink dump)
  *   GET|HEAD /v/NAME             the video; Range, If-Range, If-Match,
  *                                If-Unmodified-Since, If-None-Match,
  *                                If-Modified-Since
  *   GET|HEAD /v/NAME?t=TC        from the keyframe at or before timecode TC
  *   GET|HEAD /v/NAME?loop=N      N passes (0: forever), chunked
- *   /live/...                    live streams: stream_live.c
+ *
  * ?t= and ?loop= responses are views computed per request: they carry no
  * validators, ignore Range and conditionals, and say Accept-Ranges: none.
  *
- * Errors: 404 (no such path or video), 405 (a method other than GET and
- * HEAD), 400 (a bad query), 409 (?t= on a video without a keyframe index:
- * the video exists, its state does not allow the request), 416 (a range or
- * ?t= past the end), 503 (the device or netlink cannot be used).
+ * Errors: 400 (a bad query), 409 (?t= on a video without a keyframe index:
+ * the video exists, its state does not allow the request), 412, 416 (a
+ * range or ?t= past the end), 404 (no such video), 503 (the device cannot
+ * be used).
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <vcache/name.h>
-#include "parse.h"
+#include "handler.h"
 #include "streamer.h"
-
-#define OUT_MIN		1024
-
-bool out_printf(struct conn *c, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = c->out_cap - c->out_len, cap;
-		char *p;
-
-		if (c->out) {
-			va_start(ap, fmt);
-			n = vsnprintf(c->out + c->out_len, room, fmt, ap);
-			va_end(ap);
-			if (n < 0)
-				return false;
-			if ((size_t)n < room) {
-				c->out_len += n;
-				return true;
-			}
-		} else {
-			n = 0;
-		}
-		cap = c->out_cap * 2 > c->out_len + n + 1 ? c->out_cap * 2 : c->out_len + n + 1;
-		if (cap < OUT_MIN)
-			cap = OUT_MIN;
-		p = realloc(c->out, cap);
-		if (!p)
-			return false;
-		c->out = p;
-		c->out_cap = cap;
-	}
-}
-
-static void add_seg(struct conn *c, enum seg_kind kind, uint64_t first, uint64_t end)
-{
-	if (end > first && c->r.nseg < SEG_MAX)
-		c->r.seg[c->r.nseg++] = (struct seg){ kind, first, end };
-}
-
-/* Starts a response: forgets any previous plan, keeps the video if set. */
-static void resp_init(struct conn *c)
-{
-	struct video *v = c->r.v;
-
-	list_put(c->r.list);
-	memset(&c->r, 0, sizeof(c->r));
-	c->r.v = v;
-	c->r.mode = cfg.send;
-	c->out_len = 0;
-}
-
-/* The status line and the fields every response has. */
-void head_start(struct worker *w, struct conn *c, int status)
-{
-	c->r.status = status;
-	out_printf(c, "HTTP/1.1 %d %s\r\nServer: " PROG "\r\nDate: %s\r\n",
-		   status, http_reason(status), w->date);
-	if (c->close_after)
-		out_printf(c, "Connection: close\r\n");
-	else if (c->have_req && c->req.minor == 0)
-		out_printf(c, "Connection: keep-alive\r\n");
-}
-
-/*
- * Ends the head that began at @start and plans it as the first segment,
- * then the text body at [@body, @body_end) of conn->out, if any.
- */
-void head_end(struct conn *c, size_t start)
-{
-	out_printf(c, "\r\n");
-	add_seg(c, SEG_OUT, start, c->out_len);
-	c->r.head_bytes = c->out_len - start;
-}
-
-static bool is_head(const struct conn *c)
-{
-	return c->have_req && c->req.method == HTTP_HEAD;
-}
-
-/*
- * A short text/plain response: "404 Not Found: no video named x\n". @extra
- * is more header lines, each ending in CRLF, or NULL.
- */
-void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
-			 const char *fmt, ...)
-{
-	char body[512];
-	va_list ap;
-	int n;
-
-	n = snprintf(body, sizeof(body), "%d %s: ", status, http_reason(status));
-	va_start(ap, fmt);
-	vsnprintf(body + n, sizeof(body) - n - 1, fmt, ap);
-	va_end(ap);
-	strcat(body, "\n");
-
-	resp_init(c);
-	head_start(w, c, status);
-	out_printf(c, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n%s",
-		   strlen(body), extra ? extra : "");
-	head_end(c, 0);
-	if (!is_head(c)) {
-		size_t off = c->out_len;
-
-		out_printf(c, "%s", body);
-		add_seg(c, SEG_OUT, off, c->out_len);
-	}
-}
-
-void http_respond_error(struct worker *w, struct conn *c, int status, const char *why)
-{
-	respond_text(w, c, status, NULL, "%s", why);
-}
-
-/* A name for a message: escaped, so that a client cannot forge lines. */
-static const char *shown(const char *name, char *buf, size_t size)
-{
-	c_escape(buf, size, name, strlen(name));
-	return buf;
-}
-
-/* --- GET /v/NAME --------------------------------------------------------- */
 
 /* A random multipart boundary: binary video may hold any fixed string. */
 static void make_boundary(struct worker *w, char *buf, size_t size)
@@ -269,10 +137,10 @@ static void respond_multipart(struct worker *w, struct conn *c, const char *type
 	head_end(c, head);
 	/* The framings were written back to back: part i's ends where i + 1's starts. */
 	for (i = 0; i < n; i++) {
-		add_seg(c, SEG_OUT, frame[i], frame[i + 1]);
-		add_seg(c, SEG_FILE, r[i].first, r[i].last + 1);
+		plan_add_seg(c, SEG_OUT, frame[i], frame[i + 1]);
+		plan_add_seg(c, SEG_FILE, r[i].first, r[i].last + 1);
 	}
-	add_seg(c, SEG_OUT, frame[n], head);
+	plan_add_seg(c, SEG_OUT, frame[n], head);
 }
 
 /* The whole video, one range of it, its ranges, a 416 or a 304. */
@@ -329,13 +197,13 @@ static void respond_plain(struct worker *w, struct conn *c, const char *type,
 	}
 	put_validators(c, &val);
 	head_end(c, 0);
-	if (!is_head(c) && size)
-		add_seg(c, SEG_FILE, r[0].first, r[0].last + 1);
+	if (!plan_is_head(c) && size)
+		plan_add_seg(c, SEG_FILE, r[0].first, r[0].last + 1);
 }
 
 /*
  * ?loop=N: N passes over [first, size), back to back. HTTP/1.1 gets a
- * chunked body, one chunk a pass (stream_send.c writes the framing);
+ * chunked body, one chunk a pass (send.c writes the framing);
  * HTTP/1.0 has no chunking: a Content-Length when N is finite, else the
  * end of the body is the end of the connection.
  */
@@ -356,7 +224,7 @@ static void respond_loop(struct worker *w, struct conn *c, const char *type,
 	else if (!delimited)
 		out_printf(c, "Content-Length: %" PRIu64 "\r\n", total);
 	head_end(c, 0);
-	if (is_head(c))
+	if (plan_is_head(c))
 		return;
 	r->looping = true;
 	r->chunked = chunked;
@@ -405,7 +273,7 @@ static int lookup(struct worker *w, struct conn *c, const struct http_query *q,
 	return 0;
 }
 
-static void respond_video(struct worker *w, struct conn *c, const char *name)
+void vod_respond(struct worker *w, struct conn *c, const char *name)
 {
 	const char *type = http_content_type(name), *why = NULL;
 	char extra[256] = "", shown_name[4 * VCACHE_NAME_MAX + 1];
@@ -437,42 +305,9 @@ static void respond_video(struct worker *w, struct conn *c, const char *name)
 		out_printf(c, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
 			   "Accept-Ranges: none\r\n%s", type, size - start, extra);
 		head_end(c, 0);
-		if (!is_head(c))
-			add_seg(c, SEG_FILE, start, size);
+		if (!plan_is_head(c))
+			plan_add_seg(c, SEG_FILE, start, size);
 	} else {
 		respond_plain(w, c, type, size);
 	}
-}
-
-void http_respond(struct worker *w, struct conn *c)
-{
-	const struct http_request *req = &c->req;
-	char name[VCACHE_NAME_MAX];
-	struct http_span seg;
-
-	resp_init(c);
-	/* A body we do not read would be taken for the next request. */
-	c->close_after = !req->keep_alive || (req->has_length && req->length) || req->chunked;
-	if (req->path.len >= 6 && !memcmp(req->path.p, "/live/", 6)) {
-		live_respond(w, c, (struct http_span){ req->path.p + 6, req->path.len - 6 });
-		return;
-	}
-	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-		respond_text(w, c, 405, "Allow: GET, HEAD\r\n",
-			     "only GET and HEAD are served here");
-		return;
-	}
-	if (req->path.len == 3 && !memcmp(req->path.p, "/v/", 3)) {
-		respond_list(w, c);
-		return;
-	}
-	if (req->path.len > 3 && !memcmp(req->path.p, "/v/", 3)) {
-		seg = (struct http_span){ req->path.p + 3, req->path.len - 3 };
-		if (http_decode_name(seg, name, sizeof(name)) &&
-		    vcache_name_check(name, sizeof(name))) {
-			respond_video(w, c, name);
-			return;
-		}
-	}
-	respond_text(w, c, 404, NULL, "videos are at /v/NAME, their list at /v/");
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: the live rings this server created, for the limits of
+ * vcache-streamer, layer: below the handlers.
+ *
+ * The live rings this server created, for the limits of
  * --live-max-streams (streams being written at once) and --live-budget
  * (bytes of rings, written or ended, the server keeps in the cache).
  *

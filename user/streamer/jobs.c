@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: work a worker hands off because it may block.
+ * vcache-streamer, layer: the bottom. Work a worker hands off because it
+ * may block.
  *
  * A worker's loop must never wait on anything but epoll: creating a live
  * stream allocates its whole ring in the kernel, ending one unmaps and
@@ -8,7 +9,10 @@
  * on JOB_THREADS threads of their own, and come back to the worker that
  * asked through its job eventfd (EP_JOB), where job->done() runs in the
  * worker's loop like any other event. A connection waiting for a job is
- * in ST_WAIT and is not freed before its job is done (conn->jobs).
+ * in ST_WAIT and is not freed before its job is done (conn->jobs); the
+ * done() that answers it gives it back through job_resume(), that is the
+ * callback the connection layer set (worker->resume): nothing here, nor in
+ * a done(), calls the connection layer by name.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -124,4 +128,10 @@ void jobs_reap(struct worker *w)
 		w->jobs_pending--;
 		j->done(w, j);
 	}
+}
+
+/* A done() has planned @c's response: the connection layer goes on with it. */
+void job_resume(struct worker *w, struct conn *c)
+{
+	w->resume(w, c);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vcache-streamer: each worker's table of videos it has open.
+ * vcache-streamer, layer: below the handlers.
+ *
+ * Each worker's table of videos it has open.
  *
  * A descriptor bound to a sealed video is kept across requests, and so is
  * the mapping the mmap path sends from, but only while it is used: see

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer, layer: making a response plan (plan.h), for the
+ * handlers above and the connection's own errors. The status line, the
+ * headers and any text go into conn->out; the body is a list of segments
+ * that send.c sends. Nothing here touches the socket.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "parse.h"
+#include "streamer.h"
+
+const char * const send_mode_names[SEND_NR] = { "splice", "mmap", "copy", "aio" };
+
+#define OUT_MIN		1024
+
+bool out_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = c->out_cap - c->out_len, cap;
+		char *p;
+
+		if (c->out) {
+			va_start(ap, fmt);
+			n = vsnprintf(c->out + c->out_len, room, fmt, ap);
+			va_end(ap);
+			if (n < 0)
+				return false;
+			if ((size_t)n < room) {
+				c->out_len += n;
+				return true;
+			}
+		} else {
+			n = 0;
+		}
+		cap = c->out_cap * 2 > c->out_len + n + 1 ? c->out_cap * 2 : c->out_len + n + 1;
+		if (cap < OUT_MIN)
+			cap = OUT_MIN;
+		p = realloc(c->out, cap);
+		if (!p)
+			return false;
+		c->out = p;
+		c->out_cap = cap;
+	}
+}
+
+void plan_add_seg(struct conn *c, enum seg_kind kind, uint64_t first, uint64_t end)
+{
+	if (end > first && c->r.nseg < SEG_MAX)
+		c->r.seg[c->r.nseg++] = (struct seg){ kind, first, end };
+}
+
+/* Starts a response: forgets any previous plan, keeps the video if set. */
+void resp_init(struct conn *c)
+{
+	struct video *v = c->r.v;
+
+	list_put(c->r.list);
+	memset(&c->r, 0, sizeof(c->r));
+	c->r.v = v;
+	c->r.mode = cfg.send;
+	c->out_len = 0;
+}
+
+/* The status line and the fields every response has. */
+void head_start(struct worker *w, struct conn *c, int status)
+{
+	c->r.status = status;
+	out_printf(c, "HTTP/1.1 %d %s\r\nServer: " PROG "\r\nDate: %s\r\n",
+		   status, http_reason(status), w->date);
+	if (c->close_after)
+		out_printf(c, "Connection: close\r\n");
+	else if (c->have_req && c->req.minor == 0)
+		out_printf(c, "Connection: keep-alive\r\n");
+}
+
+/*
+ * Ends the head that began at @start and plans it as the first segment,
+ * then the text body at [@body, @body_end) of conn->out, if any.
+ */
+void head_end(struct conn *c, size_t start)
+{
+	out_printf(c, "\r\n");
+	plan_add_seg(c, SEG_OUT, start, c->out_len);
+	c->r.head_bytes = c->out_len - start;
+}
+
+bool plan_is_head(const struct conn *c)
+{
+	return c->have_req && c->req.method == HTTP_HEAD;
+}
+
+/*
+ * A short text/plain response: "404 Not Found: no video named x\n". @extra
+ * is more header lines, each ending in CRLF, or NULL.
+ */
+void respond_text(struct worker *w, struct conn *c, int status, const char *extra,
+		  const char *fmt, ...)
+{
+	char body[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(body, sizeof(body), "%d %s: ", status, http_reason(status));
+	va_start(ap, fmt);
+	vsnprintf(body + n, sizeof(body) - n - 1, fmt, ap);
+	va_end(ap);
+	strcat(body, "\n");
+
+	resp_init(c);
+	head_start(w, c, status);
+	out_printf(c, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n%s",
+		   strlen(body), extra ? extra : "");
+	head_end(c, 0);
+	if (!plan_is_head(c)) {
+		size_t off = c->out_len;
+
+		out_printf(c, "%s", body);
+		plan_add_seg(c, SEG_OUT, off, c->out_len);
+	}
+}
+
+void respond_error(struct worker *w, struct conn *c, int status, const char *why)
+{
+	respond_text(w, c, status, NULL, "%s", why);
+}
+
+static const char *parse_error_text(int status)
+{
+	switch (status) {
+	case 414:
+		return "the request line is longer than --max-header-bytes";
+	case 431:
+		return "the request head is larger than --max-header-bytes";
+	case 501:
+		return "only the chunked Transfer-Encoding is taken";
+	case 505:
+		return "only HTTP/1.0 and HTTP/1.1 are served";
+	default:
+		return "malformed request";
+	}
+}
+
+/* A request http_parse_request() refused with @status: why, in words. */
+void respond_parse_error(struct worker *w, struct conn *c, int status)
+{
+	respond_error(w, c, status, parse_error_text(status));
+}
+
+const char *shown(const char *name, char *buf, size_t size)
+{
+	c_escape(buf, size, name, strlen(name));
+	return buf;
+}
+
+void plan_drop_ext(struct worker *w, struct conn *c)
+{
+	if (!c->ext)
+		return;
+	if (c->ext_ops->release)
+		c->ext_ops->release(w, c);
+	if (c->ext_ops->free)
+		c->ext_ops->free(c);
+	c->ext = NULL;
+	c->ext_ops = NULL;
+}
