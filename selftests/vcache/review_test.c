@@ -1654,6 +1654,7 @@ TEST_F_TIMEOUT(evict, is_o1, 600)
 	snprintf(prefix, sizeof(prefix), "%s", vc_name("o1"));
 	/* Unused videos other tests left would be evicted first: none. */
 	ASSERT_EQ(0, vc_set_max_mb(1));
+	EXPECT_EQ(0, vc_settle_charged(0));
 	ASSERT_EQ(0, vc_set_max_mb(O1_LIMIT_MB));
 	for (r = 0; r < rounds; r++) {
 		few[r] = o1_round(_metadata, prefix, O1_FEW, buf, buflen);
@@ -1691,6 +1692,7 @@ TEST(evict_lru_by_last_release)
 		snprintf(names[i], VCACHE_NAME_MAX, "%s", vc_name(tags[i]));
 	/* 4 MiB, and no unused video from earlier tests left in it. */
 	ASSERT_EQ(0, vc_set_max_mb(1));
+	EXPECT_EQ(0, vc_settle_charged(0));
 	ASSERT_EQ(0, vc_set_max_mb(4));
 	for (i = 0; i < 3; i++) {
 		fd = open(VCACHE_DEV, O_RDWR);
@@ -1744,6 +1746,7 @@ TEST(sealed_hole_mmap_charges_nothing)
 	off_t off;
 
 	ASSERT_EQ(0, vc_set_max_mb(1));
+	EXPECT_EQ(0, vc_settle_charged(0));
 	ASSERT_EQ(0, vc_set_max_mb(4));
 	/* Pages 0 and 63 written, 1 to 62 a hole below the size. */
 	h = open(VCACHE_DEV, O_RDWR);
