@@ -192,7 +192,8 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 		snprintf(names[i], VCACHE_NAME_MAX, "%s", vc_name(tag));
 		fd = open(VCACHE_DEV, O_RDWR);
 		ASSERT_LE(0, fd);
-		sums[i] = load(_metadata, fd, names[i], i + 1, 0);
+		sums[i] = load(_metadata, fd, names[i], i + 1,
+			       i == 1 ? VCACHE_CREATE_PINNED : 0);
 		mem[i] = vc_info(fd).mem_bytes;
 		if (i == 0)
 			open_fd = fd;
@@ -200,14 +201,14 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 			close(fd);
 	}
 
-	evictable = (uint64_t)(n - 1) * VID_SIZE;
+	evictable = (uint64_t)(n - 2) * VID_SIZE;
 	avail = meminfo("MemAvailable");
 	/* Past what is free by half the evictable videos, 500 MiB at least. */
 	hogsz = avail + evictable / 2;
 	if (hogsz < 500 * MiB)
 		hogsz = 500 * MiB;
-	if (hogsz > avail + evictable - 96 * MiB)
-		hogsz = avail + evictable - 96 * MiB;
+	if (hogsz > avail + evictable - 64 * MiB)
+		hogsz = avail + evictable - 64 * MiB;
 	if (hogsz <= avail + 32 * MiB) {
 		for (i = 0; i < n; i++)
 			vc_cleanup(names[i]);
@@ -244,7 +245,15 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 	EXPECT_EQ(sums[0], checksum(open_fd));
 	close(open_fd);
 	/* Evicted: a prefix of the release order 2, 3, ... */
-	for (i = 1; i < n; i++) {
+	/* The pinned one, byte for byte; released before all the others. */
+	fd = vc_reopen(names[1], O_RDONLY);
+	EXPECT_LE(0, fd) TH_LOG("the pinned video was evicted");
+	if (fd >= 0) {
+		EXPECT_EQ(sums[1], checksum(fd));
+		EXPECT_TRUE(vc_info(fd).flags & VCACHE_INFO_PINNED);
+		close(fd);
+	}
+	for (i = 2; i < n; i++) {
 		fd = vc_reopen(names[i], O_RDONLY);
 		if (fd < 0) {
 			gone++;
@@ -261,17 +270,76 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 	st1 = vc_stats();
 	used1 = st1.mem_used;
 	TH_LOG("child done in %.1f s; %u of %u evictable videos evicted (%llu MiB), mem_used %llu -> %llu MiB",
-	       t1 - t0, gone, n - 1, (unsigned long long)(gone_mem / MiB),
+	       t1 - t0, gone, n - 2, (unsigned long long)(gone_mem / MiB),
 	       (unsigned long long)(used0 / MiB),
 	       (unsigned long long)(used1 / MiB));
 	EXPECT_LT(0, gone) TH_LOG("nothing was evicted");
 	EXPECT_TRUE(order_ok) TH_LOG("a video released later was evicted before one released earlier");
+	TH_LOG("evictions: pressure %llu, limit %llu, admin %llu; shrinker gave back %llu MiB",
+	       (unsigned long long)(st1.evictions_pressure - st0.evictions_pressure),
+	       (unsigned long long)(st1.evictions_limit - st0.evictions_limit),
+	       (unsigned long long)(st1.evictions_admin - st0.evictions_admin),
+	       (unsigned long long)((st1.shrink_pages - st0.shrink_pages) * PAGE / MiB));
 	EXPECT_EQ(gone, st1.evictions - st0.evictions);
+	EXPECT_EQ(gone, st1.evictions_pressure - st0.evictions_pressure);
+	EXPECT_EQ(gone_mem / PAGE, st1.shrink_pages - st0.shrink_pages);
 	/* Our videos are all the cache holds: it shrank by exactly theirs. */
 	EXPECT_EQ(used0 - gone_mem, used1);
 
 	for (i = 0; i < n; i++)
 		vc_cleanup(names[i]);
+}
+
+/*
+ * VCACHE_IOC_PIN: its errors, and a pinned video outlives the eviction of
+ * a lowered limit, which says so (admin) in the stats.
+ */
+TEST_F(pressure, pin_ioctl_and_admin_eviction)
+{
+	const char *a = vc_name("pin-a"), *b = vc_name("pin-b");
+	struct vcache_stats st0, st1;
+	int fa, fb, ro;
+
+	fa = open(VCACHE_DEV, O_RDWR);
+	fb = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	EXPECT_EQ(-EBADFD, vc_ioctl(fa, VCACHE_IOC_PIN, (void *)1));
+	ASSERT_EQ(0, vc_create(fa, a, MiB));
+	ASSERT_EQ(0, vc_write_pattern(fa, MiB, 1));
+	ASSERT_EQ(0, vc_seal(fa));
+	ASSERT_EQ(0, vc_create(fb, b, MiB));
+	ASSERT_EQ(0, vc_write_pattern(fb, MiB, 2));
+	ASSERT_EQ(0, vc_seal(fb));
+	EXPECT_EQ(-EINVAL, vc_ioctl(fa, VCACHE_IOC_PIN, (void *)2));
+	EXPECT_EQ(0, vc_ioctl(fa, VCACHE_IOC_PIN, (void *)1));
+	EXPECT_EQ(0, vc_ioctl(fa, VCACHE_IOC_PIN, (void *)1));
+	EXPECT_TRUE(vc_info(fa).flags & VCACHE_INFO_PINNED);
+	ro = vc_reopen(a, O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, vc_ioctl(ro, VCACHE_IOC_PIN, 0));
+	close(ro);
+	close(fa);
+	close(fb);
+	/* A limit of 1 MiB evicts every unused video but the pinned one. */
+	st0 = vc_stats();
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	st1 = vc_stats();
+	EXPECT_LE(1, st1.evictions_admin - st0.evictions_admin);
+	EXPECT_EQ(st1.evictions - st0.evictions,
+		  st1.evictions_admin - st0.evictions_admin);
+	EXPECT_EQ(-1, vc_reopen(b, O_RDONLY));
+	fa = vc_reopen(a, O_RDWR);
+	ASSERT_LE(0, fa) TH_LOG("the pinned video was evicted");
+	/* Unpinned while open: evicted once released, at the next need. */
+	EXPECT_EQ(0, vc_ioctl(fa, VCACHE_IOC_PIN, 0));
+	EXPECT_FALSE(vc_info(fa).flags & VCACHE_INFO_PINNED);
+	close(fa);
+	ASSERT_EQ(0, vc_set_max_mb(self->saved_mb));
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	EXPECT_EQ(-1, vc_reopen(a, O_RDONLY));
+	vc_cleanup(a);
+	vc_cleanup(b);
 }
 
 TEST_HARNESS_MAIN
