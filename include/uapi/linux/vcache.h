@@ -423,7 +423,7 @@ struct vcache_stats {
 	__u64 evictions_pressure;
 	__u64 evictions_admin;
 	__u64 shrink_pages;
-	__u64 reserved[1];
+	__u64 reserved;
 };
 
 /*
