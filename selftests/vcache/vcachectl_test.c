@@ -332,7 +332,7 @@ TEST(stats)
 	EXPECT_LE(0, json_num(r.out, "videos"));
 	EXPECT_LE(0, json_num(r.out, "evictions"));
 	EXPECT_EQ((long long)st.evictions_pressure, json_num(r.out, "evictions_pressure"));
-	EXPECT_LE(0, json_num(r.out, "shrink_bytes"));
+	EXPECT_LE(0, json_num(r.out, "shrink_pages"));
 	run_free(&r);
 	ASSERT_EQ(0, run(&r, "stats", NULL));
 	EXPECT_NE(NULL, strstr(r.out, "memory limit:"));

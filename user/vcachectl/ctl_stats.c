@@ -30,11 +30,11 @@ static int cmd_stats(struct ctx *ctx)
 		       "\"aio_queued\": %" PRIu64 ", \"aio_completed\": %" PRIu64 ", "
 		       "\"aio_cancelled\": %" PRIu64 ", \"evictions_limit\": %" PRIu64 ", "
 		       "\"evictions_pressure\": %" PRIu64 ", \"evictions_admin\": %" PRIu64 ", "
-		       "\"shrink_bytes\": %" PRIu64 "}\n",
+		       "\"shrink_pages\": %" PRIu64 "}\n",
 		       st.videos, st.mem_used, st.mem_limit, st.evictions, st.bytes_served,
 		       st.events_dropped, st.aio_queued, st.aio_completed, st.aio_cancelled,
 		       st.evictions_limit, st.evictions_pressure, st.evictions_admin,
-		       st.shrink_pages * (uint64_t)sysconf(_SC_PAGESIZE));
+		       st.shrink_pages);
 	} else {
 		kv("videos", "%" PRIu32, st.videos);
 		kv_bytes("memory used", st.mem_used);
