@@ -151,9 +151,26 @@ FIXTURE_SETUP(pressure)
 	self->saved_mb = vc_get_max_mb();
 }
 
+static int write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	fputs(val, f);
+	err = fclose(f) ? -errno : 0;
+	return err;
+}
+
+#define SHRINK_PARAM	"/sys/module/vcache/parameters/shrink"
+#define MIN_MB_PARAM	"/sys/module/vcache/parameters/min_mb"
+
 FIXTURE_TEARDOWN(pressure)
 {
 	vc_set_max_mb(self->saved_mb);
+	write_file(SHRINK_PARAM, "Y\n");
+	write_file(MIN_MB_PARAM, "0\n");
 }
 
 /*
@@ -340,6 +357,71 @@ TEST_F(pressure, pin_ioctl_and_admin_eviction)
 	EXPECT_EQ(-1, vc_reopen(a, O_RDONLY));
 	vc_cleanup(a);
 	vc_cleanup(b);
+}
+
+/*
+ * The knobs, through "echo 2 > drop_caches", which runs every shrinker:
+ * shrink=N keeps every video, min_mb stops the shrinker near its floor
+ * (the last video it takes may go a little below), and without a floor it
+ * takes every unused video, oldest first.
+ */
+TEST_F(pressure, knobs_shrink_and_min_mb)
+{
+	char names[8][VCACHE_NAME_MAX];
+	struct vcache_stats st0, st1;
+	unsigned int i, kept;
+	int fd;
+
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	ASSERT_EQ(0, vc_set_max_mb(self->saved_mb));
+	for (i = 0; i < 8; i++) {
+		char tag[8];
+
+		snprintf(tag, sizeof(tag), "k%u", i);
+		snprintf(names[i], VCACHE_NAME_MAX, "%s", vc_name(tag));
+		fd = open(VCACHE_DEV, O_RDWR);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, vc_create(fd, names[i], MiB));
+		ASSERT_EQ(0, vc_write_pattern(fd, MiB, i));
+		ASSERT_EQ(0, vc_seal(fd));
+		close(fd);
+	}
+	st0 = vc_stats();
+	ASSERT_EQ(0, write_file(SHRINK_PARAM, "N\n"));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2\n"));
+	st1 = vc_stats();
+	EXPECT_EQ(st0.evictions, st1.evictions) TH_LOG("shrink=N evicted");
+
+	ASSERT_EQ(0, write_file(SHRINK_PARAM, "Y\n"));
+	ASSERT_EQ(0, write_file(MIN_MB_PARAM, "4\n"));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2\n"));
+	st1 = vc_stats();
+	TH_LOG("min_mb=4: %llu evicted, mem_used %llu -> %llu KiB",
+	       (unsigned long long)(st1.evictions_pressure - st0.evictions_pressure),
+	       (unsigned long long)(st0.mem_used / 1024),
+	       (unsigned long long)(st1.mem_used / 1024));
+	EXPECT_LT(0, st1.evictions_pressure - st0.evictions_pressure);
+	EXPECT_GE(4 * MiB, st1.mem_used);
+	EXPECT_LT(3 * MiB - 2 * PAGE, st1.mem_used);
+	/* The oldest went: the survivors are the newest. */
+	kept = 0;
+	for (i = 0; i < 8; i++) {
+		fd = vc_reopen(names[i], O_RDONLY);
+		if (fd >= 0) {
+			kept++;
+			close(fd);
+		} else {
+			EXPECT_EQ(0, kept) TH_LOG("%u evicted after a newer one", i);
+		}
+	}
+	EXPECT_EQ(kept, 8 - (st1.evictions_pressure - st0.evictions_pressure));
+
+	ASSERT_EQ(0, write_file(MIN_MB_PARAM, "0\n"));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2\n"));
+	st1 = vc_stats();
+	EXPECT_EQ(0, st1.videos) TH_LOG("%u videos left", st1.videos);
+	for (i = 0; i < 8; i++)
+		vc_cleanup(names[i]);
 }
 
 TEST_HARNESS_MAIN
