@@ -9,6 +9,8 @@
 #define _VCACHE_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 
 #ifndef VCACHE_HAVE_VM_FLAGS_SET
@@ -55,6 +57,66 @@ static inline struct nlattr **vcache_genl_dump_attrs(struct netlink_callback *cb
 static inline struct nlattr **vcache_genl_dump_attrs(struct netlink_callback *cb)
 {
 	return genl_dumpit_info(cb)->attrs;
+}
+#endif
+
+/*
+ * A shrinker, registered under @name (/sys/kernel/debug/shrinker/ where
+ * there is one). 6.7 made shrinkers allocated by the core (shrinker_alloc(),
+ * shrinker_register(), shrinker_free(): freed after an RCU grace period, so
+ * that the lockless walk of the list may run on); before, the caller owned
+ * the struct and called register_shrinker() / unregister_shrinker(). Both
+ * give the same thing here: a shrinker set up, running, or NULL.
+ */
+#ifdef VCACHE_HAVE_SHRINKER_ALLOC
+static inline struct shrinker *
+vcache_shrinker_create(const char *name,
+		       unsigned long (*count)(struct shrinker *,
+					      struct shrink_control *),
+		       unsigned long (*scan)(struct shrinker *,
+					     struct shrink_control *))
+{
+	struct shrinker *s = shrinker_alloc(0, "%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	shrinker_register(s);
+	return s;
+}
+
+static inline void vcache_shrinker_destroy(struct shrinker *s)
+{
+	shrinker_free(s);
+}
+#else
+static inline struct shrinker *
+vcache_shrinker_create(const char *name,
+		       unsigned long (*count)(struct shrinker *,
+					      struct shrink_control *),
+		       unsigned long (*scan)(struct shrinker *,
+					     struct shrink_control *))
+{
+	struct shrinker *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+	return s;
+}
+
+static inline void vcache_shrinker_destroy(struct shrinker *s)
+{
+	unregister_shrinker(s);
+	kfree(s);
 }
 #endif
 

@@ -72,7 +72,8 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 		return -EBADF;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if ((req.flags & ~VCACHE_CREATE_LIVE) || req.__pad ||
+	if ((req.flags & ~(VCACHE_CREATE_LIVE | VCACHE_CREATE_PINNED)) ||
+	    req.__pad ||
 	    !vcache_zeroed(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	if (!vcache_name_ok(req.name) || !req.capacity ||
@@ -246,6 +247,21 @@ static long vcache_ioc_delete(struct file *file, void __user *argp)
 	return vcache_registry_delete(req.name);
 }
 
+/* Anyone who may delete a video may keep it: a writable descriptor. */
+static long vcache_ioc_pin(struct file *file, unsigned long arg)
+{
+	struct vcache_video *v = vcache_file_video(file);
+
+	if (arg > 1)
+		return -EINVAL;
+	if (!v)
+		return -EBADFD;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	vcache_registry_pin(v, arg);
+	return 0;
+}
+
 static long vcache_ioc_commit(struct file *file, void __user *argp)
 {
 	struct vcache_video *v = vcache_file_video(file);
@@ -373,6 +389,8 @@ long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return vcache_ioc_info(file, argp);
 	case VCACHE_IOC_DELETE:
 		return vcache_ioc_delete(file, argp);
+	case VCACHE_IOC_PIN:
+		return vcache_ioc_pin(file, arg);
 	case VCACHE_IOC_COMMIT:
 		return vcache_ioc_commit(file, argp);
 	case VCACHE_IOC_STATS:

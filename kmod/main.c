@@ -100,7 +100,12 @@ static int __init vcache_init(void)
 	err = vcache_nl_init();
 	if (err)
 		goto err_misc;
+	err = vcache_shrink_init();
+	if (err)
+		goto err_nl;
 	return 0;
+err_nl:
+	vcache_nl_exit();
 err_misc:
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
@@ -113,6 +118,7 @@ err_mmap:
 
 static void __exit vcache_exit(void)
 {
+	vcache_shrink_exit();
 	misc_deregister(&vcache_misc);
 	vcache_registry_clear();
 	/* After the registry: no video is left to send an event about. */

@@ -112,7 +112,7 @@ static int vcache_mem_set_limit(unsigned int mb)
 		return -EINVAL;
 	WRITE_ONCE(vcache_limit_pages, limit);
 	while (atomic_long_read(&vcache_used_pages) > limit &&
-	       vcache_registry_evict_one())
+	       vcache_registry_evict_one(VCACHE_EVICT_ADMIN))
 		;
 	return 0;
 }
@@ -194,7 +194,7 @@ int vcache_mem_charge(unsigned long nr_pages)
 		    READ_ONCE(vcache_limit_pages))
 			return 0;
 		atomic_long_sub(nr_pages, &vcache_used_pages);
-		if (!vcache_registry_evict_one())
+		if (!vcache_registry_evict_one(VCACHE_EVICT_LIMIT))
 			return -ENOSPC;
 	}
 }

@@ -18,6 +18,7 @@
  */
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <net/genetlink.h>
@@ -258,7 +259,7 @@ static int vcache_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	vcache_stats_fill(&st);
 
 	msg = genlmsg_new(nla_total_size(sizeof(u32)) +
-			  8 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
+			  12 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &vcache_nl_family, 0,
@@ -281,7 +282,15 @@ static int vcache_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, VCACHE_A_STATS_AIO_COMPLETED,
 			      st.aio_completed, VCACHE_A_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, VCACHE_A_STATS_AIO_CANCELLED,
-			      st.aio_cancelled, VCACHE_A_STATS_PAD)) {
+			      st.aio_cancelled, VCACHE_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, VCACHE_A_STATS_EVICTIONS_LIMIT,
+			      st.evictions_limit, VCACHE_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, VCACHE_A_STATS_EVICTIONS_PRESSURE,
+			      st.evictions_pressure, VCACHE_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, VCACHE_A_STATS_EVICTIONS_ADMIN,
+			      st.evictions_admin, VCACHE_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, VCACHE_A_STATS_SHRINK_PAGES,
+			      st.shrink_pages, VCACHE_A_STATS_PAD)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -398,8 +407,12 @@ static bool vcache_nl_listened(void)
 				  VCACHE_NLGRP_EVENTS);
 }
 
-/* Sends one event, if the bucket has a token for it; @gfp as the caller may. */
-static void vcache_nl_send(u32 type, struct vcache_video *v, gfp_t gfp)
+/*
+ * Sends one event, if the bucket has a token for it; @gfp as the caller may.
+ * @reason: an eviction's, or 0 for none.
+ */
+static void vcache_nl_send(u32 type, struct vcache_video *v, u32 reason,
+			   gfp_t gfp)
 {
 	struct nlattr *nest;
 	struct sk_buff *msg;
@@ -408,7 +421,7 @@ static void vcache_nl_send(u32 type, struct vcache_video *v, gfp_t gfp)
 
 	if (!vcache_event_admit(&seq))
 		goto drop;
-	msg = genlmsg_new(nla_total_size(sizeof(u32)) +
+	msg = genlmsg_new(2 * nla_total_size(sizeof(u32)) +
 			  2 * nla_total_size_64bit(sizeof(u64)) +
 			  nla_total_size(vcache_nl_video_size()), gfp);
 	if (!msg)
@@ -418,7 +431,8 @@ static void vcache_nl_send(u32 type, struct vcache_video *v, gfp_t gfp)
 	    nla_put_u32(msg, VCACHE_A_EVENT_TYPE, type) ||
 	    nla_put_u64_64bit(msg, VCACHE_A_EVENT_SEQ, seq, VCACHE_A_EVENT_PAD) ||
 	    nla_put_u64_64bit(msg, VCACHE_A_EVENT_TIME, ktime_get_real_ns(),
-			      VCACHE_A_EVENT_PAD))
+			      VCACHE_A_EVENT_PAD) ||
+	    (reason && nla_put_u32(msg, VCACHE_A_EVENT_REASON, reason)))
 		goto free;
 	nest = nla_nest_start(msg, VCACHE_A_EVENT_VIDEO);
 	if (!nest || vcache_nl_put_video(msg, v))
@@ -451,7 +465,24 @@ void vcache_nl_event(u32 type, struct vcache_video *v)
 	/* GFP_KERNEL below; every caller may sleep, and must keep doing so. */
 	might_sleep();
 	if (vcache_nl_listened())
-		vcache_nl_send(type, v, GFP_KERNEL);
+		vcache_nl_send(type, v, 0, GFP_KERNEL);
+}
+
+/**
+ * vcache_nl_evicted() - VCACHE_EVENT_EVICTED, with its reason
+ * @v: the video, referenced by the caller
+ * @reason: enum vcache_evict_reason
+ * @gfp: GFP_KERNEL, or GFP_NOWAIT from reclaim (the shrinker), where the
+ *	event is dropped and counted rather than dig into reserves
+ *
+ * Context: process context or reclaim; sleeps only if @gfp allows; no
+ * spinlock held, nor the registry lock; takes vcache_event_lock.
+ */
+void vcache_nl_evicted(struct vcache_video *v, u32 reason, gfp_t gfp)
+{
+	might_alloc(gfp);
+	if (vcache_nl_listened())
+		vcache_nl_send(VCACHE_EVENT_EVICTED, v, reason, gfp);
 }
 
 /**
@@ -479,7 +510,7 @@ void vcache_nl_viewer_behind(struct vcache_video *v)
 		return;
 	if (atomic64_cmpxchg(&v->behind_event, last, now) != last)
 		return;
-	vcache_nl_send(VCACHE_EVENT_VIEWER_BEHIND, v,
+	vcache_nl_send(VCACHE_EVENT_VIEWER_BEHIND, v, 0,
 		       GFP_NOWAIT | __GFP_NOWARN);
 }
 

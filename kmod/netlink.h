@@ -21,6 +21,13 @@ void vcache_nl_exit(void);
 void vcache_nl_event(u32 type, struct vcache_video *v);
 
 /*
+ * VCACHE_EVENT_EVICTED for @v with the reason (enum vcache_evict_reason),
+ * allocating with @gfp: GFP_NOWAIT from the shrinker. Not under a
+ * spinlock nor the registry lock.
+ */
+void vcache_nl_evicted(struct vcache_video *v, u32 reason, gfp_t gfp);
+
+/*
  * VCACHE_EVENT_VIEWER_BEHIND for @v, at most one per stream every so
  * often. Never sleeps: for the read path.
  */

@@ -16,8 +16,17 @@
  * eviction drops the entries it finds in use instead, and they come back at
  * their next release. Each entry is added once per release and looked at
  * once, so an eviction costs O(1) amortised, however many videos there are.
+ * A pinned video is never on the list.
+ *
+ * The shrinker (shrink.c) asks how many pages the list holds: a counter
+ * kept with the list, not a walk. It counts the entries found in use again
+ * too, until eviction drops them: an estimate, as a count_objects is. Its
+ * evictions take the registry lock with a trylock: reclaim may come from an
+ * allocation made by a thread that holds it, or that waits behind one that
+ * does (see vcache_registry_taint_reclaim()).
  */
 #include <linux/hashtable.h>
+#include <linux/sched/mm.h>
 #include <linux/stringhash.h>
 #include "netlink.h"
 #include "vcache.h"
@@ -34,8 +43,11 @@ static DEFINE_MUTEX(vcache_registry_lock);
  */
 static LIST_HEAD(vcache_idle);
 static DEFINE_SPINLOCK(vcache_idle_lock);
+static atomic_long_t vcache_idle_pages = ATOMIC_LONG_INIT(0);
 static u32 vcache_count;
 static u64 vcache_evictions;
+/* By enum vcache_evict_reason, under the registry lock. */
+static u64 vcache_evictions_by[VCACHE_EVICT_ADMIN + 1];
 static u64 vcache_unlinks;		/* invalidates walk cursors */
 
 static u32 vcache_name_hash(const char *name)
@@ -115,6 +127,16 @@ struct vcache_video *vcache_registry_lookup(const char *name)
 	return NULL;
 }
 
+/* Takes @v off the idle list, if it is on it; under the idle lock. */
+static void vcache_idle_del(struct vcache_video *v)
+{
+	lockdep_assert_held(&vcache_idle_lock);
+	if (list_empty(&v->idle))
+		return;
+	list_del_init(&v->idle);
+	atomic_long_sub(v->idle_pages, &vcache_idle_pages);
+}
+
 /* The caller then drops the registry's reference, outside the lock. */
 static void vcache_unlink_locked(struct vcache_video *v)
 {
@@ -124,7 +146,7 @@ static void vcache_unlink_locked(struct vcache_video *v)
 	/* A release racing with us sees the flag or is undone here. */
 	spin_lock(&vcache_idle_lock);
 	WRITE_ONCE(v->unlinked, true);
-	list_del_init(&v->idle);
+	vcache_idle_del(v);
 	spin_unlock(&vcache_idle_lock);
 	vcache_count--;
 	vcache_unlinks++;
@@ -185,7 +207,7 @@ static bool vcache_evictable(struct vcache_video *v)
 
 	lockdep_assert_held(&vcache_idle_lock);
 	return (state == VCACHE_STATE_SEALED || state == VCACHE_STATE_ENDED) &&
-	       !atomic_read(&v->opens) && !atomic_read(&v->maps);
+	       !v->pinned && !atomic_read(&v->opens) && !atomic_read(&v->maps);
 }
 
 /**
@@ -203,13 +225,68 @@ void vcache_registry_idle(struct vcache_video *v)
 {
 	spin_lock(&vcache_idle_lock);
 	/* Read under the lock: an eviction that dropped @v used it, see there. */
-	if (!v->unlinked && vcache_evictable(v))
-		list_move_tail(&v->idle, &vcache_idle);
+	if (!v->unlinked && vcache_evictable(v)) {
+		vcache_idle_del(v);
+		/* Sealed or ended: the video's memory changes no more. */
+		v->idle_pages = atomic_long_read(&v->mem_pages);
+		atomic_long_add(v->idle_pages, &vcache_idle_pages);
+		list_add_tail(&v->idle, &vcache_idle);
+	}
 	spin_unlock(&vcache_idle_lock);
 }
 
 /**
+ * vcache_registry_pin() - pin or unpin a video
+ * @v: a video, referenced by the caller
+ * @pin: true to pin
+ *
+ * A pinned video leaves the idle list, so that neither eviction nor the
+ * shrinker (which counts the list's pages) sees it; unpinned and unused, it
+ * becomes the most recently released video.
+ *
+ * Context: process context; takes the idle list's spinlock.
+ */
+void vcache_registry_pin(struct vcache_video *v, bool pin)
+{
+	spin_lock(&vcache_idle_lock);
+	WRITE_ONCE(v->pinned, pin);
+	if (pin)
+		vcache_idle_del(v);
+	spin_unlock(&vcache_idle_lock);
+	if (!pin)
+		vcache_registry_idle(v);
+}
+
+/* Removes the least recently released unused video; registry lock held. */
+static struct vcache_video *vcache_evict_locked(enum vcache_evict_reason why)
+{
+	struct vcache_video *v;
+
+	lockdep_assert_held(&vcache_registry_lock);
+	spin_lock(&vcache_idle_lock);
+	/*
+	 * Checked under the idle lock, as vcache_registry_idle() does after
+	 * its user's count went down: if we see a user and drop the entry,
+	 * that user's release comes after us and adds it back.
+	 */
+	while ((v = list_first_entry_or_null(&vcache_idle, struct vcache_video,
+					     idle))) {
+		vcache_idle_del(v);
+		if (vcache_evictable(v))
+			break;
+	}
+	spin_unlock(&vcache_idle_lock);
+	if (v) {
+		vcache_unlink_locked(v);
+		vcache_evictions++;
+		vcache_evictions_by[why]++;
+	}
+	return v;
+}
+
+/**
  * vcache_registry_evict_one() - evict the least recently released video
+ * @why: VCACHE_EVICT_LIMIT or VCACHE_EVICT_ADMIN, for the event and stats
  *
  * Takes the first video of the idle list that is still unused and removes
  * its name; its memory goes with the last reference. Entries in use again
@@ -219,34 +296,85 @@ void vcache_registry_idle(struct vcache_video *v)
  * Context: process context, may sleep (registry mutex).
  * Return: true if a video was evicted, false if none could be.
  */
-bool vcache_registry_evict_one(void)
+bool vcache_registry_evict_one(enum vcache_evict_reason why)
 {
 	struct vcache_video *v;
 
 	mutex_lock(&vcache_registry_lock);
-	spin_lock(&vcache_idle_lock);
-	/*
-	 * Checked under the idle lock, as vcache_registry_idle() does after
-	 * its user's count went down: if we see a user and drop the entry,
-	 * that user's release comes after us and adds it back.
-	 */
-	while ((v = list_first_entry_or_null(&vcache_idle, struct vcache_video,
-					     idle))) {
-		list_del_init(&v->idle);
-		if (vcache_evictable(v))
-			break;
-	}
-	spin_unlock(&vcache_idle_lock);
-	if (v) {
-		vcache_unlink_locked(v);
-		vcache_evictions++;
-	}
+	v = vcache_evict_locked(why);
 	mutex_unlock(&vcache_registry_lock);
 	if (!v)
 		return false;
-	vcache_nl_event(VCACHE_EVENT_EVICTED, v);
+	vcache_nl_evicted(v, why, GFP_KERNEL);
 	vcache_video_put(v);
 	return true;
+}
+
+/**
+ * vcache_registry_shrink_one() - evict a video for the shrinker
+ *
+ * As vcache_registry_evict_one() with VCACHE_EVICT_PRESSURE, but never
+ * waits for the registry lock, and sends the event without sleeping:
+ * reclaim runs in the allocating thread, which may hold any of the
+ * module's sleeping locks but this one.
+ *
+ * Context: reclaim (a shrinker's scan_objects); does not sleep on a lock.
+ * Return: the pages the evicted video held, 0 if none could be evicted,
+ * -EBUSY if the registry lock was taken.
+ */
+long vcache_registry_shrink_one(void)
+{
+	struct vcache_video *v;
+	long pages;
+
+	if (!mutex_trylock(&vcache_registry_lock))
+		return -EBUSY;
+	v = vcache_evict_locked(VCACHE_EVICT_PRESSURE);
+	mutex_unlock(&vcache_registry_lock);
+	if (!v)
+		return 0;
+	pages = atomic_long_read(&v->mem_pages);
+	vcache_nl_evicted(v, VCACHE_EVICT_PRESSURE, GFP_NOWAIT | __GFP_NOWARN);
+	vcache_video_put(v);
+	return pages;
+}
+
+/**
+ * vcache_registry_idle_pages() - pages of the videos eviction could take
+ *
+ * Context: any; no lock, one atomic read.
+ * Return: the pages of the idle list's videos, as of a recent moment.
+ */
+unsigned long vcache_registry_idle_pages(void)
+{
+	long pages = atomic_long_read(&vcache_idle_pages);
+
+	return pages > 0 ? pages : 0;
+}
+
+/**
+ * vcache_registry_taint_reclaim() - tell lockdep reclaim may take our lock
+ *
+ * The shrinker only tries the registry lock, so reclaim cannot deadlock on
+ * it; but an allocation that may reclaim while the lock is held would make
+ * the shrinker fail for as long as it runs, and a sleeping acquisition
+ * added to the shrinker one day would deadlock. Recording once that the
+ * lock nests inside fs_reclaim, as i915_gem_shrinker_taints_mutex() does,
+ * makes lockdep (the debug kernel) report any such allocation at once,
+ * whether or not reclaim happens to run then.
+ *
+ * Context: module init, process context.
+ */
+void vcache_registry_taint_reclaim(void)
+{
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+	fs_reclaim_acquire(GFP_KERNEL);
+	mutex_acquire(&vcache_registry_lock.dep_map, 0, 0, _RET_IP_);
+	mutex_release(&vcache_registry_lock.dep_map, _RET_IP_);
+	spin_acquire(&vcache_idle_lock.dep_map, 0, 0, _RET_IP_);
+	spin_release(&vcache_idle_lock.dep_map, _RET_IP_);
+	fs_reclaim_release(GFP_KERNEL);
 }
 
 /* The first named video after @cur, or NULL. */
@@ -357,4 +485,16 @@ u32 vcache_registry_count(void)
 u64 vcache_registry_evictions(void)
 {
 	return READ_ONCE(vcache_evictions);
+}
+
+/**
+ * vcache_registry_evictions_by() - evictions for one reason so far
+ * @why: the reason
+ *
+ * Context: any.
+ * Return: the count.
+ */
+u64 vcache_registry_evictions_by(enum vcache_evict_reason why)
+{
+	return READ_ONCE(vcache_evictions_by[why]);
 }

@@ -33,6 +33,16 @@
  *				 takes it after the wait queue's, not inside)
  *           workqueue locks	(queue_work() of a ready AIO read)
  *
+ * fs_reclaim			(lockdep's name for reclaim: any allocation
+ *				 that may reclaim, under any lock above but
+ *				 the registry lock and the spinlocks)
+ *   vcache_registry_lock	(the shrinker: mutex_trylock only, SHRINK_STOP
+ *				 when taken; vcache_registry_taint_reclaim()
+ *				 has lockdep check nobody allocates under it)
+ *     vcache_idle_lock		(the shrinker's pick)
+ *   vcache_held_lock,		(the evicted video's last put)
+ *   vcache_event_lock		(its event, GFP_NOWAIT)
+ *
  * Leaves, taken under any of the sleeping locks above and nothing inside:
  * vcache_held_lock (mem.c: pages freed videos still lend out; the last
  * vcache_video_put() may come under v->lock, mmap_lock or ring_lock through
@@ -90,6 +100,8 @@ struct vcache_video {
 	struct hlist_node hnode;	/* registry hash, RCU readers */
 	struct list_head lnode;		/* registry list, registry lock */
 	struct list_head idle;		/* idle list, its spinlock */
+	long idle_pages;		/* counted while on it, idle lock */
+	bool pinned;			/* never evicted; idle lock */
 	struct rcu_head rcu;
 	char name[VCACHE_NAME_MAX];
 	u32 hash;
@@ -314,10 +326,15 @@ struct vcache_video *vcache_registry_lookup(const char *name);
 int vcache_registry_delete(const char *name);
 void vcache_registry_unlink(struct vcache_video *v);
 void vcache_registry_idle(struct vcache_video *v);
-bool vcache_registry_evict_one(void);
+bool vcache_registry_evict_one(enum vcache_evict_reason why);
+long vcache_registry_shrink_one(void);
+unsigned long vcache_registry_idle_pages(void);
+void vcache_registry_taint_reclaim(void);
+void vcache_registry_pin(struct vcache_video *v, bool pin);
 void vcache_registry_clear(void);
 u32 vcache_registry_count(void);
 u64 vcache_registry_evictions(void);
+u64 vcache_registry_evictions_by(enum vcache_evict_reason why);
 
 /* Where a vcache_registry_walk() stopped; all zeroes to start. */
 struct vcache_registry_cursor {
@@ -380,6 +397,11 @@ extern struct address_space *vcache_mapping;
 int vcache_mmap_init(void);
 void vcache_mmap_exit(void);
 int vcache_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* shrink.c: giving memory back under pressure */
+int vcache_shrink_init(void);
+void vcache_shrink_exit(void);
+unsigned long vcache_shrink_pages(void);
 
 /* ioctl.c */
 long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -65,6 +65,8 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	v->nr_pages = nr_pages;
 	v->fps_num = req->fps_num;
 	v->fps_den = req->fps_den;
+	/* Loading, so on no idle list yet: nothing else to do. */
+	v->pinned = req->flags & VCACHE_CREATE_PINNED;
 	mutex_init(&v->lock);
 	init_waitqueue_head(&v->wq);
 	spin_lock_init(&v->aio_lock);
@@ -352,6 +354,11 @@ void vcache_stats_fill(struct vcache_stats *st)
 	st->mem_limit = (u64)vcache_mem_limit() << PAGE_SHIFT;
 	st->videos = vcache_registry_count();
 	st->evictions = vcache_registry_evictions();
+	st->evictions_limit = vcache_registry_evictions_by(VCACHE_EVICT_LIMIT);
+	st->evictions_pressure =
+		vcache_registry_evictions_by(VCACHE_EVICT_PRESSURE);
+	st->evictions_admin = vcache_registry_evictions_by(VCACHE_EVICT_ADMIN);
+	st->shrink_pages = vcache_shrink_pages();
 	st->bytes_served = vcache_bytes_served();
 	vcache_aio_stats(st);
 }
@@ -374,6 +381,8 @@ void vcache_video_info(struct vcache_video *v, struct vcache_info *info)
 	info->state = vcache_state(v);
 	if (READ_ONCE(v->unlinked))
 		info->flags |= VCACHE_INFO_DELETED;
+	if (READ_ONCE(v->pinned))
+		info->flags |= VCACHE_INFO_PINNED;
 	info->fps_num = v->fps_num;
 	info->fps_den = v->fps_den;
 	info->open_count = atomic_read(&v->opens);

@@ -842,7 +842,7 @@ static int do_stats(struct fuzzer *f)
 	if (!good)
 		return fail(f, "STATS: succeeded with a bad pointer %p", p);
 	st = p;
-	if (st->__pad || !zeroed(st->reserved, sizeof(st->reserved)))
+	if (st->__pad || !zeroed(&st->reserved, sizeof(st->reserved)))
 		return fail(f, "STATS: padding or reserved bytes not zeroed");
 	if (!st->mem_limit || st->videos > 1000000)
 		return fail(f, "STATS: odd values (limit %llu, videos %u)",

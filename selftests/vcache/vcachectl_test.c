@@ -331,9 +331,13 @@ TEST(stats)
 	EXPECT_EQ((long long)st.mem_limit, json_num(r.out, "mem_limit"));
 	EXPECT_LE(0, json_num(r.out, "videos"));
 	EXPECT_LE(0, json_num(r.out, "evictions"));
+	EXPECT_EQ((long long)st.evictions_pressure, json_num(r.out, "evictions_pressure"));
+	EXPECT_LE(0, json_num(r.out, "shrink_pages"));
 	run_free(&r);
 	ASSERT_EQ(0, run(&r, "stats", NULL));
 	EXPECT_NE(NULL, strstr(r.out, "memory limit:"));
+	EXPECT_NE(NULL, strstr(r.out, ", pressure "));
+	EXPECT_NE(NULL, strstr(r.out, "reclaimed:"));
 	run_free(&r);
 }
 

@@ -79,7 +79,7 @@ def from_ynl(v):
     out = {}
     for k, x in v.items():
         if k == 'flags':
-            x = (1 if 'deleted' in x else 0)
+            x = (1 if 'deleted' in x else 0) | (2 if 'pinned' in x else 0)
         k = k.replace('-', '_')
         if k.endswith('_time'):
             k += '_ns'
@@ -94,6 +94,7 @@ def from_ynl(v):
 def from_ctl(v):
     v = dict(v)
     v.pop('deleted', None)
+    v.pop('pinned', None)
     return v
 
 

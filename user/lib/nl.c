@@ -77,6 +77,10 @@ static struct nla_policy stats_policy[VCACHE_A_STATS_MAX + 1] = {
 	[VCACHE_A_STATS_AIO_QUEUED] = { .type = NLA_U64 },
 	[VCACHE_A_STATS_AIO_COMPLETED] = { .type = NLA_U64 },
 	[VCACHE_A_STATS_AIO_CANCELLED] = { .type = NLA_U64 },
+	[VCACHE_A_STATS_EVICTIONS_LIMIT] = { .type = NLA_U64 },
+	[VCACHE_A_STATS_EVICTIONS_PRESSURE] = { .type = NLA_U64 },
+	[VCACHE_A_STATS_EVICTIONS_ADMIN] = { .type = NLA_U64 },
+	[VCACHE_A_STATS_SHRINK_PAGES] = { .type = NLA_U64 },
 };
 
 static struct nla_policy event_policy[VCACHE_A_EVENT_MAX + 1] = {
@@ -84,6 +88,7 @@ static struct nla_policy event_policy[VCACHE_A_EVENT_MAX + 1] = {
 	[VCACHE_A_EVENT_SEQ] = { .type = NLA_U64 },
 	[VCACHE_A_EVENT_TIME] = { .type = NLA_U64 },
 	[VCACHE_A_EVENT_VIDEO] = { .type = NLA_NESTED },
+	[VCACHE_A_EVENT_REASON] = { .type = NLA_U32 },
 };
 
 /* libnl's error codes, for failures that are not the kernel's refusal. */
@@ -469,6 +474,10 @@ static int got_stats(struct nlattr **tb, void *arg)
 	st->aio_queued = get_u64(tb[VCACHE_A_STATS_AIO_QUEUED]);
 	st->aio_completed = get_u64(tb[VCACHE_A_STATS_AIO_COMPLETED]);
 	st->aio_cancelled = get_u64(tb[VCACHE_A_STATS_AIO_CANCELLED]);
+	st->evictions_limit = get_u64(tb[VCACHE_A_STATS_EVICTIONS_LIMIT]);
+	st->evictions_pressure = get_u64(tb[VCACHE_A_STATS_EVICTIONS_PRESSURE]);
+	st->evictions_admin = get_u64(tb[VCACHE_A_STATS_EVICTIONS_ADMIN]);
+	st->shrink_pages = get_u64(tb[VCACHE_A_STATS_SHRINK_PAGES]);
 	return 0;
 }
 
@@ -541,6 +550,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	ev.type = get_u32(tb[VCACHE_A_EVENT_TYPE]);
 	ev.seq = get_u64(tb[VCACHE_A_EVENT_SEQ]);
 	ev.time_ns = get_u64(tb[VCACHE_A_EVENT_TIME]);
+	ev.reason = get_u32(tb[VCACHE_A_EVENT_REASON]);
 	if (tb[VCACHE_A_EVENT_VIDEO] &&
 	    !nla_parse_nested(vtb, VCACHE_A_VIDEO_MAX, tb[VCACHE_A_EVENT_VIDEO],
 			      video_policy)) {

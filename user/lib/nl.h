@@ -27,6 +27,10 @@ struct vcnl_stats {
 	uint64_t aio_queued;
 	uint64_t aio_completed;
 	uint64_t aio_cancelled;
+	uint64_t evictions_limit;	/* by reason: VCACHE_EVICT_* */
+	uint64_t evictions_pressure;
+	uint64_t evictions_admin;
+	uint64_t shrink_pages;		/* given back by the shrinker */
 };
 
 /*
@@ -44,6 +48,7 @@ struct vcnl_event {
 	uint32_t type;			/* VCACHE_EVENT_* or one we do not know */
 	uint64_t seq;
 	uint64_t time_ns;
+	uint32_t reason;		/* evicted: VCACHE_EVICT_*, else 0 */
 	struct vcache_info video;	/* as VIDEO_GET would describe it */
 	struct vcnl_live live;
 };

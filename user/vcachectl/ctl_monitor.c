@@ -55,6 +55,21 @@ static const char *event_name(uint32_t type)
 	}
 }
 
+/* Why a video was evicted: the limit, memory pressure, or a lower limit. */
+static const char *reason_name(uint32_t reason)
+{
+	switch (reason) {
+	case VCACHE_EVICT_LIMIT:
+		return "limit";
+	case VCACHE_EVICT_PRESSURE:
+		return "pressure";
+	case VCACHE_EVICT_ADMIN:
+		return "admin";
+	default:
+		return NULL;
+	}
+}
+
 static void monitor_human(const struct vcnl_event *ev)
 {
 	const struct vcache_info *in = &ev->video;
@@ -84,6 +99,8 @@ static void monitor_human(const struct vcnl_event *ev)
 	case VCACHE_EVENT_EVICTED:
 		format_time(when, sizeof(when), in->access_time_ns);
 		printf(", size %s, last read %s", hsize(in->size), when);
+		if (reason_name(ev->reason))
+			printf(", %s", reason_name(ev->reason));
 		break;
 	case VCACHE_EVENT_LIVE_STARTED:
 		format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
@@ -116,8 +133,11 @@ static int on_event(const struct vcnl_event *ev, void *arg)
 			printf("{\"event\": \"%s\", ", what);
 		else
 			printf("{\"event\": \"unknown\", \"type\": %" PRIu32 ", ", ev->type);
-		printf("\"seq\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"video\": ",
+		printf("\"seq\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", ",
 		       ev->seq, ev->time_ns);
+		if (ev->type == VCACHE_EVENT_EVICTED && reason_name(ev->reason))
+			printf("\"reason\": \"%s\", ", reason_name(ev->reason));
+		fputs("\"video\": ", stdout);
 		put_info_json(&ev->video, &ev->live);
 		fputs("}\n", stdout);
 	} else {

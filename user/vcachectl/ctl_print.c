@@ -59,7 +59,7 @@ void put_info_json(const struct vcache_info *in, const struct vcnl_live *live)
 
 	json_escape(name, sizeof(name), in->name, strnlen(in->name, sizeof(in->name)));
 	printf("{\"name\": \"%s\", \"id\": %" PRIu64 ", \"state\": \"%s\", "
-	       "\"deleted\": %s, \"flags\": %" PRIu32 ", "
+	       "\"deleted\": %s, \"pinned\": %s, \"flags\": %" PRIu32 ", "
 	       "\"size\": %" PRIu64 ", \"capacity\": %" PRIu64 ", "
 	       "\"fps_num\": %" PRIu32 ", \"fps_den\": %" PRIu32 ", "
 	       "\"open_count\": %" PRIu32 ", \"map_count\": %" PRIu32 ", "
@@ -68,7 +68,8 @@ void put_info_json(const struct vcache_info *in, const struct vcnl_live *live)
 	       "\"seal_time_ns\": %" PRIu64 ", \"access_time_ns\": %" PRIu64 ", "
 	       "\"duration\": %" PRIu64,
 	       name, (uint64_t)in->id, state_name(in->state),
-	       in->flags & VCACHE_INFO_DELETED ? "true" : "false", (uint32_t)in->flags,
+	       in->flags & VCACHE_INFO_DELETED ? "true" : "false",
+	       in->flags & VCACHE_INFO_PINNED ? "true" : "false", (uint32_t)in->flags,
 	       (uint64_t)in->size, (uint64_t)in->capacity,
 	       (uint32_t)in->fps_num, (uint32_t)in->fps_den,
 	       (uint32_t)in->open_count, (uint32_t)in->map_count,
@@ -100,8 +101,9 @@ void print_info(const struct vcache_info *in, const struct vcnl_live *live)
 	format_fps(fps, sizeof(fps), in->fps_num, in->fps_den);
 	kv("name", "%s", show(name));
 	kv("id", "%" PRIu64, (uint64_t)in->id);
-	kv("state", "%s%s", state_name(in->state),
-	   in->flags & VCACHE_INFO_DELETED ? ", deleted" : "");
+	kv("state", "%s%s%s", state_name(in->state),
+	   in->flags & VCACHE_INFO_DELETED ? ", deleted" : "",
+	   in->flags & VCACHE_INFO_PINNED ? ", pinned" : "");
 	kv_bytes("size", in->size);
 	kv_bytes("capacity", in->capacity);
 	if (is_live(in)) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ctl.h"
 #include "parse.h"
 
@@ -27,14 +28,21 @@ static int cmd_stats(struct ctx *ctx)
 		       "\"mem_limit\": %" PRIu64 ", \"evictions\": %" PRIu64 ", "
 		       "\"bytes_served\": %" PRIu64 ", \"events_dropped\": %" PRIu64 ", "
 		       "\"aio_queued\": %" PRIu64 ", \"aio_completed\": %" PRIu64 ", "
-		       "\"aio_cancelled\": %" PRIu64 "}\n",
+		       "\"aio_cancelled\": %" PRIu64 ", \"evictions_limit\": %" PRIu64 ", "
+		       "\"evictions_pressure\": %" PRIu64 ", \"evictions_admin\": %" PRIu64 ", "
+		       "\"shrink_pages\": %" PRIu64 "}\n",
 		       st.videos, st.mem_used, st.mem_limit, st.evictions, st.bytes_served,
-		       st.events_dropped, st.aio_queued, st.aio_completed, st.aio_cancelled);
+		       st.events_dropped, st.aio_queued, st.aio_completed, st.aio_cancelled,
+		       st.evictions_limit, st.evictions_pressure, st.evictions_admin,
+		       st.shrink_pages);
 	} else {
 		kv("videos", "%" PRIu32, st.videos);
 		kv_bytes("memory used", st.mem_used);
 		kv_bytes("memory limit", st.mem_limit);
-		kv("evictions", "%" PRIu64, st.evictions);
+		kv("evictions", "%" PRIu64 " (limit %" PRIu64 ", pressure %" PRIu64
+		   ", admin %" PRIu64 ")", st.evictions, st.evictions_limit,
+		   st.evictions_pressure, st.evictions_admin);
+		kv_bytes("reclaimed", st.shrink_pages * (uint64_t)sysconf(_SC_PAGESIZE));
 		kv_bytes("bytes served", st.bytes_served);
 		kv("events dropped", "%" PRIu64, st.events_dropped);
 		kv("aio queued", "%" PRIu64, st.aio_queued);

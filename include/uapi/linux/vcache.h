@@ -22,7 +22,25 @@
  *
  * Eviction takes the least recently released video first: the one whose
  * last descriptor or mapping went away the longest ago. A video held open
- * is in use, however long ago it was read.
+ * is in use, however long ago it was read. A pinned video (see
+ * VCACHE_IOC_PIN) is never evicted.
+ *
+ * Memory pressure: besides its own limit (module parameter max_mb), the
+ * cache gives memory back when the system runs short. Its shrinker tells
+ * reclaim how many pages unused sealed videos hold and evicts them, least
+ * recently released first, as reclaim asks (vcache_stats.evictions_pressure,
+ * .shrink_pages). Module parameters, writable in
+ * /sys/module/vcache/parameters/: shrink (bool, default Y) turns this off,
+ * min_mb (default 0) is a floor the shrinker never takes the cache below.
+ * The shrinker is global, not per memory cgroup: a video's pages are
+ * charged to the cgroup of the task that wrote them, but the video is
+ * shared by every reader on the machine, and the cgroup that paid for it
+ * says nothing about who needs it now; reclaim in one cgroup would evict
+ * videos other cgroups are about to read, while the pages of a cgroup's
+ * own videos would only be found by walking them all. So the kernel asks
+ * the cache for memory when the whole machine is short, not when one
+ * cgroup hits its memory.max (the kernel calls a shrinker that is not
+ * memcg-aware for the root's reclaim only).
  *
  * A video stays in the cache, with no descriptor open, until it is deleted
  * (VCACHE_IOC_DELETE) or evicted. Deleting only removes the name: descriptors
@@ -173,6 +191,8 @@ struct vcache_live_ctrl {
 
 /* vcache_create.flags: a live stream (see "Live streams"). */
 #define VCACHE_CREATE_LIVE	(1U << 0)
+/* vcache_create.flags: pinned from the start (see VCACHE_IOC_PIN). */
+#define VCACHE_CREATE_PINNED	(1U << 1)
 
 /**
  * struct vcache_create - argument of VCACHE_IOC_CREATE
@@ -187,7 +207,8 @@ struct vcache_live_ctrl {
  *            Drop-frame timecode exists only at exactly 30000/1001 and
  *            60000/1001.
  * @fps_den:  see @fps_num.
- * @flags:    VCACHE_CREATE_LIVE for a live stream, or 0.
+ * @flags:    VCACHE_CREATE_LIVE for a live stream, VCACHE_CREATE_PINNED
+ *            for a video eviction must never take; or 0.
  * @__pad:    must be 0.
  * @reserved: must be 0.
  *
@@ -298,6 +319,7 @@ struct vcache_delete {
 
 /* vcache_info.flags */
 #define VCACHE_INFO_DELETED	(1U << 0)	/* no longer reachable by name */
+#define VCACHE_INFO_PINNED	(1U << 1)	/* never evicted: VCACHE_IOC_PIN */
 
 /**
  * struct vcache_info - result of VCACHE_IOC_INFO (every field is written)
@@ -367,12 +389,23 @@ struct vcache_info {
  *                max_mb; 0 there means a quarter of RAM).
  * @videos:       videos reachable by name.
  * @__pad:        written as 0.
- * @evictions:    videos evicted to make room since the module was loaded.
+ * @evictions:    videos evicted to make room since the module was loaded,
+ *                for any of the three reasons below (their sum).
  * @bytes_served: bytes handed out by read(2) and its variants, all videos.
  * @aio_queued:   AIO reads that had to wait for data and were queued.
  * @aio_completed: queued AIO reads completed with data or end of file.
  * @aio_cancelled: queued AIO reads cancelled by io_cancel(2) or the exit of
  *                their submitter.
+ * @evictions_limit: evictions to make room for new data under the cache's
+ *                own limit (VCACHE_EVICT_LIMIT).
+ * @evictions_pressure: evictions by the shrinker, because the system was
+ *                short of memory (VCACHE_EVICT_PRESSURE).
+ * @evictions_admin: evictions because the limit was lowered below what was
+ *                in use: max_mb written, or netlink's LIMIT_SET
+ *                (VCACHE_EVICT_ADMIN).
+ * @shrink_pages: pages the shrinker gave back to the system (each evicted
+ *                video's pages, counted when evicted; pages a pipe or pin
+ *                still holds are freed when it lets go).
  * @reserved:     written as 0.
  *
  * Works on any descriptor, bound or not.
@@ -387,7 +420,11 @@ struct vcache_stats {
 	__u64 aio_queued;
 	__u64 aio_completed;
 	__u64 aio_cancelled;
-	__u64 reserved[5];
+	__u64 evictions_limit;
+	__u64 evictions_pressure;
+	__u64 evictions_admin;
+	__u64 shrink_pages;
+	__u64 reserved;
 };
 
 /*
@@ -635,6 +672,19 @@ struct vcache_lookup {
 #define VCACHE_IOC_LOOKUP	_IOWR(VCACHE_IOC_MAGIC, 0x09, struct vcache_lookup)
 /* Copy entries of the bound video's index out, from an absolute position. */
 #define VCACHE_IOC_INDEX_READ	_IOWR(VCACHE_IOC_MAGIC, 0x0a, struct vcache_index_read)
+/*
+ * Pin (argument 1) or unpin (argument 0) the bound video. A pinned video is
+ * never evicted, neither for the cache's limit nor by the shrinker under
+ * memory pressure: the live stream of the hour, the title everyone
+ * watches. It still counts against the limit, so at most max_mb of memory
+ * can be pinned, and loads that find only pinned or used videos to evict
+ * fail with ENOSPC. Unpinning an unused sealed video makes it the most
+ * recently released one. Pinning a pinned video, or unpinning an unpinned
+ * one, succeeds and changes nothing. Needs a descriptor opened for
+ * writing, as DELETE does: whoever may remove a video may keep it (EBADF
+ * otherwise). Errors: EINVAL (an argument other than 0 and 1).
+ */
+#define VCACHE_IOC_PIN		_IO(VCACHE_IOC_MAGIC, 0x10)
 
 /*
  * read(2) and its variants: a read at or past the size returns 0. Offsets
@@ -841,6 +891,11 @@ enum vcache_a_video {
  * @VCACHE_A_STATS_AIO_QUEUED:     u64, as vcache_stats.aio_queued.
  * @VCACHE_A_STATS_AIO_COMPLETED:  u64, as vcache_stats.aio_completed.
  * @VCACHE_A_STATS_AIO_CANCELLED:  u64, as vcache_stats.aio_cancelled.
+ * @VCACHE_A_STATS_EVICTIONS_LIMIT: u64, as vcache_stats.evictions_limit.
+ * @VCACHE_A_STATS_EVICTIONS_PRESSURE: u64, as
+ *	vcache_stats.evictions_pressure.
+ * @VCACHE_A_STATS_EVICTIONS_ADMIN: u64, as vcache_stats.evictions_admin.
+ * @VCACHE_A_STATS_SHRINK_PAGES:   u64, as vcache_stats.shrink_pages.
  * @__VCACHE_A_STATS_MAX:          for VCACHE_A_STATS_MAX.
  */
 enum vcache_a_stats {
@@ -855,6 +910,10 @@ enum vcache_a_stats {
 	VCACHE_A_STATS_AIO_QUEUED,
 	VCACHE_A_STATS_AIO_COMPLETED,
 	VCACHE_A_STATS_AIO_CANCELLED,
+	VCACHE_A_STATS_EVICTIONS_LIMIT,
+	VCACHE_A_STATS_EVICTIONS_PRESSURE,
+	VCACHE_A_STATS_EVICTIONS_ADMIN,
+	VCACHE_A_STATS_SHRINK_PAGES,
 
 	__VCACHE_A_STATS_MAX,
 };
@@ -868,7 +927,8 @@ enum vcache_a_stats {
  * @VCACHE_EVENT_DELETED: a video lost its name: VCACHE_IOC_DELETE,
  *	VCACHE_CMD_VIDEO_DEL, or the loader of a video still loading let go
  *	of it (the video then still shows VCACHE_STATE_LOADING).
- * @VCACHE_EVENT_EVICTED: an unused sealed video was evicted for memory.
+ * @VCACHE_EVENT_EVICTED: an unused sealed video was evicted for memory;
+ *	VCACHE_A_EVENT_REASON says why.
  * @VCACHE_EVENT_LIVE_STARTED: a live stream was created and bound to its
  *	writer; it follows the stream's VCACHE_EVENT_CREATED, which is sent
  *	as for any video.
@@ -896,6 +956,18 @@ enum vcache_event_type {
 };
 
 /**
+ * enum vcache_evict_reason - why a video was evicted (VCACHE_A_EVENT_REASON)
+ * @VCACHE_EVICT_LIMIT:    to make room for new data under the cache's limit.
+ * @VCACHE_EVICT_PRESSURE: the system was short of memory (the shrinker).
+ * @VCACHE_EVICT_ADMIN:    the limit was lowered below what was in use.
+ */
+enum vcache_evict_reason {
+	VCACHE_EVICT_LIMIT = 1,
+	VCACHE_EVICT_PRESSURE,
+	VCACHE_EVICT_ADMIN,
+};
+
+/**
  * enum vcache_a_event - attributes of a VCACHE_CMD_EVENT message
  * @VCACHE_A_EVENT_UNSPEC: not an attribute.
  * @VCACHE_A_EVENT_PAD:    alignment padding, no meaning.
@@ -908,6 +980,8 @@ enum vcache_event_type {
  * @VCACHE_A_EVENT_VIDEO:  nested VCACHE_A_VIDEO_* attributes: the video
  *	right after the change (a deleted or evicted one has
  *	VCACHE_INFO_DELETED in its flags).
+ * @VCACHE_A_EVENT_REASON: u32, enum vcache_evict_reason: in
+ *	VCACHE_EVENT_EVICTED events only.
  * @__VCACHE_A_EVENT_MAX:  for VCACHE_A_EVENT_MAX.
  *
  * The events group carries at most 1000 events a second, in bursts of up
@@ -926,6 +1000,7 @@ enum vcache_a_event {
 	VCACHE_A_EVENT_SEQ,
 	VCACHE_A_EVENT_TIME,
 	VCACHE_A_EVENT_VIDEO,
+	VCACHE_A_EVENT_REASON,
 
 	__VCACHE_A_EVENT_MAX,
 };
