@@ -56,4 +56,22 @@ static inline bool media_dir(struct __test_metadata *_metadata, char *dir, size_
 	return rc == 0;
 }
 
+/*
+ * In a test body: loads build/media/NAME.ts into *@d (length *@len), the
+ * media directory into @dir; skips the test (or fails it, if making the
+ * media failed) when that is not possible. @path is scratch of @dir's size
+ * plus a name.
+ */
+#define MEDIA_LOAD_TS(dir, path, name, d, len) do {				\
+	if (!media_dir(_metadata, dir, sizeof(dir))) {				\
+		if (!_metadata->exit_code)					\
+			SKIP(return, "no ffmpeg/ffprobe/libx264 to make test media"); \
+		return;								\
+	}									\
+	snprintf(path, sizeof(path), "%s/%s.ts", dir, name);			\
+	d = media_load(path, len);						\
+	if (!d)									\
+		SKIP(return, "%s.ts was not made (encoder missing?)", name);	\
+} while (0)
+
 #endif /* VCACHE_TEST_MEDIA_H */

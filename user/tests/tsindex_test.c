@@ -1535,15 +1535,7 @@ static void check_media(struct __test_metadata *_metadata, const char *name,
 	size_t len, nrows, first = 0, keys = 0;
 	uint8_t *d;
 
-	if (!media_dir(_metadata, dir, sizeof(dir))) {
-		if (!_metadata->exit_code)
-			SKIP(return, "no ffmpeg/ffprobe/libx264 to make test media");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/%s.ts", dir, name);
-	d = media_load(path, &len);
-	if (!d)
-		SKIP(return, "%s.ts was not made (encoder missing?)", name);
+	MEDIA_LOAD_TS(dir, path, name, d, &len);
 	snprintf(path, sizeof(path), "%s/%s.csv", dir, name);
 	rows = load_probe(path, &nrows);
 	ASSERT_NE(NULL, rows);
