@@ -14,7 +14,10 @@
 #include <net/genetlink.h>
 
 #ifndef VCACHE_HAVE_VM_FLAGS_SET
-/* vma->vm_flags became read-only in 6.3 and gained these accessors. */
+/*
+ * vma->vm_flags became read-only in 6.3 and gained these accessors
+ * (include/linux/mm.h; 6.1's has neither, 6.12's has them).
+ */
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;
@@ -29,7 +32,8 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 /*
  * How many page table entries map an order-0 page. 6.1 has page_mapcount()
  * inline and folio_mapcount() out of line and not exported; since 6.9
- * folio_mapcount() is inline and page_mapcount() is gone.
+ * folio_mapcount() is inline and page_mapcount() is gone (both in
+ * include/linux/mm.h of Debian's 6.1.0 and 6.12.118 headers).
  */
 #ifdef VCACHE_HAVE_INLINE_FOLIO_MAPCOUNT
 static inline int vcache_page_mapcount(struct page *page)
@@ -46,7 +50,8 @@ static inline int vcache_page_mapcount(struct page *page)
 /*
  * The attributes of a dump request, as genl parsed them with the op's policy
  * before calling .start. They moved into a struct genl_info inside struct
- * genl_dumpit_info (6.6), which genl_info_dump() returns.
+ * genl_dumpit_info (6.6), which genl_info_dump() returns
+ * (include/net/genetlink.h of 6.12; absent from 6.1's).
  */
 #ifdef VCACHE_HAVE_GENL_INFO_DUMP
 static inline struct nlattr **vcache_genl_dump_attrs(struct netlink_callback *cb)
