@@ -87,7 +87,7 @@ TEST(create_and_info)
 	c.flags = VCACHE_CREATE_LIVE;
 	fd2 = open(VCACHE_DEV, O_RDWR);
 	EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c));
-	c.flags = 2;
+	c.flags = 1U << 31;	/* not a CREATE flag */
 	EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c));
 	close(fd2);
 	close(fd);
