@@ -35,7 +35,7 @@ SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard sel
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
 SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_client \
-		    $(BUILD)/selftests/soak_client
+		    $(BUILD)/selftests/soak_client $(BUILD)/selftests/hls_check
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
@@ -134,6 +134,12 @@ $(BUILD)/selftests/%: selftests/vcache/%.sh
 $(BUILD)/selftests/%: selftests/vcache/%.c selftests/vcache/*.h include/uapi/linux/vcache.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
+# hls_test.c's RFC 8216 checker as a tool, for the playlists hls_test.sh
+# fetches from the streamer in the VM.
+$(BUILD)/selftests/hls_check: user/tests/hls_check.c user/tests/hls_checker.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 benches: $(BENCHES)
 

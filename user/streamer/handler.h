@@ -21,6 +21,8 @@ void list_respond(struct worker *w, struct conn *c, const char *name);
 void live_view_respond(struct worker *w, struct conn *c, const char *name);
 /* live_ingest.c: PUT|POST /live/NAME, a live stream's writer */
 void live_ingest_respond(struct worker *w, struct conn *c, const char *name);
+/* hls_vod.c: GET|HEAD /hls/NAME/{master,index,iframes}.m3u8 */
+void hls_vod_respond(struct worker *w, struct conn *c, const char *name);
 /* live_stats.c: GET|HEAD /live/, the live counters as JSON */
 void live_stats_respond(struct worker *w, struct conn *c, const char *name);
 

@@ -5,6 +5,7 @@
  *
  *   GET|HEAD /v/                 JSON list of the cache (list.c)
  *   GET|HEAD /v/NAME             a video on demand (vod.c)
+ *   GET|HEAD /hls/NAME/F.m3u8    its HLS playlists (hls_vod.c)
  *   GET|HEAD /live/              JSON: the live counters (live_stats.c)
  *   GET|HEAD /live/NAME          follow a live stream (live_view.c)
  *   PUT|POST /live/NAME          publish one (live_ingest.c)
@@ -55,6 +56,7 @@ static const struct route routes[] = {
 	{ "",		ROUTE_PREFIX,	~(M_GET | M_HEAD),	get_head_only },
 	{ "/v/",	ROUTE_EXACT,	M_GET | M_HEAD,		list_respond },
 	{ "/v/",	ROUTE_NAME,	M_GET | M_HEAD,		vod_respond },
+	{ "/hls/",	ROUTE_PREFIX,	M_GET | M_HEAD,		hls_vod_respond },
 	{ "",		ROUTE_PREFIX,	M_ANY,			not_found },
 };
 

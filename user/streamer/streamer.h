@@ -355,6 +355,43 @@ void rings_ended(int slot);
 void rings_release(int slot);
 uint64_t rings_deleted(void);
 
+/*
+ * playlists.c: the HLS playlists of sealed videos (hls_vod.c answers with
+ * them), made by a job thread and kept per video generation, shared by
+ * the workers. pl_lookup() calls @use with the text of @rq under the
+ * cache's lock: 0, -EAGAIN (not made yet: submit pl_job_new()'s job, whose
+ * run() makes it), or the negative errno the video's playlists cannot be
+ * made for (-ENOENT: no keyframe). After run(), pl_job::err is that or
+ * -ESTALE (the video changed or went meanwhile), else pl_job::body holds
+ * the text (pl_job_free() frees both). pl_seg_text() writes a target as
+ * the seconds of ?seg=; pl_drop_all() empties the cache at exit.
+ */
+enum pl_kind { PL_MASTER, PL_MEDIA, PL_IFRAMES };
+
+struct pl_req {
+	const char *name;
+	uint64_t id, seal_ns;	/* the generation: vcache_info's */
+	enum pl_kind kind;
+	uint64_t target;	/* ticks; 0 for PL_IFRAMES */
+};
+
+struct pl_job {
+	struct job job;
+	struct pl_req rq;
+	char name[VCACHE_NAME_MAX];
+	struct conn *c;		/* the caller's */
+	int err;
+	char *body;
+	size_t len;
+};
+
+int pl_lookup(const struct pl_req *rq, uint64_t now,
+	      void (*use)(void *arg, const char *body, size_t len), void *arg);
+struct pl_job *pl_job_new(const struct pl_req *rq, void (*done)(struct worker *w, struct job *j));
+void pl_job_free(struct pl_job *pj);
+void pl_seg_text(char *buf, size_t size, uint64_t ticks);
+void pl_drop_all(void);
+
 /* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);
 void video_put(struct worker *w, struct video *v);

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer, layer: a handler (see handlers.c). The HLS playlists
+ * (RFC 8216) of a sealed video with a keyframe index, from playlists.c:
+ *
+ *   GET|HEAD /hls/NAME/master.m3u8[?seg=S]   the variant, its I-frame stream
+ *   GET|HEAD /hls/NAME/index.m3u8[?seg=S]    the media playlist: segments of
+ *                                            whole GOPs near S seconds (6)
+ *   GET|HEAD /hls/NAME/iframes.m3u8          every keyframe's own bytes
+ *
+ * Every URI in them is relative (../../v/NAME, index.m3u8?seg=S), so they
+ * work behind a proxy that moves the tree; every segment and I-frame is an
+ * EXT-X-BYTERANGE of /v/NAME, which vod.c serves from the cache's pages
+ * like any Range. A playlist is the same bytes as long as the video is the
+ * same generation: its ETag is the generation's and the target's, and
+ * If-None-Match gets a 304 without the playlist being looked at. The
+ * first request for a playlist waits for a job (playlists.c); the next
+ * are answered from the cache at once.
+ *
+ * Errors: 400 (?seg= not a number of seconds above 0 and at most
+ * HLS_SEG_MAX), 404 (no such video, no such playlist), 409 (the video is
+ * loading, a live stream, or has no keyframe index or no keyframe: it
+ * exists, its state does not allow playlists; live playlists are a later
+ * step), 503 (the device cannot be used, or the video changed while its
+ * playlists were made: try again).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <vcache/name.h>
+#include "handler.h"
+#include "hls.h"
+#include "streamer.h"
+
+#define M3U8_TYPE	"application/vnd.apple.mpegurl"
+
+static const struct {
+	const char *file;
+	enum pl_kind kind;
+} files[] = {
+	{ "master.m3u8", PL_MASTER },
+	{ "index.m3u8", PL_MEDIA },
+	{ "iframes.m3u8", PL_IFRAMES },
+};
+
+/* "/hls/NAME/FILE": the name (decoded) and the playlist. false: a 404. */
+static bool parse_path(struct http_span path, char *name, size_t size, enum pl_kind *kind)
+{
+	const char *p = path.p + 5, *end = path.p + path.len, *slash;
+	size_t i, flen;
+
+	slash = memchr(p, '/', end - p);
+	if (!slash || !http_decode_name((struct http_span){ p, slash - p }, name, size) ||
+	    !vcache_name_check(name, size))
+		return false;
+	flen = end - slash - 1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (flen == strlen(files[i].file) && !memcmp(slash + 1, files[i].file, flen)) {
+			*kind = files[i].kind;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * ?seg=SECONDS into @target (HLS_SEG_DEFAULT without it). Other
+ * parameters are ignored (players add cache busters). false: a 400, with
+ * @why.
+ */
+static bool parse_seg(struct http_span q, uint64_t *target, const char **why)
+{
+	const char *p = q.p, *end = q.p + q.len, *amp;
+	char val[32];
+	bool seen = false;
+	size_t vlen;
+
+	*target = (uint64_t)HLS_SEG_DEFAULT * HLS_HZ;
+	for (; p && p < end; p = amp ? amp + 1 : NULL) {
+		amp = memchr(p, '&', end - p);
+		vlen = (amp ? amp : end) - p;
+		if (vlen < 3 || memcmp(p, "seg", 3) || (vlen > 3 && p[3] != '='))
+			continue;
+		if (seen) {
+			*why = "seg= is given twice";
+			return false;
+		}
+		seen = true;
+		vlen = vlen > 4 ? vlen - 4 : 0;
+		if (vlen >= sizeof(val)) {
+			*why = "seg= must be seconds, more than 0 and at most 600 (\"6\", \"2.5\")";
+			return false;
+		}
+		memcpy(val, p + 4, vlen);
+		val[vlen] = '\0';
+		if (!vlen || hls_parse_seg(val, target)) {
+			*why = "seg= must be seconds, more than 0 and at most 600 (\"6\", \"2.5\")";
+			return false;
+		}
+	}
+	return true;
+}
+
+static void format_etag(char *buf, size_t size, const struct pl_req *rq)
+{
+	snprintf(buf, size, "\"hls-%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"", rq->id,
+		 rq->seal_ns, rq->target);
+}
+
+static bool etag_matches(const struct http_request *req, const char *etag)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->n_inm; i++)
+		if (http_etag_match(req->if_none_match[i], etag, true))
+			return true;
+	return false;
+}
+
+struct answer {
+	struct worker *w;
+	struct conn *c;
+	const char *etag;
+};
+
+/* pl_lookup()'s @use, and a job's: 200 with the playlist. */
+static void send_playlist(void *arg, const char *body, size_t len)
+{
+	struct answer *a = arg;
+	struct conn *c = a->c;
+	size_t off;
+
+	head_start(a->w, c, 200);
+	out_printf(c, "Content-Type: " M3U8_TYPE "\r\nContent-Length: %zu\r\n"
+		   "ETag: %s\r\nCache-Control: no-cache\r\n", len, a->etag);
+	head_end(c, 0);
+	if (plan_is_head(c))
+		return;
+	off = c->out_len;
+	out_printf(c, "%.*s", (int)len, body);
+	plan_add_seg(c, SEG_OUT, off, c->out_len);
+}
+
+/* The playlists of a video that cannot have any: -err as a status. */
+static void respond_cannot(struct worker *w, struct conn *c, int err, const char *name)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1];
+
+	shown(name, shown_name, sizeof(shown_name));
+	switch (err) {
+	case -ENOENT:
+		respond_text(w, c, 409, NULL, "\"%s\" has no keyframe: no playlist can "
+			     "start anywhere", shown_name);
+		break;
+	case -ENODATA:
+		respond_text(w, c, 409, NULL, "\"%s\" has no keyframe index: playlists "
+			     "need one (load it with an index)", shown_name);
+		break;
+	case -ESTALE:
+		respond_text(w, c, 503, "Retry-After: 1\r\n", "\"%s\" changed while its "
+			     "playlists were made: try again", shown_name);
+		break;
+	default:
+		respond_text(w, c, 503, NULL, "cannot make the playlists of \"%s\": %s",
+			     shown_name, strerror(-err));
+	}
+}
+
+static void playlist_done(struct worker *w, struct job *j)
+{
+	struct pl_job *pj = (struct pl_job *)j;
+	struct conn *c = pj->c;
+	char etag[80];
+	struct answer a = { w, c, etag };
+
+	c->jobs--;
+	if (!c->dead) {
+		c->r.next = PLAN_SEND;
+		format_etag(etag, sizeof(etag), &pj->rq);
+		if (pj->err)
+			respond_cannot(w, c, pj->err, pj->rq.name);
+		else
+			send_playlist(&a, pj->body, pj->len);
+		job_resume(w, c);
+	}
+	pl_job_free(pj);
+}
+
+void hls_vod_respond(struct worker *w, struct conn *c, const char *unused)
+{
+	const struct vcache_info *in;
+	char name[VCACHE_NAME_MAX], shown_name[4 * VCACHE_NAME_MAX + 1], etag[80];
+	struct answer a = { w, c, etag };
+	struct pl_req rq = { .name = name };
+	const char *why = NULL;
+	struct pl_job *pj;
+	int err;
+
+	if (!parse_path(c->req.path, name, sizeof(name), &rq.kind)) {
+		respond_text(w, c, 404, NULL, "playlists are at /hls/NAME/master.m3u8, "
+			     "index.m3u8 and iframes.m3u8");
+		return;
+	}
+	if (!parse_seg(c->req.query, &rq.target, &why)) {
+		respond_text(w, c, 400, NULL, "%s", why);
+		return;
+	}
+	c->r.v = video_get(w, name, &err);
+	if (!c->r.v) {
+		if (err == ENOENT)
+			respond_text(w, c, 404, NULL, "no video named \"%s\"",
+				     shown(name, shown_name, sizeof(shown_name)));
+		else
+			respond_text(w, c, 503, NULL, "cannot open %s: %s", cfg.device,
+				     strerror(err));
+		return;
+	}
+	in = &c->r.v->info;
+	if (in->state != VCACHE_STATE_SEALED) {
+		respond_text(w, c, 409, NULL, "\"%s\" is %s: only sealed videos have "
+			     "playlists yet", shown(name, shown_name, sizeof(shown_name)),
+			     in->state == VCACHE_STATE_LOADING ? "still loading" : "a live stream");
+		return;
+	}
+	if (!in->index_entries) {
+		respond_cannot(w, c, -ENODATA, name);
+		return;
+	}
+	rq.id = in->id;
+	rq.seal_ns = in->seal_time_ns;
+	if (rq.kind == PL_IFRAMES)
+		rq.target = 0;		/* one I-frame playlist, whatever ?seg= */
+	format_etag(etag, sizeof(etag), &rq);
+	if (etag_matches(&c->req, etag)) {
+		head_start(w, c, 304);
+		out_printf(c, "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
+		head_end(c, 0);
+		return;
+	}
+	err = pl_lookup(&rq, w->now_ms, send_playlist, &a);
+	if (err != -EAGAIN) {
+		if (err)
+			respond_cannot(w, c, err, name);
+		return;
+	}
+	/* Made by a job, answered by playlist_done(). */
+	pj = pl_job_new(&rq, playlist_done);
+	if (!pj) {
+		respond_text(w, c, 503, NULL, "out of memory");
+		return;
+	}
+	pj->c = c;
+	c->jobs++;
+	c->r.next = PLAN_WAIT;
+	job_submit(w, &pj->job);
+}
