@@ -1,0 +1,314 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vcache-streamer's VOD HLS playlists end to end, in the VM (needs
+# /dev/vcache and root):
+#   scripts/vm-run -k 6.12 -- selftests/vcache/hls_test.sh
+# The test media of scripts/make-test-media (build/media, made on the host:
+# ffmpeg is slow under TCG) loaded with vcachectl, which indexes them; then
+# /hls/NAME/{master,index,iframes}.m3u8 checked against RFC 8216 by
+# build/selftests/hls_check (hls_test.c's checker), their byte ranges
+# fetched through /v/NAME and put together again, ffmpeg decoding the
+# master playlist over HTTP frame for frame as it decodes the file, each
+# I-frame decoding alone at its time, ETag and 304, and the refusals.
+# Prints kselftest-style TAP ending in "# Totals: ...".
+set -u
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 1
+check=$root/build/selftests/hls_check
+media=$root/build/media
+tmp=$(mktemp -d /tmp/hls_test.XXXXXX)
+P=18101
+URL=http://127.0.0.1:$P
+curl_max_time=60
+fail_lines=30
+
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# start_streamer and wait_up.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$root/selftests/vcache/streamer_lib.sh"
+need "$streamer" "$ctl" "$check"
+need_media() {
+	if [ ! -f "$media/h264_aac_25.ts" ] || ! command -v ffmpeg >/dev/null ||
+		! command -v ffprobe >/dev/null; then
+		skip "HLS playlists" "no test media or no ffmpeg (make test-media on the host)"
+		exit
+	fi
+}
+need_media
+
+clip=$media/h264_aac_25.ts	# H.264 + AAC, 20 s, a keyframe every 2 s
+clip_size=$(stat -c %s "$clip")
+"$ctl" load clip.ts "$clip" >/dev/null
+"$ctl" load hevc.ts "$media/hevc_25.ts" >/dev/null
+head -c 100000 /dev/urandom >"$tmp/rand"
+"$ctl" load rand.ts "$tmp/rand" >/dev/null 2>&1	# not MPEG-TS: no index
+
+start_streamer main "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 --log "$tmp/access.log"
+wait_up "$URL/v/"
+
+# get [CURL ARGS...] URL: body to $tmp/body, head to $tmp/head, status echoed.
+get() {
+	rm -f "$tmp/head" "$tmp/body"
+	curl -s -D "$tmp/head" -o "$tmp/body" -w '%{http_code}' "$@"
+	touch "$tmp/head" "$tmp/body"
+}
+
+# playlist URL FILE: a 200 with the playlist type, the body into FILE.
+playlist() {
+	eq "$(get "$1")" 200 || { cat "$tmp/body"; return 1; }
+	eq "$(hdr "$tmp/head" Content-Type)" application/vnd.apple.mpegurl || return 1
+	eq "$(hdr "$tmp/head" Content-Length)" "$(stat -c %s "$tmp/body")" || return 1
+	cp "$tmp/body" "$2"
+}
+
+# --- the playlists, against RFC 8216 --------------------------------------
+
+t_media() {
+	playlist "$URL/hls/clip.ts/index.m3u8" "$tmp/media.m3u8" &&
+	"$check" media "$clip_size" <"$tmp/media.m3u8" &&
+	# Every segment a byte range of the video, relative to the playlist.
+	eq "$(grep -v '^#' "$tmp/media.m3u8" | sort -u)" ../../v/clip.ts &&
+	grep -qx '#EXT-X-PLAYLIST-TYPE:VOD' "$tmp/media.m3u8" &&
+	grep -qx '#EXT-X-TARGETDURATION:6' "$tmp/media.m3u8" &&
+	cat "$tmp/media.m3u8"
+}
+ok "media playlist: valid, contiguous byte ranges of ../../v/NAME covering it" t_media
+
+t_seg() {
+	local s
+
+	for s in 2 2.5 10 600; do
+		playlist "$URL/hls/clip.ts/index.m3u8?seg=$s" "$tmp/media-$s.m3u8" || return 1
+		"$check" media "$clip_size" <"$tmp/media-$s.m3u8" || return 1
+	done
+	# Keyframes every 2 s: a 2 s target is a segment a GOP, 10 s five GOPs.
+	eq "$(grep -c '^#EXTINF' "$tmp/media-2.m3u8")" 10 &&
+	eq "$(grep -c '^#EXTINF' "$tmp/media-10.m3u8")" 2 &&
+	eq "$(grep -c '^#EXTINF' "$tmp/media-600.m3u8")" 1 &&
+	grep -qx '#EXT-X-TARGETDURATION:2' "$tmp/media-2.m3u8" &&
+	# Other parameters (cache busters) change nothing.
+	playlist "$URL/hls/clip.ts/index.m3u8?x=1&seg=2&_=3" "$tmp/media-2b.m3u8" &&
+	cmp "$tmp/media-2.m3u8" "$tmp/media-2b.m3u8"
+}
+ok "?seg=SECONDS: 2, 2.5, 10, 600 valid; 2 s GOPs make 10, 2 and 1 segments" t_seg
+
+t_iframes() {
+	local n
+
+	playlist "$URL/hls/clip.ts/iframes.m3u8" "$tmp/iframes.m3u8" &&
+	"$check" iframes "$clip_size" <"$tmp/iframes.m3u8" >"$tmp/iframes.txt" &&
+	grep -qx '#EXT-X-I-FRAMES-ONLY' "$tmp/iframes.m3u8" &&
+	n=$(awk -F, '$3 ~ /K/' "$media/h264_aac_25.csv" | wc -l) &&
+	eq "$(wc -l <"$tmp/iframes.txt")" "$n" &&
+	cat "$tmp/iframes.m3u8"
+}
+ok "I-frame playlist: valid, one entry per keyframe of the file" t_iframes
+
+t_master() {
+	local w h
+
+	playlist "$URL/hls/clip.ts/master.m3u8" "$tmp/master.m3u8" &&
+	"$check" master "$tmp/media.m3u8" "$clip_size" <"$tmp/master.m3u8" >"$tmp/m.txt" &&
+	cat "$tmp/m.txt" "$tmp/master.m3u8" &&
+	w=$(ffprobe -v error -select_streams v:0 -show_entries stream=width -of csv=p=0 "$clip") &&
+	h=$(ffprobe -v error -select_streams v:0 -show_entries stream=height -of csv=p=0 "$clip") &&
+	grep -q "RESOLUTION=${w}x$h " "$tmp/m.txt" &&
+	grep -Eq 'CODECS=avc1\.64[0-9a-f]{4},mp4a\.40\.2 ' "$tmp/m.txt" &&
+	grep -q 'URI=index.m3u8?seg=6 ' "$tmp/m.txt" &&
+	# HEVC: hvc1 codecs.
+	playlist "$URL/hls/hevc.ts/master.m3u8" "$tmp/hevc-master.m3u8" &&
+	grep -q 'CODECS="hvc1\.' "$tmp/hevc-master.m3u8"
+}
+ok "master playlist: BANDWIDTH from the segments, CODECS and RESOLUTION of the stream" t_master
+
+# The segments, fetched as a player does: ranges of /v/NAME, back to back.
+t_ranges() {
+	local off len
+
+	: >"$tmp/joined"
+	while read -r off len _; do
+		eq "$(curl -s -o "$tmp/part" -w '%{http_code}' -r "$off-$((off + len - 1))" \
+			"$URL/v/clip.ts")" 206 || return 1
+		cat "$tmp/part" >>"$tmp/joined"
+	done < <(awk -F'[:@]' '/^#EXT-X-BYTERANGE:/ { print $3, $2 }' "$tmp/media-2.m3u8")
+	cmp "$tmp/joined" "$clip"
+}
+ok "the media playlist's ranges, fetched from /v/NAME, are the whole file" t_ranges
+
+# --- players ---------------------------------------------------------------
+
+# crcs SRC: the CRC of every decoded video frame of SRC, one a line.
+crcs() {
+	ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -f framecrc - 2>>"$tmp/ffmpeg.err" |
+		awk -F', *' '!/^#/ { print $NF }'
+}
+
+t_ffmpeg() {
+	local want got n
+
+	: >"$tmp/ffmpeg.err"
+	n=$(ffprobe -v error -select_streams v:0 -count_frames \
+		-show_entries stream=nb_read_frames -of csv=p=0 "$clip")
+	crcs "$clip" >"$tmp/want.crc"
+	: >"$tmp/ffmpeg.err"	# only what the playlist's decode says counts
+	crcs "$URL/hls/clip.ts/master.m3u8" >"$tmp/got.crc"
+	want=$(wc -l <"$tmp/want.crc") got=$(wc -l <"$tmp/got.crc")
+	echo "# file: $n frames (ffprobe -count_frames), $want decoded; HLS: $got decoded"
+	[ ! -s "$tmp/ffmpeg.err" ] || { echo "ffmpeg said:"; head "$tmp/ffmpeg.err"; return 1; }
+	eq "$want" "$n" && eq "$got" "$n" && cmp "$tmp/want.crc" "$tmp/got.crc" &&
+	# The media playlist at 2 s too, and the whole stream (audio) without error.
+	crcs "$URL/hls/clip.ts/index.m3u8?seg=2" | cmp - "$tmp/want.crc" &&
+	ffmpeg -nostdin -v error -i "$URL/hls/clip.ts/master.m3u8" -map 0 -f null - \
+		2>"$tmp/all.err" && [ ! -s "$tmp/all.err" ] && [ ! -s "$tmp/ffmpeg.err" ]
+}
+ok "ffmpeg plays master.m3u8 over HTTP: every frame, no error, same pictures as the file" \
+	t_ffmpeg
+
+# Each I-frame alone: one picture, a keyframe, at the time the playlist gives.
+t_iframe_alone() {
+	local off len us i=0 t=0 t0="" p p0="" r=0 got
+
+	while read -r off len us; do
+		curl -s -o "$tmp/if.ts" -r "$off-$((off + len - 1))" "$URL/v/clip.ts" || return 1
+		got=$(ffprobe -v error -select_streams v:0 -show_frames \
+			-show_entries frame=key_frame,pts -of csv=p=0 "$tmp/if.ts" 2>"$tmp/if.err")
+		if [ "$(echo "$got" | grep -c .)" != 1 ] || [ "${got%%,*}" != 1 ] ||
+			[ -s "$tmp/if.err" ]; then
+			echo "I-frame $i ($off+$len): '$got'"
+			cat "$tmp/if.err"
+			r=1
+		fi
+		# pts in 90 kHz against the EXTINFs before it, from the first.
+		p=${got##*,}
+		[ -z "$p0" ] && p0=$p t0=$t
+		if [ $(((p - p0) * 100 / 9 - (t - t0))) -gt 1000 ] ||
+			[ $(((p - p0) * 100 / 9 - (t - t0))) -lt -1000 ]; then
+			echo "I-frame $i: pts $p, $(((p - p0) * 100 / 9)) us in; the playlist says $((t - t0))"
+			r=1
+		fi
+		t=$((t + us)) i=$((i + 1))
+	done <"$tmp/iframes.txt"
+	echo "# $i I-frames, each one keyframe picture at its listed time"
+	[ "$i" -gt 0 ] && return $r
+}
+ok "each I-frame range decodes alone to one keyframe at its listed time" t_iframe_alone
+
+# --- validators ------------------------------------------------------------
+
+t_etag() {
+	local e e2 ei
+
+	get "$URL/hls/clip.ts/index.m3u8" >/dev/null
+	e=$(hdr "$tmp/head" ETag)
+	[[ $e =~ ^\"hls-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+\"$ ]] || { echo "ETag $e"; return 1; }
+	eq "$(get -H "If-None-Match: $e" "$URL/hls/clip.ts/index.m3u8")" 304 &&
+	eq "$(stat -c %s "$tmp/body")" 0 &&
+	eq "$(hdr "$tmp/head" ETag)" "$e" &&
+	eq "$(get -H "If-None-Match: \"x\", $e" "$URL/hls/clip.ts/index.m3u8?seg=6")" 304 &&
+	eq "$(get -H 'If-None-Match: "x"' "$URL/hls/clip.ts/index.m3u8")" 200 &&
+	# Another target, another ETag; the I-frames' does not depend on it.
+	get "$URL/hls/clip.ts/index.m3u8?seg=2" >/dev/null &&
+	e2=$(hdr "$tmp/head" ETag) && [ "$e2" != "$e" ] &&
+	eq "$(get -H "If-None-Match: $e" "$URL/hls/clip.ts/index.m3u8?seg=2")" 200 &&
+	get "$URL/hls/clip.ts/iframes.m3u8?seg=2" >/dev/null && ei=$(hdr "$tmp/head" ETag) &&
+	eq "$(get -H "If-None-Match: $ei" "$URL/hls/clip.ts/iframes.m3u8")" 304 &&
+	# HEAD: the same head, no body.
+	eq "$(get -I "$URL/hls/clip.ts/master.m3u8")" 200 &&
+	eq "$(hdr "$tmp/head" Content-Length)" "$(stat -c %s "$tmp/master.m3u8")"
+}
+ok "ETag per generation and target, 304 to If-None-Match, HEAD" t_etag
+
+# The same name loaded again is another generation: new playlists and ETag.
+t_generation() {
+	local e
+
+	get "$URL/hls/clip.ts/index.m3u8" >/dev/null
+	e=$(hdr "$tmp/head" ETag)
+	"$ctl" rm clip.ts && "$ctl" load clip.ts "$media/h264_25.ts" >/dev/null || return 1
+	eq "$(get -H "If-None-Match: $e" "$URL/hls/clip.ts/index.m3u8")" 200 &&
+	"$check" media "$(stat -c %s "$media/h264_25.ts")" <"$tmp/body" &&
+	[ "$(hdr "$tmp/head" ETag)" != "$e" ]
+}
+ok "the name loaded again: new ETag, playlists of the new bytes" t_generation
+
+# --- refusals ----------------------------------------------------------------
+
+# status WANT URL: the status, and a one-line text body.
+status() {
+	eq "$(get "$2")" "$1" || { cat "$tmp/body"; return 1; }
+	eq "$(wc -l <"$tmp/body")" 1 && grep -q "^$1 " "$tmp/body"
+}
+
+t_bad_seg() {
+	local s
+
+	for s in 0 -1 NaN nan inf 0.0 601 600.5 1e3 0x10 '' 6s 99999999999999999999 \
+		'6&seg=2' 2.; do
+		status 400 "$URL/hls/clip.ts/index.m3u8?seg=$s" || { echo "seg=$s"; return 1; }
+	done
+	status 400 "$URL/hls/clip.ts/master.m3u8?seg" && cat "$tmp/body"
+}
+ok "bad ?seg= (0, -1, NaN, huge, twice...): 400, one line" t_bad_seg
+
+t_not_found() {
+	status 404 "$URL/hls/nosuch.ts/index.m3u8" &&
+	status 404 "$URL/hls/clip.ts/other.m3u8" &&
+	status 404 "$URL/hls/clip.ts/" &&
+	status 404 "$URL/hls/clip.ts" &&
+	status 404 "$URL/hls/" &&
+	eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/hls/clip.ts/index.m3u8")" 405
+}
+ok "unknown video or playlist: 404; POST: 405" t_not_found
+
+t_no_index() {
+	status 409 "$URL/hls/rand.ts/master.m3u8" && grep -q 'no keyframe index' "$tmp/body" &&
+	status 409 "$URL/hls/rand.ts/iframes.m3u8"
+}
+ok "a video without an index: 409" t_no_index
+
+# state NAME WANT: until vcachectl shows video NAME in state WANT (10 s).
+state() {
+	local i
+
+	for i in $(seq 100); do
+		"$ctl" -j info "$1" 2>/dev/null | grep -q "\"state\": \"$2\"" && return 0
+		sleep 0.1
+	done
+	echo "$1 never $2"
+	return 1
+}
+
+t_loading_live() {
+	local r=0
+
+	mkfifo "$tmp/fifo" "$tmp/lfifo"
+	"$ctl" load loading.ts "$tmp/fifo" --capacity 4M >/dev/null 2>&1 &
+	pid[load]=$!
+	exec 7>"$tmp/fifo"
+	head -c 500000 "$clip" >&7
+	state loading.ts loading && status 409 "$URL/hls/loading.ts/index.m3u8" &&
+		grep -q 'still loading' "$tmp/body" || r=1
+	exec 7>&-
+	wait "${pid[load]}"
+	unset 'pid[load]'
+	"$ctl" live live.ts --capacity 4M <"$tmp/lfifo" >/dev/null 2>&1 &
+	pid[live]=$!
+	exec 7>"$tmp/lfifo"
+	head -c 500000 "$clip" >&7
+	state live.ts live && status 409 "$URL/hls/live.ts/index.m3u8" &&
+		grep -q 'a live stream' "$tmp/body" || r=1
+	exec 7>&-
+	wait "${pid[live]}"
+	unset 'pid[live]'
+	state live.ts ended && status 409 "$URL/hls/live.ts/master.m3u8" || r=1
+	return "$r"
+}
+ok "a loading video, a live stream (and an ended one): 409" t_loading_live
+
+grep -q 'AddressSanitizer\|runtime error' "$tmp/stderr" &&
+	{ echo "# the server's stderr:"; sed 's/^/#   /' "$tmp/stderr"; fail=$((fail + 1)); }
+for v in clip.ts hevc.ts rand.ts loading.ts live.ts; do
+	"$ctl" rm "$v" 2>/dev/null
+done
