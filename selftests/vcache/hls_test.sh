@@ -150,7 +150,7 @@ t_ffmpeg() {
 
 	: >"$tmp/ffmpeg.err"
 	n=$(ffprobe -v error -select_streams v:0 -count_frames \
-		-show_entries stream=nb_read_frames -of csv=p=0 "$clip")
+		-show_entries stream=nb_read_frames -of csv=p=0 "$clip" | grep -m1 .)
 	crcs "$clip" >"$tmp/want.crc"
 	: >"$tmp/ffmpeg.err"	# only what the playlist's decode says counts
 	crcs "$URL/hls/clip.ts/master.m3u8" >"$tmp/got.crc"
@@ -172,8 +172,10 @@ t_iframe_alone() {
 
 	while read -r off len us; do
 		curl -s -o "$tmp/if.ts" -r "$off-$((off + len - 1))" "$URL/v/clip.ts" || return 1
+		# "KEY_FRAME,PTS" a frame (and its side data on lines of their own).
 		got=$(ffprobe -v error -select_streams v:0 -show_frames \
-			-show_entries frame=key_frame,pts -of csv=p=0 "$tmp/if.ts" 2>"$tmp/if.err")
+			-show_entries frame=key_frame,pts -of csv=p=0 "$tmp/if.ts" 2>"$tmp/if.err" |
+			grep -E '^[01],[0-9]+' | cut -d, -f1,2)
 		if [ "$(echo "$got" | grep -c .)" != 1 ] || [ "${got%%,*}" != 1 ] ||
 			[ -s "$tmp/if.err" ]; then
 			echo "I-frame $i ($off+$len): '$got'"
