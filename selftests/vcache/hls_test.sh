@@ -90,7 +90,10 @@ t_seg() {
 	grep -qx '#EXT-X-TARGETDURATION:2' "$tmp/media-2.m3u8" &&
 	# Other parameters (cache busters) change nothing.
 	playlist "$URL/hls/clip.ts/index.m3u8?x=1&seg=2&_=3" "$tmp/media-2b.m3u8" &&
-	cmp "$tmp/media-2.m3u8" "$tmp/media-2b.m3u8"
+	cmp "$tmp/media-2.m3u8" "$tmp/media-2b.m3u8" &&
+	# The master names the media playlist of its own target.
+	playlist "$URL/hls/clip.ts/master.m3u8?seg=2.50" "$tmp/master-2.5.m3u8" &&
+	grep -qx 'index.m3u8?seg=2.5' "$tmp/master-2.5.m3u8"
 }
 ok "?seg=SECONDS: 2, 2.5, 10, 600 valid; 2 s GOPs make 10, 2 and 1 segments" t_seg
 
