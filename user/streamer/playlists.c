@@ -22,8 +22,9 @@
  * without bound: PL_TEXTS texts a video (the oldest goes), PL_VIDEOS
  * videos (the least recently used goes). A video that cannot have
  * playlists (no keyframe) is kept too, with its error, so that asking
- * again costs no job. Two requests that miss at once each make the text
- * (a job each); the second to finish keeps the first's.
+ * again costs no job. Two requests that miss at once make a job each: the
+ * second waits for the first's keys (pl_make()), renders the text too,
+ * and keeps the first's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -301,38 +302,81 @@ static void pl_keep(struct pl_video *pv, enum pl_kind kind, uint64_t target,
 	*t = (struct pl_text){ kind, target, copy, len };
 }
 
+/*
+ * The generations being built, by a job each: a second job for one of
+ * them waits for the first (on pl_built) rather than read the same index
+ * again; it would have kept its job thread as long.
+ */
+struct pl_building {
+	struct pl_building *next;
+	const struct pl_req *rq;
+};
+
+static pthread_cond_t pl_built = PTHREAD_COND_INITIALIZER;
+static struct pl_building *pl_busy;
+
+/* Under pl_lock: is a job building @rq's generation? */
+static bool pl_is_busy(const struct pl_req *rq)
+{
+	const struct pl_building *b;
+
+	for (b = pl_busy; b; b = b->next)
+		if (b->rq->id == rq->id && b->rq->seal_ns == rq->seal_ns &&
+		    !strcmp(b->rq->name, rq->name))
+			return true;
+	return false;
+}
+
+/* A new entry for @rq's generation, built; in the cache unless it failed. */
+static struct pl_video *pl_make(const struct pl_req *rq, uint64_t now)
+{
+	struct pl_building me = { NULL, rq }, **pp;
+	struct pl_video *pv = calloc(1, sizeof(*pv));
+
+	if (!pv)
+		return NULL;
+	atomic_init(&pv->refs, 1);
+	snprintf(pv->name, sizeof(pv->name), "%s", rq->name);
+	pv->id = rq->id;
+	pv->seal_ns = rq->seal_ns;
+	pv->used_ms = now;
+	pthread_mutex_lock(&pl_lock);
+	me.next = pl_busy;
+	pl_busy = &me;
+	pthread_mutex_unlock(&pl_lock);
+
+	pv->err = pl_build(pv);
+
+	pthread_mutex_lock(&pl_lock);
+	/* A video changed or gone under us is no one's generation: not kept. */
+	if (pv->err != -ESTALE && pv->err != -ENOMEM && !pl_find(rq->name, rq->id, rq->seal_ns))
+		pl_insert(pv);
+	for (pp = &pl_busy; *pp != &me; pp = &(*pp)->next)
+		;
+	*pp = me.next;
+	pthread_cond_broadcast(&pl_built);
+	pthread_mutex_unlock(&pl_lock);
+	return pv;
+}
+
 /* run(): the video's keys if not cached yet, then the text asked for. */
 static void pl_job_run(struct job *j)
 {
 	struct pl_job *pj = (struct pl_job *)j;
 	struct pl_video *pv;
 	struct hls_buf b = { 0 };
-	uint64_t now = now_ms();
 
 	pthread_mutex_lock(&pl_lock);
-	pv = pl_find(pj->rq.name, pj->rq.id, pj->rq.seal_ns);
+	while (!(pv = pl_find(pj->rq.name, pj->rq.id, pj->rq.seal_ns)) && pl_is_busy(&pj->rq))
+		pthread_cond_wait(&pl_built, &pl_lock);
 	if (pv)
 		atomic_fetch_add(&pv->refs, 1);
 	pthread_mutex_unlock(&pl_lock);
+	if (!pv)
+		pv = pl_make(&pj->rq, now_ms());
 	if (!pv) {
-		pv = calloc(1, sizeof(*pv));
-		if (!pv) {
-			pj->err = -ENOMEM;
-			return;
-		}
-		atomic_init(&pv->refs, 1);
-		snprintf(pv->name, sizeof(pv->name), "%s", pj->rq.name);
-		pv->id = pj->rq.id;
-		pv->seal_ns = pj->rq.seal_ns;
-		pv->used_ms = now;
-		pv->err = pl_build(pv);
-		/* A video changed or gone under us is no one's generation: not kept. */
-		if (pv->err != -ESTALE && pv->err != -ENOMEM) {
-			pthread_mutex_lock(&pl_lock);
-			if (!pl_find(pj->rq.name, pj->rq.id, pj->rq.seal_ns))
-				pl_insert(pv);
-			pthread_mutex_unlock(&pl_lock);
-		}
+		pj->err = -ENOMEM;
+		return;
 	}
 	pj->err = pv->err;
 	if (!pj->err)
