@@ -200,6 +200,52 @@ t_iframe_alone() {
 }
 ok "each I-frame range decodes alone to one keyframe at its listed time" t_iframe_alone
 
+# A stream that does not repeat its PAT and PMT (every one after the first
+# pair nulled, as some muxers leave it): its segments cannot start with
+# their own, so the playlists point at the first pair with EXT-X-MAP
+# (version 6; the I-frames' 5), and a player still decodes every frame.
+t_no_psi() {
+	local map off len
+
+	python3 - "$media/h264_25.ts" "$tmp/stripped.ts" <<-'PY' || return 1
+	import sys
+	d = bytearray(open(sys.argv[1], 'rb').read())
+	pmt, kept = None, 0
+	for o in range(0, len(d) - 187, 188):
+	    pid = (d[o + 1] & 0x1f) << 8 | d[o + 2]
+	    if pid == 0 and pmt is None:
+	        p = o + 5 + d[o + 4]
+	        pmt = (d[p + 10] & 0x1f) << 8 | d[p + 11]
+	    if pid == 0 or pid == pmt:
+	        kept += 1
+	        if kept > 2:
+	            d[o + 1], d[o + 2] = (d[o + 1] & 0xe0) | 0x1f, 0xff
+	open(sys.argv[2], 'wb').write(d)
+	PY
+	"$ctl" load stripped.ts "$tmp/stripped.ts" >/dev/null || return 1
+	playlist "$URL/hls/stripped.ts/index.m3u8" "$tmp/s.m3u8" &&
+	"$check" media "$(stat -c %s "$tmp/stripped.ts")" <"$tmp/s.m3u8" &&
+	grep -qx '#EXT-X-VERSION:6' "$tmp/s.m3u8" &&
+	map=$(sed -n 's/^#EXT-X-MAP:URI="..\/..\/v\/stripped.ts",BYTERANGE="\([0-9]*@[0-9]*\)"$/\1/p' \
+		"$tmp/s.m3u8")
+	if [ -z "$map" ]; then
+		cat "$tmp/s.m3u8"
+		return 1
+	fi
+	len=${map%@*} off=${map#*@}
+	# The map: a PAT (PID 0), then the PMT it names.
+	eq "$(curl -s -r "$off-$((off + len - 1))" "$URL/v/stripped.ts" | head -c 3 | od -An -tx1 |
+		tr -d ' ')" 474000 &&
+	playlist "$URL/hls/stripped.ts/iframes.m3u8" "$tmp/si.m3u8" &&
+	"$check" iframes "$(stat -c %s "$tmp/stripped.ts")" <"$tmp/si.m3u8" >/dev/null &&
+	grep -qx '#EXT-X-VERSION:5' "$tmp/si.m3u8" && grep -q '^#EXT-X-MAP:' "$tmp/si.m3u8" &&
+	: >"$tmp/ffmpeg.err" &&
+	crcs "$media/h264_25.ts" >"$tmp/s-want.crc" &&
+	crcs "$URL/hls/stripped.ts/master.m3u8" | cmp - "$tmp/s-want.crc" &&
+	[ ! -s "$tmp/ffmpeg.err" ] && echo "# EXT-X-MAP $map; $(wc -l <"$tmp/s-want.crc") frames"
+}
+ok "no PAT/PMT but the first: EXT-X-MAP to them, every frame still decoded" t_no_psi
+
 # --- validators ------------------------------------------------------------
 
 t_etag() {
@@ -314,6 +360,6 @@ ok "a loading video, a live stream (and an ended one): 409" t_loading_live
 
 grep -q 'AddressSanitizer\|runtime error' "$tmp/stderr" &&
 	{ echo "# the server's stderr:"; sed 's/^/#   /' "$tmp/stderr"; fail=$((fail + 1)); }
-for v in clip.ts hevc.ts rand.ts loading.ts live.ts; do
+for v in clip.ts hevc.ts rand.ts stripped.ts loading.ts live.ts; do
 	"$ctl" rm "$v" 2>/dev/null
 done
