@@ -209,7 +209,7 @@ ok "each I-frame range decodes alone to one keyframe at its listed time" t_ifram
 # their own, so the playlists point at the first pair with EXT-X-MAP
 # (version 6; the I-frames' 5), and a player still decodes every frame.
 t_no_psi() {
-	local map off len
+	local map="" off len
 
 	python3 - "$media/h264_25.ts" "$tmp/stripped.ts" <<-'PY' || return 1
 	import sys
