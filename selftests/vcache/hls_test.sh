@@ -23,6 +23,8 @@ P=18101
 URL=http://127.0.0.1:$P
 curl_max_time=60
 fail_lines=30
+# HLS_KEEP=DIR keeps the playlists and logs, for a look (or a report).
+keep_dir=${HLS_KEEP:-}
 
 # $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
 # start_streamer and wait_up.
