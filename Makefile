@@ -225,6 +225,28 @@ $(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
 -include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/streamer/ingest_auth.o) \
 	$(addsuffix .d,$(UNIT_TESTS))
 
+# The player page's directory, for vcache-streamer --web build/web/www:
+# web/player/ and hls.js's build from build/web/node_modules (npm ci by
+# scripts/install-deps, pinned in web/package-lock.json).
+WWW := $(BUILD)/web/www
+HLS_JS := $(BUILD)/web/node_modules/hls.js/dist/hls.min.js
+.PHONY: web
+web: $(WWW)/player.html $(WWW)/player.js $(WWW)/hls.min.js
+$(WWW)/%: web/player/%
+	@mkdir -p $(@D)
+	cp $< $@
+$(WWW)/hls.min.js: $(HLS_JS)
+	@mkdir -p $(@D)
+	cp $< $@
+$(HLS_JS):
+	$(ROOT)/scripts/install-deps
+
+# The player page in chromium against the streamer in the VM (a port
+# forwarded by vm-run): plays a video, seeks by timecode to its keyframe.
+.PHONY: browser-player
+browser-player: all web
+	@$(ROOT)/scripts/browser-player
+
 # The browser tooling (issue 16): Debian's chromium, headless, driven by
 # puppeteer-core, loads hls.js from build/web/node_modules (both installed by
 # scripts/install-deps from web/package-lock.json) and prints its version.

@@ -25,5 +25,9 @@ void live_ingest_respond(struct worker *w, struct conn *c, const char *name);
 void hls_vod_respond(struct worker *w, struct conn *c, const char *name);
 /* live_stats.c: GET|HEAD /live/, the live counters as JSON */
 void live_stats_respond(struct worker *w, struct conn *c, const char *name);
+/* web.c: GET|HEAD / (the player page) and /web/FILE, from --web DIR */
+int web_load(const char *dir);
+void web_respond(struct worker *w, struct conn *c, const char *name);
+void web_index_respond(struct worker *w, struct conn *c, const char *name);
 
 #endif /* VCACHE_STREAMER_HANDLER_H */

@@ -9,6 +9,8 @@
  *   GET|HEAD /live/              JSON: the live counters (live_stats.c)
  *   GET|HEAD /live/NAME          follow a live stream (live_view.c)
  *   PUT|POST /live/NAME          publish one (live_ingest.c)
+ *   GET|HEAD /                   the player page (web.c, from --web DIR)
+ *   GET|HEAD /web/FILE           the page's files: its script, hls.js (web.c)
  *
  * A new resource is a line here and a handler in a file of its own. The
  * first matching line answers, so the refusals come after the routes they
@@ -57,6 +59,9 @@ static const struct route routes[] = {
 	{ "/v/",	ROUTE_EXACT,	M_GET | M_HEAD,		list_respond },
 	{ "/v/",	ROUTE_NAME,	M_GET | M_HEAD,		vod_respond },
 	{ "/hls/",	ROUTE_PREFIX,	M_GET | M_HEAD,		hls_vod_respond },
+	{ "/",		ROUTE_EXACT,	M_GET | M_HEAD,		web_index_respond },
+	{ "/web/",	ROUTE_NAME,	M_GET | M_HEAD,		web_respond },
+	{ "/web/",	ROUTE_PREFIX,	M_GET | M_HEAD,		web_respond },
 	{ "",		ROUTE_PREFIX,	M_ANY,			not_found },
 };
 

@@ -108,16 +108,6 @@ static void format_etag(char *buf, size_t size, const struct pl_req *rq)
 		 rq->seal_ns, rq->target);
 }
 
-static bool etag_matches(const struct http_request *req, const char *etag)
-{
-	unsigned int i;
-
-	for (i = 0; i < req->n_inm; i++)
-		if (http_etag_match(req->if_none_match[i], etag, true))
-			return true;
-	return false;
-}
-
 struct answer {
 	struct worker *w;
 	struct conn *c;
@@ -206,16 +196,8 @@ void hls_vod_respond(struct worker *w, struct conn *c, const char *unused)
 		respond_text(w, c, 400, NULL, "%s", why);
 		return;
 	}
-	c->r.v = video_get(w, name, &err);
-	if (!c->r.v) {
-		if (err == ENOENT)
-			respond_text(w, c, 404, NULL, "no video named \"%s\"",
-				     shown(name, shown_name, sizeof(shown_name)));
-		else
-			respond_text(w, c, 503, NULL, "cannot open %s: %s", cfg.device,
-				     strerror(err));
+	if (!plan_video_get(w, c, name))
 		return;
-	}
 	in = &c->r.v->info;
 	if (in->state != VCACHE_STATE_SEALED) {
 		respond_text(w, c, 409, NULL, "\"%s\" is %s: only sealed videos have "
@@ -232,12 +214,8 @@ void hls_vod_respond(struct worker *w, struct conn *c, const char *unused)
 	if (rq.kind == PL_IFRAMES)
 		rq.target = 0;		/* one I-frame playlist, whatever ?seg= */
 	format_etag(etag, sizeof(etag), &rq);
-	if (etag_matches(&c->req, etag)) {
-		head_start(w, c, 304);
-		out_printf(c, "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
-		head_end(c, 0);
+	if (plan_not_modified(w, c, etag))
 		return;
-	}
 	err = pl_lookup(&rq, w->now_ms, send_playlist, &a);
 	if (err != -EAGAIN) {
 		if (err)

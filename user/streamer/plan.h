@@ -41,6 +41,7 @@ enum seg_kind {
 	SEG_OUT,	/* text: [off, off + len) of conn->out */
 	SEG_FILE,	/* video bytes [first, end) */
 	SEG_LIST,	/* text: [off, off + len) of resp->list's body */
+	SEG_BLOB,	/* text: [off, off + len) of resp->blob (lives as the process) */
 };
 
 struct seg {
@@ -63,6 +64,7 @@ struct resp {
 	enum plan_next next;
 	struct video *v;	/* held while the response is sent */
 	struct listing *list;	/* GET /v/'s, held while it is sent */
+	const char *blob;	/* a --web file's body (web.c) */
 	struct seg seg[SEG_MAX];
 	unsigned int nseg;
 	unsigned int cur;	/* next segment to load */
@@ -124,5 +126,9 @@ void respond_parse_error(struct worker *w, struct conn *c, int status);
 void plan_drop_ext(struct worker *w, struct conn *c);
 /* A name for a message: escaped, so that a client cannot forge lines. */
 const char *shown(const char *name, char *buf, size_t size);
+/* If-None-Match names @etag: true with a 304 planned. */
+bool plan_not_modified(struct worker *w, struct conn *c, const char *etag);
+/* c->r.v = the video NAME, or false with a 404 or 503 planned. */
+bool plan_video_get(struct worker *w, struct conn *c, const char *name);
 
 #endif /* VCACHE_STREAMER_PLAN_H */

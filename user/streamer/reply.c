@@ -5,6 +5,7 @@
  * headers and any text go into conn->out; the body is a list of segments
  * that send.c sends. Nothing here touches the socket.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,38 @@ const char *shown(const char *name, char *buf, size_t size)
 {
 	c_escape(buf, size, name, strlen(name));
 	return buf;
+}
+
+bool plan_not_modified(struct worker *w, struct conn *c, const char *etag)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->req.n_inm; i++) {
+		if (http_etag_match(c->req.if_none_match[i], etag, true)) {
+			head_start(w, c, 304);
+			out_printf(c, "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
+			head_end(c, 0);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool plan_video_get(struct worker *w, struct conn *c, const char *name)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1];
+	int err;
+
+	c->r.v = video_get(w, name, &err);
+	if (c->r.v)
+		return true;
+	if (err == ENOENT)
+		respond_text(w, c, 404, NULL, "no video named \"%s\"",
+			     shown(name, shown_name, sizeof(shown_name)));
+	else
+		respond_text(w, c, 503, NULL, "cannot open %s: %s%s", cfg.device, strerror(err),
+			     err == ENODEV ? " (is the module loaded?)" : "");
+	return false;
 }
 
 void plan_drop_ext(struct worker *w, struct conn *c)

@@ -119,6 +119,8 @@ static bool next_seg(struct conn *c)
 			load_text(r, c->out + s->first, s->end - s->first);
 		else if (s->kind == SEG_LIST)
 			load_text(r, list_body(r->list) + s->first, s->end - s->first);
+		else if (s->kind == SEG_BLOB)
+			load_text(r, r->blob + s->first, s->end - s->first);
 		else
 			load_file(r, s->first, s->end);
 		return true;

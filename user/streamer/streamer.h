@@ -52,9 +52,13 @@ struct config {
 	unsigned int live_max_streams;	/* streams being written at once */
 	uint64_t live_budget;		/* bytes of live rings, written or ended */
 	struct ingest_auth ingest;	/* who may publish (ingest_auth.h) */
+	const char *web_dir;		/* --web: the player page's files */
 };
 
 extern struct config cfg;
+
+/* options.c: the command line into cfg; 0, -1 (--help: exit 0) or 2. */
+int options_parse(int argc, char **argv);
 
 /*
  * One video, open in one worker: a descriptor bound to it and, for the

@@ -276,25 +276,16 @@ static int lookup(struct worker *w, struct conn *c, const struct http_query *q,
 void vod_respond(struct worker *w, struct conn *c, const char *name)
 {
 	const char *type = http_content_type(name), *why = NULL;
-	char extra[256] = "", shown_name[4 * VCACHE_NAME_MAX + 1];
+	char extra[256] = "";
 	struct http_query q;
 	uint64_t start = 0, size;
-	int err;
 
 	if (http_parse_query(c->req.query, &q, &why)) {
 		respond_text(w, c, 400, NULL, "%s", why);
 		return;
 	}
-	c->r.v = video_get(w, name, &err);
-	if (!c->r.v) {
-		if (err == ENOENT)
-			respond_text(w, c, 404, NULL, "no video named \"%s\"",
-				     shown(name, shown_name, sizeof(shown_name)));
-		else
-			respond_text(w, c, 503, NULL, "cannot open %s: %s%s", cfg.device,
-				     strerror(err), err == ENODEV ? " (is the module loaded?)" : "");
+	if (!plan_video_get(w, c, name))
 		return;
-	}
 	size = c->r.v->info.size;
 	if (q.has_t && lookup(w, c, &q, &start, extra, sizeof(extra)))
 		return;
