@@ -30,7 +30,8 @@ STREAMER := $(UBUILD)/vcache-streamer
 USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
-	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate
+	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate \
+	   $(BUILD)/bench/hls_bench
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
@@ -166,6 +167,12 @@ bench-calibrate: $(BUILD)/bench/calibrate
 bench-chunk: all
 	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G -- \
 		$(BUILD)/bench/chunk_bench --tmpfs /tmp --reps 21
+
+# HLS playlist generation time against index size (10 min to 10 h), with
+# user/lib/hls.c as the streamer runs it: host-only, no module.
+$(BUILD)/bench/hls_bench: bench/hls_bench.c $(LIBVCACHE) user/lib/hls.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iuser/lib $(CFLAGS) -o $@ bench/hls_bench.c $(LIBVCACHE)
 
 # Kernel AIO (user/lib/aio.c) against blocking reads, a thread pool, POSIX AIO,
 # libaio and io_uring: the seed's AIO table, in C.

@@ -142,6 +142,40 @@ TEST(keys_next_frame_in_stream_order)
 	free(e);
 }
 
+/*
+ * Offsets out of pts order: the next frame in the stream is still found,
+ * whichever way they are sorted: a few frames out of place (B-frames: the
+ * insertion sort), or blocks of 1000 reversed (past its budget: qsort()).
+ */
+TEST(keys_next_frame_offsets_scrambled)
+{
+	enum { N = 4000 };
+	static const size_t blocks[] = { 4, 1000 };
+	struct vcache_index_entry *e = calloc(N, sizeof(*e));
+	struct hls_key *k;
+	size_t nk;
+
+	ASSERT_NE(NULL, e);
+	for (size_t b = 0; b < 2; b++) {
+		size_t bs = blocks[b];
+
+		/* pts order; each block's offsets reversed, its key the lowest */
+		for (size_t i = 0; i < N; i++) {
+			e[i].pts = i * 3600;
+			e[i].offset = (i / bs * bs + (bs - 1 - i % bs)) * 100;
+			e[i].flags = i % bs == bs - 1 ? KEY : 0;
+		}
+		ASSERT_EQ(0, hls_keys(e, N, 0, N * 100, &k, &nk));
+		ASSERT_EQ(N / bs, nk);
+		for (size_t i = 0; i < nk; i++) {
+			EXPECT_EQ(i * bs * 100, k[i].offset);
+			EXPECT_EQ(k[i].offset + 100, k[i].frame_end);
+		}
+		free(k);
+	}
+	free(e);
+}
+
 /* Plays the VOD rules over many shapes of index and targets. */
 TEST(vod_media_rules)
 {
