@@ -403,9 +403,12 @@ struct vcache_info {
  * @evictions_admin: evictions because the limit was lowered below what was
  *                in use: max_mb written, or netlink's LIMIT_SET
  *                (VCACHE_EVICT_ADMIN).
- * @shrink_pages: pages the shrinker gave back to the system (each evicted
- *                video's pages, counted when evicted; pages a pipe or pin
- *                still holds are freed when it lets go).
+ * @shrink_pages: pages the shrinker's evictions gave back to the system,
+ *                counted when they are freed, as mem_used goes down: a
+ *                video a reader still held goes with that reader's last
+ *                reference, and pages a pipe or pin still holds are not
+ *                counted (they are freed, and leave mem_used, when it lets
+ *                go; no longer the shrinker's doing).
  * @reserved:     written as 0.
  *
  * Works on any descriptor, bound or not.
