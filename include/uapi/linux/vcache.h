@@ -193,6 +193,14 @@ struct vcache_live_ctrl {
 #define VCACHE_CREATE_LIVE	(1U << 0)
 /* vcache_create.flags: pinned from the start (see VCACHE_IOC_PIN). */
 #define VCACHE_CREATE_PINNED	(1U << 1)
+/*
+ * Every vcache_create.flags bit this header defines; CREATE fails with
+ * EINVAL if any other is set. A new flag joins the mask, so a program can
+ * test "flags & ~VCACHE_CREATE_FLAGS" against the header it was built
+ * with; a kernel older than that header refuses the new bits (EINVAL), it
+ * never ignores them.
+ */
+#define VCACHE_CREATE_FLAGS	(VCACHE_CREATE_LIVE | VCACHE_CREATE_PINNED)
 
 /**
  * struct vcache_create - argument of VCACHE_IOC_CREATE
@@ -208,7 +216,8 @@ struct vcache_live_ctrl {
  *            60000/1001.
  * @fps_den:  see @fps_num.
  * @flags:    VCACHE_CREATE_LIVE for a live stream, VCACHE_CREATE_PINNED
- *            for a video eviction must never take; or 0.
+ *            for a video eviction must never take; or 0. Bits outside
+ *            VCACHE_CREATE_FLAGS: EINVAL.
  * @__pad:    must be 0.
  * @reserved: must be 0.
  *
