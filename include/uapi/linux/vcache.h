@@ -792,6 +792,13 @@ struct vcache_lookup {
  *	more than the RAM.
  * @VCACHE_CMD_EVENT:     never a request (EOPNOTSUPP): the command of the
  *	messages sent to the events group, see enum vcache_event_type.
+ * @VCACHE_CMD_VIDEO_PIN: pin (VCACHE_A_VIDEO_PINNED 1) or unpin (0) the
+ *	video named by VCACHE_A_VIDEO_NAME, both required, as VCACHE_IOC_PIN
+ *	does: a pinned video is never evicted, neither for the cache's limit
+ *	nor by the shrinker; VCACHE_INFO_PINNED in its flags says so. Needs
+ *	CAP_NET_ADMIN (the ioctl needs a writable descriptor). ENOENT if no
+ *	video has that name; ERANGE for a VCACHE_A_VIDEO_PINNED other than 0
+ *	and 1 (the attribute policy's answer).
  * @__VCACHE_CMD_MAX:     for VCACHE_CMD_MAX.
  */
 enum vcache_cmd {
@@ -801,6 +808,7 @@ enum vcache_cmd {
 	VCACHE_CMD_STATS_GET,
 	VCACHE_CMD_LIMIT_SET,
 	VCACHE_CMD_EVENT,
+	VCACHE_CMD_VIDEO_PIN,
 
 	__VCACHE_CMD_MAX,
 };
@@ -847,6 +855,8 @@ enum vcache_cmd {
  *	EOVERFLOW because the data had left the window (a viewer fell
  *	behind), since the stream was created. Readers of a mapping check the
  *	control page themselves and are not counted.
+ * @VCACHE_A_VIDEO_PINNED:        u32, in VCACHE_CMD_VIDEO_PIN requests only:
+ *	1 to pin, 0 to unpin. Replies say it in VCACHE_A_VIDEO_FLAGS.
  * @__VCACHE_A_VIDEO_MAX:         for VCACHE_A_VIDEO_MAX.
  *
  * The values are a snapshot: each one is read once, without stopping
@@ -880,6 +890,7 @@ enum vcache_a_video {
 	VCACHE_A_VIDEO_LIVE_WINDOW,
 	VCACHE_A_VIDEO_LIVE_VIEWERS,
 	VCACHE_A_VIDEO_LIVE_BEHIND,
+	VCACHE_A_VIDEO_PINNED,
 
 	__VCACHE_A_VIDEO_MAX,
 };
