@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -514,28 +515,46 @@ static struct {
 	uint64_t hog_bytes;
 } pr;
 
-/* A child that touches @bytes of anonymous memory and exits: reclaim. */
+/*
+ * The hog, in a fresh program: this binary run again with VCACHE_HOG_BYTES
+ * set. Not a fork: a forked child would keep, for as long as it lives, the
+ * writable mapping a writer thread had at that moment (and SEAL of that
+ * video is EBUSY while it exists), and every descriptor the threads had.
+ */
+__attribute__((constructor)) static void hog_main(void)
+{
+	const char *env = getenv("VCACHE_HOG_BYTES");
+	uint64_t bytes, off;
+	uint8_t *p;
+
+	if (!env)
+		return;
+	bytes = strtoull(env, NULL, 0);
+	/* The threads' descriptors came along (not O_CLOEXEC): let go. */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	/* If anything is killed for memory, this process. */
+	write_proc("/proc/self/oom_score_adj", "1000\n");
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	for (off = 0; off < bytes; off += 4096)
+		p[off] = 1;
+	_exit(0);
+}
+
+/* Runs the hog for @bytes of anonymous memory and waits for it. */
 static int hog(uint64_t bytes)
 {
-	pid_t pid = fork();
-	int status;
+	char env[64], *argv[] = { "stress_test-hog", NULL };
+	char *envp[] = { env, NULL };
+	int status, err;
+	pid_t pid;
 
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		uint8_t *p;
-		uint64_t off;
-
-		/* If anything is killed for memory, this child. */
-		write_proc("/proc/self/oom_score_adj", "1000\n");
-		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(2);
-		for (off = 0; off < bytes; off += 4096)
-			p[off] = 1;
-		_exit(0);
-	}
+	snprintf(env, sizeof(env), "VCACHE_HOG_BYTES=%llu", (unsigned long long)bytes);
+	err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp);
+	if (err)
+		return -err;
 	if (waitpid(pid, &status, 0) != pid)
 		return -errno;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
@@ -564,8 +583,9 @@ static void *presser(void *arg)
 		 * take the page cache and call the shrinkers to find it.
 		 */
 		pr.hog_bytes = mem_available() + (8 << 20);
-		if (hog(pr.hog_bytes))
-			note_unexpected("fork: %s", strerror(errno));
+		err = hog(pr.hog_bytes);
+		if (err)
+			note_unexpected("hog: %s", strerror(-err));
 		pr.hogs++;
 	}
 	return NULL;
