@@ -72,7 +72,7 @@ static long vcache_ioc_create(struct file *file, void __user *argp)
 		return -EBADF;
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if ((req.flags & ~(VCACHE_CREATE_LIVE | VCACHE_CREATE_PINNED)) ||
+	if ((req.flags & ~VCACHE_CREATE_FLAGS) ||
 	    req.__pad ||
 	    !vcache_zeroed(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;

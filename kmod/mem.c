@@ -36,18 +36,20 @@ static DECLARE_DELAYED_WORK(vcache_held_work, vcache_held_scan);
  * charged, until they are done.
  *
  * Context: process context.
+ * Return: true if @page was freed now, false if it is kept for its holders.
  */
-void vcache_mem_release_page(struct page *page)
+bool vcache_mem_release_page(struct page *page)
 {
 	if (page_ref_count(page) == 1) {
 		put_page(page);
 		vcache_mem_uncharge(1);
-		return;
+		return true;
 	}
 	spin_lock(&vcache_held_lock);
 	list_add_tail(&page->lru, &vcache_held_pages);
 	spin_unlock(&vcache_held_lock);
 	schedule_delayed_work(&vcache_held_work, VCACHE_HELD_SCAN_DELAY);
+	return false;
 }
 
 /* Frees held pages whose other holders are gone; all of them with @all. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generic netlink family "vcache": describe videos and the cache without
- * a descriptor, delete videos and change the memory limit as an
+ * a descriptor, delete and pin videos and change the memory limit as an
  * administrator, and tell listeners what happens to videos. See the uapi
  * header for the protocol.
  *
@@ -250,6 +250,29 @@ static int vcache_nl_video_del_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int vcache_nl_video_pin_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	char name[VCACHE_NAME_MAX];
+	struct vcache_video *v;
+	int err;
+
+	err = vcache_nl_get_name(info, name);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, VCACHE_A_VIDEO_PINNED))
+		return -EINVAL;
+	v = vcache_registry_lookup(name);
+	if (!v) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VCACHE_A_VIDEO_NAME],
+				    "no video has this name");
+		return -ENOENT;
+	}
+	/* The policy bounded it to 0 or 1. */
+	vcache_registry_pin(v, nla_get_u32(info->attrs[VCACHE_A_VIDEO_PINNED]));
+	vcache_video_put(v);
+	return 0;
+}
+
 static int vcache_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vcache_stats st;
@@ -325,6 +348,12 @@ static const struct nla_policy vcache_nl_name_policy[VCACHE_A_VIDEO_NAME + 1] = 
 				  .len = VCACHE_NAME_MAX - 1 },
 };
 
+static const struct nla_policy vcache_nl_pin_policy[VCACHE_A_VIDEO_PINNED + 1] = {
+	[VCACHE_A_VIDEO_NAME] = { .type = NLA_NUL_STRING,
+				  .len = VCACHE_NAME_MAX - 1 },
+	[VCACHE_A_VIDEO_PINNED] = NLA_POLICY_MAX(NLA_U32, 1),
+};
+
 static const struct nla_policy vcache_nl_limit_policy[VCACHE_A_STATS_MEM_LIMIT + 1] = {
 	[VCACHE_A_STATS_MEM_LIMIT] = { .type = NLA_U64 },
 };
@@ -359,6 +388,13 @@ static const struct genl_ops vcache_nl_ops[] = {
 		.doit = vcache_nl_limit_set_doit,
 		.policy = vcache_nl_limit_policy,
 		.maxattr = VCACHE_A_STATS_MEM_LIMIT,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VCACHE_CMD_VIDEO_PIN,
+		.doit = vcache_nl_video_pin_doit,
+		.policy = vcache_nl_pin_policy,
+		.maxattr = VCACHE_A_VIDEO_PINNED,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -319,24 +319,25 @@ bool vcache_registry_evict_one(enum vcache_evict_reason why)
  * module's sleeping locks but this one.
  *
  * Context: reclaim (a shrinker's scan_objects); does not sleep on a lock.
- * Return: the pages the evicted video held, 0 if none could be evicted,
- * -EBUSY if the registry lock was taken.
+ * Return: the pages the eviction freed now (0 if a reader still holds the
+ * video: its pages go with that reader's put, which counts them then), or
+ * -EBUSY if the registry lock was taken, or -ENOENT if none could be
+ * evicted.
  */
 long vcache_registry_shrink_one(void)
 {
 	struct vcache_video *v;
-	long pages;
 
 	if (!mutex_trylock(&vcache_registry_lock))
 		return -EBUSY;
 	v = vcache_evict_locked(VCACHE_EVICT_PRESSURE);
 	mutex_unlock(&vcache_registry_lock);
 	if (!v)
-		return 0;
-	pages = atomic_long_read(&v->mem_pages);
+		return -ENOENT;
+	/* Ours is not the last reference maybe: the last put counts. */
+	v->shrunk = true;
 	vcache_nl_evicted(v, VCACHE_EVICT_PRESSURE, GFP_NOWAIT | __GFP_NOWARN);
-	vcache_video_put(v);
-	return pages;
+	return vcache_video_put_freed(v);
 }
 
 /**

@@ -17,7 +17,9 @@
  * spinlocks, the events with GFP_NOWAIT. The pages of an evicted video go
  * with its last reference, as after any eviction: a reader that still
  * holds it keeps it, and pages lent to pipes stay until given back
- * (vcache_mem_release_page()).
+ * (vcache_mem_release_page()). The scan reports only the pages its own
+ * puts freed, and shrink_pages counts pages when they are freed: reclaim
+ * and the stats get what really left, never what merely may leave later.
  *
  * Not memcg-aware, on purpose: see the uapi header.
  */
@@ -69,22 +71,37 @@ static unsigned long vcache_shrink_scan(struct shrinker *s,
 
 	while (freed < sc->nr_to_scan && vcache_shrinkable()) {
 		pages = vcache_registry_shrink_one();
-		if (pages < 0) {
+		if (pages == -EBUSY) {
 			/* Someone holds the registry lock: try later. */
 			if (!freed)
 				return SHRINK_STOP;
 			break;
 		}
-		if (!pages)
+		if (pages < 0)
 			break;
+		/* 0: evicted, but a reader or pipe still holds the pages. */
 		freed += pages;
 	}
 	/* Nothing freed, nothing scanned: the core would ask again at once. */
 	if (!freed)
 		return SHRINK_STOP;
-	atomic_long_add(freed, &vcache_shrunk);
 	sc->nr_scanned = freed;
 	return freed;
+}
+
+/**
+ * vcache_shrink_freed() - count pages an eviction for pressure gave back
+ * @nr_pages: pages freed and uncharged by the last put of such a video
+ *
+ * Counted there, not at the eviction: a video a reader still held when
+ * the shrinker evicted it gives its pages back with that reader's put, and
+ * pages lent to a pipe are not given back by either.
+ *
+ * Context: any.
+ */
+void vcache_shrink_freed(unsigned long nr_pages)
+{
+	atomic_long_add(nr_pages, &vcache_shrunk);
 }
 
 /**

@@ -102,6 +102,7 @@ struct vcache_video {
 	struct list_head idle;		/* idle list, its spinlock */
 	long idle_pages;		/* counted while on it, idle lock */
 	bool pinned;			/* never evicted; idle lock */
+	bool shrunk;			/* evicted by the shrinker */
 	struct rcu_head rcu;
 	char name[VCACHE_NAME_MAX];
 	u32 hash;
@@ -266,7 +267,7 @@ int vcache_mem_charge(unsigned long nr_pages);
 int vcache_mem_charge_nowait(unsigned long nr_pages);
 void vcache_mem_charge_over(unsigned long nr_pages);
 void vcache_mem_uncharge(unsigned long nr_pages);
-void vcache_mem_release_page(struct page *page);
+bool vcache_mem_release_page(struct page *page);
 void vcache_mem_exit(void);
 unsigned long vcache_mem_used(void);
 unsigned long vcache_mem_limit(void);
@@ -274,6 +275,7 @@ unsigned long vcache_mem_limit(void);
 /* video.c */
 struct vcache_video *vcache_video_alloc(const struct vcache_create *req);
 void vcache_video_put(struct vcache_video *v);
+unsigned long vcache_video_put_freed(struct vcache_video *v);
 /* How vcache_video_page() treats a missing page. */
 enum vcache_page_how {
 	VCACHE_PAGE_FIND,		/* return NULL */
@@ -402,6 +404,7 @@ int vcache_mmap(struct file *file, struct vm_area_struct *vma);
 int vcache_shrink_init(void);
 void vcache_shrink_exit(void);
 unsigned long vcache_shrink_pages(void);
+void vcache_shrink_freed(unsigned long nr_pages);
 
 /* ioctl.c */
 long vcache_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -85,22 +85,26 @@ nomem:
 	return ERR_PTR(-ENOMEM);
 }
 
-static void vcache_video_release(struct kref *ref)
+/*
+ * Frees @v, whose last reference went. Returns the pages given back now:
+ * its bookkeeping and the data pages nobody else holds. Those pipes,
+ * sockets or pins still hold stay charged until given back (mem.c).
+ */
+static unsigned long vcache_video_free(struct vcache_video *v)
 {
-	struct vcache_video *v = container_of(ref, struct vcache_video, ref);
-	unsigned long i, data = 0;
+	unsigned long i, data = 0, freed = 0;
 	struct page *page, *tmp;
 
 	for (i = 0; i < v->nr_pages; i++) {
 		if (v->pages[i]) {
-			vcache_mem_release_page(v->pages[i]);
+			freed += vcache_mem_release_page(v->pages[i]);
 			data++;
 		}
 	}
 	/* Replaced at a live stream's end; charged like the rest. */
 	list_for_each_entry_safe(page, tmp, &v->retired, lru) {
 		list_del(&page->lru);
-		vcache_mem_release_page(page);
+		freed += vcache_mem_release_page(page);
 		data++;
 	}
 	kvfree(v->pages);
@@ -110,9 +114,22 @@ static void vcache_video_release(struct kref *ref)
 		__free_page(v->ctrl);
 	/* The data pages were uncharged (or are, once let go) one by one. */
 	vcache_mem_uncharge(atomic_long_read(&v->mem_pages) - data);
+	freed += atomic_long_read(&v->mem_pages) - data;
+	/*
+	 * Whoever put it last, the shrinker's eviction gave these back:
+	 * shrink_pages counts what really left, as mem_used does.
+	 */
+	if (v->shrunk)
+		vcache_shrink_freed(freed);
 	mutex_destroy(&v->lock);
 	/* Registry lookups may still be reading the name under RCU. */
 	kfree_rcu(v, rcu);
+	return freed;
+}
+
+static void vcache_video_release(struct kref *ref)
+{
+	vcache_video_free(container_of(ref, struct vcache_video, ref));
 }
 
 /**
@@ -129,6 +146,24 @@ static void vcache_video_release(struct kref *ref)
 void vcache_video_put(struct vcache_video *v)
 {
 	kref_put(&v->ref, vcache_video_release);
+}
+
+/**
+ * vcache_video_put_freed() - drop a reference, saying what it gave back
+ * @v: the video
+ *
+ * As vcache_video_put(), for the shrinker, which must report the pages it
+ * freed, not those it merely made free-able: a reader that still holds
+ * @v keeps all of them, a pipe that holds a page keeps that one.
+ *
+ * Context: as vcache_video_put().
+ * Return: the pages freed and uncharged now; 0 if not the last reference.
+ */
+unsigned long vcache_video_put_freed(struct vcache_video *v)
+{
+	if (!refcount_dec_and_test(&v->ref.refcount))
+		return 0;
+	return vcache_video_free(v);
 }
 
 /**

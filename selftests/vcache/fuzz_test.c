@@ -695,6 +695,14 @@ static int do_create(struct fuzzer *f)
 		c.reserved[below(f, 4)] = next(f);
 	p = place_arg(f, &c, sizeof(c));
 	r = ioctl(s->fd, VCACHE_IOC_CREATE, p);
+	/*
+	 * Unknown flags are refused with the other fields, after only the
+	 * descriptor's mode and the copy of the argument, never later.
+	 */
+	if ((c.flags & ~VCACHE_CREATE_FLAGS) &&
+	    !(r == -1 && (errno == EINVAL || errno == EBADF || errno == EFAULT)))
+		return fail(f, "CREATE with flags %#x outside %#x gave %d (%s)",
+			    c.flags, VCACHE_CREATE_FLAGS, r, r ? strerror(errno) : "ok");
 	if (!r) {
 		slot_learn(s);
 		s->created = true;

@@ -62,6 +62,7 @@ TEST(create_and_info)
 	const char *name = vc_name("info");
 	struct vcache_create c;
 	struct vcache_info info;
+	unsigned int bit;
 	int fd = create_live(name, RING), fd2;
 
 	ASSERT_GE(fd, 0);
@@ -89,6 +90,20 @@ TEST(create_and_info)
 	EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c));
 	c.flags = 1U << 31;	/* not a CREATE flag */
 	EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c));
+	/* Nor any bit outside the mask, live or not. */
+	for (bit = 0; bit < 32; bit++) {
+		if (VCACHE_CREATE_FLAGS & (1U << bit))
+			continue;
+		c.flags = VCACHE_CREATE_LIVE | (1U << bit);
+		c.capacity = 1 << 20;
+		EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c))
+			TH_LOG("bit %u", bit);
+		c.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, vc_ioctl(fd2, VCACHE_IOC_CREATE, &c))
+			TH_LOG("bit %u", bit);
+	}
+	/* Exactly the flags the header defines. */
+	EXPECT_EQ(VCACHE_CREATE_LIVE | VCACHE_CREATE_PINNED, VCACHE_CREATE_FLAGS);
 	close(fd2);
 	close(fd);
 	EXPECT_EQ(VCACHE_STATE_ENDED, vc_info(vc_reopen(name, O_RDONLY)).state);

@@ -1620,12 +1620,139 @@ TEST_F_TIMEOUT(nl, monitor_count, 90)
 
 /* --- permissions ---------------------------------------------------------- */
 
+static int nl_video_pin(struct nl *s, const char *name, uint32_t pin)
+{
+	struct msg m;
+
+	msg_init(&m, s->family, 0, VCACHE_CMD_VIDEO_PIN);
+	msg_put_str(&m, VCACHE_A_VIDEO_NAME, name);
+	msg_put(&m, VCACHE_A_VIDEO_PINNED, &pin, sizeof(pin));
+	return nl_call(s, &m, NULL, NULL);
+}
+
+static int drop_slab_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* 2: slab objects, which runs every shrinker, ours too. */
+	if (write(fd, "2\n", 2) != 2)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* True if @name's line in "vcachectl ls" holds @word. */
+static bool ls_line_has(const char *name, const char *word)
+{
+	char line[512];
+	struct run r;
+	const char *p;
+	bool ret = false;
+
+	if (run(&r, "ls", NULL))
+		return false;
+	p = strstr(r.out, name);
+	if (p) {
+		snprintf(line, sizeof(line), "%.*s", (int)(strchrnul(p, '\n') - p), p);
+		ret = strstr(line, word);
+	}
+	run_free(&r);
+	return ret;
+}
+
+/*
+ * VIDEO_PIN and "vcachectl pin/unpin": a video pinned over netlink
+ * outlives the shrinker (drop_caches 2) and a limit lowered to nothing;
+ * unpinned, the next of those takes it. Bad requests get their errno.
+ */
+TEST_F(nl, pin)
+{
+	char a[VCACHE_NAME_MAX], b[VCACHE_NAME_MAX];
+	struct vcache_info in;
+	unsigned int old = vc_get_max_mb();
+	struct run r;
+	struct msg m;
+	uint32_t one = 1, two = 2;
+
+	snprintf(a, sizeof(a), "%s", vc_name("pin-a"));
+	snprintf(b, sizeof(b), "%s", vc_name("pin-b"));
+	/* a alone is over a 1 MiB limit: that limit evicts all it can. */
+	ASSERT_EQ(0, make_sealed(a, MiB, 25, 1));
+	ASSERT_EQ(0, make_sealed(b, MiB, 25, 1));
+
+	ASSERT_EQ(0, run(&r, "pin", a, NULL)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, r.out_len);
+	EXPECT_EQ(0, strlen(r.err));
+	run_free(&r);
+	ASSERT_EQ(0, info_by_name(a, &in));
+	EXPECT_EQ(VCACHE_INFO_PINNED, in.flags);
+	ASSERT_EQ(0, run(&r, "info", a, NULL)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.out, "sealed, pinned")) TH_LOG("%s", r.out);
+	run_free(&r);
+	ASSERT_EQ(0, run(&r, "info", "-j", a, NULL)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.out, "\"pinned\": true")) TH_LOG("%s", r.out);
+	run_free(&r);
+	EXPECT_TRUE(ls_line_has(a, " sealed,pinned "));
+	EXPECT_TRUE(ls_line_has(b, " sealed "));
+	EXPECT_FALSE(ls_line_has(b, "pinned"));
+	/* Twice is once. */
+	EXPECT_EQ(0, nl_video_pin(&self->s, a, 1));
+
+	/* The shrinker takes b, not a; nor does a limit of 1 MiB. */
+	ASSERT_EQ(0, drop_slab_caches());
+	EXPECT_EQ(-ENOENT, info_by_name(b, &in)) TH_LOG("the shrinker left b");
+	ASSERT_EQ(0, make_sealed(b, MiB, 25, 1));
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	EXPECT_EQ(-ENOENT, info_by_name(b, &in)) TH_LOG("the limit left b");
+	ASSERT_EQ(0, vc_set_max_mb(old));
+	ASSERT_EQ(0, info_by_name(a, &in)) TH_LOG("a pinned video was evicted");
+	EXPECT_EQ(VCACHE_INFO_PINNED, in.flags);
+
+	/* Bad requests: the errno, and a one-line message from the tool. */
+	EXPECT_EQ(-ERANGE, nl_video_pin(&self->s, a, 2));
+	msg_init(&m, self->s.family, 0, VCACHE_CMD_VIDEO_PIN);
+	msg_put_str(&m, VCACHE_A_VIDEO_NAME, a);
+	EXPECT_EQ(-EINVAL, nl_call(&self->s, &m, NULL, NULL));
+	EXPECT_EQ(VCACHE_A_VIDEO_PINNED, self->s.miss_type);
+	msg_init(&m, self->s.family, 0, VCACHE_CMD_VIDEO_PIN);
+	msg_put(&m, VCACHE_A_VIDEO_PINNED, &two, sizeof(two));
+	EXPECT_EQ(-ERANGE, nl_call(&self->s, &m, NULL, NULL));
+	msg_init(&m, self->s.family, 0, VCACHE_CMD_VIDEO_PIN);
+	msg_put(&m, VCACHE_A_VIDEO_PINNED, &one, sizeof(one));
+	EXPECT_EQ(-EINVAL, nl_call(&self->s, &m, NULL, NULL));
+	EXPECT_EQ(VCACHE_A_VIDEO_NAME, self->s.miss_type);
+	EXPECT_EQ(-ENOENT, nl_video_pin(&self->s, b, 1));
+	EXPECT_STREQ("no video has this name", self->s.ext_msg);
+	EXPECT_EQ(1, run(&r, "pin", b, NULL));
+	EXPECT_NE(NULL, strstr(r.err, "No such file or directory"));
+	EXPECT_EQ(r.err + strlen(r.err) - 1, strchr(r.err, '\n'));
+	run_free(&r);
+	EXPECT_EQ(2, run(&r, "unpin", NULL));
+	EXPECT_EQ(r.err + strlen(r.err) - 1, strchr(r.err, '\n'));
+	run_free(&r);
+	ASSERT_EQ(0, info_by_name(a, &in));
+	EXPECT_EQ(VCACHE_INFO_PINNED, in.flags);
+
+	/* Unpinned: evictable again, by the shrinker. */
+	ASSERT_EQ(0, run(&r, "unpin", a, NULL)) TH_LOG("%s", r.err);
+	run_free(&r);
+	ASSERT_EQ(0, info_by_name(a, &in));
+	EXPECT_EQ(0, in.flags);
+	EXPECT_FALSE(ls_line_has(a, "pinned"));
+	ASSERT_EQ(0, drop_slab_caches());
+	EXPECT_EQ(-ENOENT, info_by_name(a, &in)) TH_LOG("unpinned, yet kept");
+	dev_delete(a);
+}
+
 TEST_F(nl, unprivileged)
 {
 	const char *setpriv[] = { "/usr/bin/setpriv", "--inh-caps=-all", "--bounding-set=-all",
 				  CTL, NULL, NULL, NULL, NULL };
 	char v[VCACHE_NAME_MAX];
 	unsigned int old = vc_get_max_mb();
+	struct vcache_info in;
 	struct run r;
 	pid_t pid;
 
@@ -1649,6 +1776,8 @@ TEST_F(nl, unprivileged)
 			_exit(12);
 		if (nl_limit(&s, 100 * MiB) != -EPERM)
 			_exit(13);
+		if (nl_video_pin(&s, v, 1) != -EPERM)
+			_exit(18);
 		if (nl_stats(&s, &st) || st.got != 1)
 			_exit(14);
 		msg_init(&m, s.family, NLM_F_DUMP, VCACHE_CMD_VIDEO_GET);
@@ -1672,6 +1801,13 @@ TEST_F(nl, unprivileged)
 	EXPECT_NE(NULL, strstr(r.err, "Operation not permitted"));
 	EXPECT_EQ(r.err + strlen(r.err) - 1, strchr(r.err, '\n'));
 	run_free(&r);
+	setpriv[4] = "pin";
+	setpriv[5] = v;
+	EXPECT_EQ(1, run_argv(&r, NULL, setpriv)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "Operation not permitted"));
+	EXPECT_EQ(r.err + strlen(r.err) - 1, strchr(r.err, '\n'));
+	run_free(&r);
+	EXPECT_FALSE(info_by_name(v, &in) || (in.flags & VCACHE_INFO_PINNED));
 	setpriv[4] = "limit";
 	setpriv[5] = "100M";
 	EXPECT_EQ(1, run_argv(&r, NULL, setpriv)) TH_LOG("%s", r.err);

@@ -15,6 +15,7 @@
  * (a quarter of RAM: fewer videos, a child sized to match), and skips, with
  * the reason, where the numbers leave no room for the scenario.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -422,6 +423,66 @@ TEST_F(pressure, knobs_shrink_and_min_mb)
 	EXPECT_EQ(0, st1.videos) TH_LOG("%u videos left", st1.videos);
 	for (i = 0; i < 8; i++)
 		vc_cleanup(names[i]);
+}
+
+/*
+ * shrink_pages counts what really left: pages a pipe still holds when the
+ * shrinker evicts their video stay charged (mem_used), so they are not
+ * the shrinker's either; mem_used and shrink_pages move together.
+ */
+TEST_F(pressure, shrink_count_honest_with_pipe_holding_pages)
+{
+	const char *a = vc_name("held-a"), *b = vc_name("held-b");
+	struct vcache_stats st0, st1, st2;
+	uint64_t dropped, shrunk, held = 16;
+	loff_t off = 0;
+	int fa, fb, p[2], i;
+
+	ASSERT_EQ(0, vc_set_max_mb(1));
+	ASSERT_EQ(0, vc_set_max_mb(self->saved_mb));
+	fa = open(VCACHE_DEV, O_RDWR);
+	fb = open(VCACHE_DEV, O_RDWR);
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	ASSERT_EQ(0, vc_create(fa, a, MiB));
+	ASSERT_EQ(0, vc_write_pattern(fa, MiB, 1));
+	ASSERT_EQ(0, vc_seal(fa));
+	ASSERT_EQ(0, vc_create(fb, b, MiB));
+	ASSERT_EQ(0, vc_write_pattern(fb, MiB, 2));
+	ASSERT_EQ(0, vc_seal(fb));
+	close(fb);
+	/* The pipe holds @held of a's pages, by reference; a is then unused. */
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ((ssize_t)(held * PAGE),
+		  splice(fa, &off, p[1], NULL, held * PAGE, 0));
+	close(fa);
+
+	st0 = vc_stats();
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2\n"));
+	st1 = vc_stats();
+	EXPECT_EQ(-1, vc_reopen(a, O_RDONLY));
+	EXPECT_EQ(-1, vc_reopen(b, O_RDONLY));
+	dropped = (st0.mem_used - st1.mem_used) / PAGE;
+	shrunk = st1.shrink_pages - st0.shrink_pages;
+	TH_LOG("evicted %llu; mem_used down %llu pages, shrink_pages up %llu",
+	       (unsigned long long)(st1.evictions_pressure - st0.evictions_pressure),
+	       (unsigned long long)dropped, (unsigned long long)shrunk);
+	EXPECT_LE(2, st1.evictions_pressure - st0.evictions_pressure);
+	EXPECT_EQ(dropped, shrunk) TH_LOG("the shrinker claims pages that are still charged");
+
+	/* The pipe lets go: its pages leave mem_used, not as the shrinker's. */
+	close(p[0]);
+	close(p[1]);
+	for (i = 0; i < 100; i++) {
+		st2 = vc_stats();
+		if (st2.mem_used <= st1.mem_used - held * PAGE)
+			break;
+		usleep(50000);
+	}
+	EXPECT_EQ(st1.mem_used - held * PAGE, st2.mem_used);
+	EXPECT_EQ(st1.shrink_pages, st2.shrink_pages);
+	vc_cleanup(a);
+	vc_cleanup(b);
 }
 
 TEST_HARNESS_MAIN

@@ -16,14 +16,23 @@
  *
  * VCACHE_STRESS_SECS (default 60) is the whole run's length;
  * VCACHE_STRESS_ROUNDS (default 3) the number of rounds.
+ *
+ * The pressure round (issue 18) runs the same readers and writers while
+ * the system is short of memory and reclaim runs all along: "echo 3 >
+ * drop_caches" (every shrinker, ours too), "echo 1 > compact_memory" (pages
+ * moved under the readers, though ours are not movable) and a child that
+ * takes all the memory available, over and over. VCACHE_PRESSURE_SECS
+ * (default 20) is its length.
  */
 #include <linux/aio_abi.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include "vcache_util.h"
 #include "kselftest_harness.h"
@@ -472,6 +481,164 @@ TEST_F_TIMEOUT(stress, readers_writers_reload, 7200)
 	}
 	/* The point of a small limit: eviction happened under the readers. */
 	ASSERT_GT(evictions, 0);
+}
+
+static int write_proc(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static uint64_t mem_available(void)
+{
+	char line[256];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", (unsigned long long *)&kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
+}
+
+static struct {
+	long drops, compactions, hogs, hog_kills;
+	uint64_t hog_bytes;
+} pr;
+
+/*
+ * The hog, in a fresh program: this binary run again with VCACHE_HOG_BYTES
+ * set. Not a fork: a forked child would keep, for as long as it lives, the
+ * writable mapping a writer thread had at that moment (and SEAL of that
+ * video is EBUSY while it exists), and every descriptor the threads had.
+ */
+__attribute__((constructor)) static void hog_main(void)
+{
+	const char *env = getenv("VCACHE_HOG_BYTES");
+	uint64_t bytes, off;
+	uint8_t *p;
+
+	if (!env)
+		return;
+	bytes = strtoull(env, NULL, 0);
+	/* The threads' descriptors came along (not O_CLOEXEC): let go. */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	/* If anything is killed for memory, this process. */
+	write_proc("/proc/self/oom_score_adj", "1000\n");
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	for (off = 0; off < bytes; off += 4096)
+		p[off] = 1;
+	_exit(0);
+}
+
+/* Runs the hog for @bytes of anonymous memory and waits for it. */
+static int hog(uint64_t bytes)
+{
+	char env[64], *argv[] = { "stress_test-hog", NULL };
+	char *envp[] = { env, NULL };
+	int status, err;
+	pid_t pid;
+
+	snprintf(env, sizeof(env), "VCACHE_HOG_BYTES=%llu", (unsigned long long)bytes);
+	err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, envp);
+	if (err)
+		return -err;
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		pr.hog_kills++;
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		note_unexpected("hog: status %#x", status);
+	return 0;
+}
+
+static void *presser(void *arg)
+{
+	int err;
+
+	while (!st.stop) {
+		err = write_proc("/proc/sys/vm/drop_caches", "3\n");
+		if (err)
+			note_unexpected("drop_caches: %s", strerror(-err));
+		pr.drops++;
+		/* Not every kernel config has it (CONFIG_COMPACTION). */
+		err = write_proc("/proc/sys/vm/compact_memory", "1\n");
+		if (err && err != -ENOENT)
+			note_unexpected("compact_memory: %s", strerror(-err));
+		pr.compactions += !err;
+		/*
+		 * All that is available and a little more: reclaim has to
+		 * take the page cache and call the shrinkers to find it.
+		 */
+		pr.hog_bytes = mem_available() + (8 << 20);
+		err = hog(pr.hog_bytes);
+		if (err)
+			note_unexpected("hog: %s", strerror(-err));
+		pr.hogs++;
+	}
+	return NULL;
+}
+
+/*
+ * Readers and writers as above while reclaim runs all along: no byte out
+ * of place, nothing unexpected, and the shrinker evicted under them.
+ */
+TEST_F_TIMEOUT(stress, pressure_hog_drop_compact, 600)
+{
+	long secs = getenv("VCACHE_PRESSURE_SECS") ? atol(getenv("VCACHE_PRESSURE_SECS")) : 20;
+	pthread_t t[NREADERS + NWRITERS + 1];
+	struct vcache_stats s0, s;
+	int i, ctl;
+	unsigned int id;
+
+	ASSERT_GT(secs, 0);
+	s0 = vc_stats();
+	st.stop = 0;
+	for (i = 0; i < NWRITERS; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, writer, (void *)(long)i));
+	for (i = 0; i < NREADERS; i++)
+		ASSERT_EQ(0, pthread_create(&t[NWRITERS + i], NULL, reader, (void *)(long)i));
+	ASSERT_EQ(0, pthread_create(&t[NWRITERS + NREADERS], NULL, presser, NULL));
+	usleep(secs * 1000000);
+	st.stop = 1;
+	for (i = 0; i < NREADERS + NWRITERS + 1; i++)
+		pthread_join(t[i], NULL);
+	s = vc_stats();
+	TH_LOG("%ld videos sealed, %ld deleted, %ld ENOSPC, %ld reads (%ld MiB) checked, %ld gone before OPEN",
+	       st.created, st.deleted, st.enospc, st.reads, st.bytes_checked >> 20, st.gone);
+	TH_LOG("%ld drop_caches, %ld compact_memory, %ld hogs of ~%llu MiB (%ld killed); evictions: %llu pressure, %llu limit; shrinker gave back %llu MiB",
+	       pr.drops, pr.compactions, pr.hogs, (unsigned long long)(pr.hog_bytes >> 20),
+	       pr.hog_kills,
+	       (unsigned long long)(s.evictions_pressure - s0.evictions_pressure),
+	       (unsigned long long)(s.evictions_limit - s0.evictions_limit),
+	       (unsigned long long)((s.shrink_pages - s0.shrink_pages) >> 8));
+	EXPECT_EQ(0, st.mismatches) TH_LOG("%s", st.why);
+	EXPECT_EQ(0, st.unexpected) TH_LOG("%s", st.why);
+	EXPECT_GT(st.reads, 0);
+	EXPECT_GT(pr.hogs, 0);
+	EXPECT_GT(s.evictions_pressure - s0.evictions_pressure, 0)
+		TH_LOG("the shrinker never evicted: no pressure reached the cache");
+
+	ctl = open(VCACHE_DEV, O_RDWR);
+	for (id = 1; id <= st.next_id; id++) {
+		char name[VCACHE_NAME_MAX];
+
+		snprintf(name, sizeof(name), "st%d-%d-%u", getpid(), st.round, id);
+		vc_delete(ctl, name);
+	}
+	close(ctl);
 }
 
 TEST_HARNESS_MAIN

@@ -461,6 +461,20 @@ int vcnl_video_del(struct vcnl *nl, const char *name)
 	return request(nl, msg, NULL, NULL);
 }
 
+int vcnl_video_pin(struct vcnl *nl, const char *name, bool pin)
+{
+	struct nl_msg *msg = new_msg(nl, VCACHE_CMD_VIDEO_PIN, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (put_name(msg, name) ||
+	    nla_put_u32(msg, VCACHE_A_VIDEO_PINNED, pin) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return request(nl, msg, NULL, NULL);
+}
+
 static int got_stats(struct nlattr **tb, void *arg)
 {
 	struct vcnl_stats *st = arg;

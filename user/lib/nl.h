@@ -11,6 +11,7 @@
 #ifndef VCACHECTL_NL_H
 #define VCACHECTL_NL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/vcache.h>
 
@@ -77,6 +78,7 @@ int vcnl_video_dump_live(struct vcnl *nl,
 			 void *arg);
 
 int vcnl_video_del(struct vcnl *nl, const char *name);
+int vcnl_video_pin(struct vcnl *nl, const char *name, bool pin);
 int vcnl_stats_get(struct vcnl *nl, struct vcnl_stats *st);
 int vcnl_limit_set(struct vcnl *nl, uint64_t bytes);
 

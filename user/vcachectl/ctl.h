@@ -63,6 +63,7 @@ void print_info(const struct vcache_info *in, const struct vcnl_live *live);
 /* The commands' records, each beside its handler, for vcachectl.c's list. */
 extern const struct cmd load_cmd;		/* ctl_load.c */
 extern const struct cmd cat_cmd, seek_cmd, info_cmd, rm_cmd;	/* ctl_video.c */
+extern const struct cmd pin_cmd, unpin_cmd;			/* ctl_video.c */
 extern const struct cmd stats_cmd, ls_cmd, limit_cmd;	/* ctl_stats.c */
 extern const struct cmd monitor_cmd;		/* ctl_monitor.c */
 extern const struct cmd live_cmd;		/* ctl_live.c */

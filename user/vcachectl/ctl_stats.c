@@ -155,7 +155,8 @@ static void ls_table(const struct listing *l)
 	for (i = 0; text && i < l->n; i++) {
 		const struct vcache_info *in = &l->v[i].info;
 
-		snprintf(text[i][LS_STATE], 40, "%s", state_name(in->state));
+		snprintf(text[i][LS_STATE], 40, "%s%s", state_name(in->state),
+			 in->flags & VCACHE_INFO_PINNED ? ",pinned" : "");
 		format_size(text[i][LS_SIZE], 40, in->size);
 		format_size(text[i][LS_CAPACITY], 40, in->capacity);
 		fps_short(text[i][LS_FPS], 40, in->fps_num, in->fps_den);

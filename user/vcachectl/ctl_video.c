@@ -361,3 +361,51 @@ const struct cmd rm_cmd = {
 	.help = "Readers that have it open or mapped keep it until they let go.\n",
 	.handler = cmd_rm,
 };
+
+static int pin_or_unpin(struct ctx *ctx, bool pin)
+{
+	char name[VCACHE_NAME_MAX];
+	struct vcnl *nl;
+	int ret, err;
+
+	ret = name_field(ctx, ctx->argv[0], name);
+	if (ret)
+		return ret;
+	nl = netlink_connect();
+	if (!nl)
+		return EXIT_FAIL;
+	err = vcnl_video_pin(nl, name, pin);
+	if (err)
+		ret = netlink_fail(nl, -err, "%s video %s", pin ? "pin" : "unpin",
+				   show(name));
+	vcnl_close(nl);
+	return ret;
+}
+
+static int cmd_pin(struct ctx *ctx)
+{
+	return pin_or_unpin(ctx, true);
+}
+
+static int cmd_unpin(struct ctx *ctx)
+{
+	return pin_or_unpin(ctx, false);
+}
+
+const struct cmd pin_cmd = {
+	.name = "pin",
+	.args = { "NAME" },
+	.summary = "Pin video NAME: never evicted (needs CAP_NET_ADMIN).",
+	.help = "Neither the cache's limit nor the shrinker under memory pressure\n"
+		"evicts a pinned video; it still counts against the limit.\n"
+		"\"info\" and \"ls\" show it. Pinning a pinned video changes nothing.\n",
+	.handler = cmd_pin,
+};
+
+const struct cmd unpin_cmd = {
+	.name = "unpin",
+	.args = { "NAME" },
+	.summary = "Unpin video NAME: evictable again (needs CAP_NET_ADMIN).",
+	.help = "Unused and sealed, it becomes the most recently released video.\n",
+	.handler = cmd_unpin,
+};

@@ -43,6 +43,8 @@ static const struct cmd *const cmds[] = {
 	&ls_cmd,
 	&info_cmd,
 	&rm_cmd,
+	&pin_cmd,
+	&unpin_cmd,
 	&stats_cmd,
 	&limit_cmd,
 	&monitor_cmd,
@@ -121,7 +123,8 @@ static void print_help(void)
 	}
 	fputs("\nOptions (anywhere on the line):\n"
 	      "  --device PATH  the vcache device (default " DEFAULT_DEVICE "); ls, info,\n"
-	      "                 rm, stats, limit and monitor use netlink instead\n"
+	      "                 rm, pin, unpin, stats, limit and monitor use netlink\n"
+	      "                 instead\n"
 	      "  -j, --json     print JSON, for commands that print data\n"
 	      "  -v, --verbose  say how load reads FILE (kernel AIO, O_DIRECT...)\n"
 	      "  -h, --help     this help; after COMMAND, COMMAND's help\n"

@@ -193,6 +193,14 @@ struct vcache_live_ctrl {
 #define VCACHE_CREATE_LIVE	(1U << 0)
 /* vcache_create.flags: pinned from the start (see VCACHE_IOC_PIN). */
 #define VCACHE_CREATE_PINNED	(1U << 1)
+/*
+ * Every vcache_create.flags bit this header defines; CREATE fails with
+ * EINVAL if any other is set. A new flag joins the mask, so a program can
+ * test "flags & ~VCACHE_CREATE_FLAGS" against the header it was built
+ * with; a kernel older than that header refuses the new bits (EINVAL), it
+ * never ignores them.
+ */
+#define VCACHE_CREATE_FLAGS	(VCACHE_CREATE_LIVE | VCACHE_CREATE_PINNED)
 
 /**
  * struct vcache_create - argument of VCACHE_IOC_CREATE
@@ -208,7 +216,8 @@ struct vcache_live_ctrl {
  *            60000/1001.
  * @fps_den:  see @fps_num.
  * @flags:    VCACHE_CREATE_LIVE for a live stream, VCACHE_CREATE_PINNED
- *            for a video eviction must never take; or 0.
+ *            for a video eviction must never take; or 0. Bits outside
+ *            VCACHE_CREATE_FLAGS: EINVAL.
  * @__pad:    must be 0.
  * @reserved: must be 0.
  *
@@ -403,9 +412,12 @@ struct vcache_info {
  * @evictions_admin: evictions because the limit was lowered below what was
  *                in use: max_mb written, or netlink's LIMIT_SET
  *                (VCACHE_EVICT_ADMIN).
- * @shrink_pages: pages the shrinker gave back to the system (each evicted
- *                video's pages, counted when evicted; pages a pipe or pin
- *                still holds are freed when it lets go).
+ * @shrink_pages: pages the shrinker's evictions gave back to the system,
+ *                counted when they are freed, as mem_used goes down: a
+ *                video a reader still held goes with that reader's last
+ *                reference, and pages a pipe or pin still holds are not
+ *                counted (they are freed, and leave mem_used, when it lets
+ *                go; no longer the shrinker's doing).
  * @reserved:     written as 0.
  *
  * Works on any descriptor, bound or not.
@@ -780,6 +792,13 @@ struct vcache_lookup {
  *	more than the RAM.
  * @VCACHE_CMD_EVENT:     never a request (EOPNOTSUPP): the command of the
  *	messages sent to the events group, see enum vcache_event_type.
+ * @VCACHE_CMD_VIDEO_PIN: pin (VCACHE_A_VIDEO_PINNED 1) or unpin (0) the
+ *	video named by VCACHE_A_VIDEO_NAME, both required, as VCACHE_IOC_PIN
+ *	does: a pinned video is never evicted, neither for the cache's limit
+ *	nor by the shrinker; VCACHE_INFO_PINNED in its flags says so. Needs
+ *	CAP_NET_ADMIN (the ioctl needs a writable descriptor). ENOENT if no
+ *	video has that name; ERANGE for a VCACHE_A_VIDEO_PINNED other than 0
+ *	and 1 (the attribute policy's answer).
  * @__VCACHE_CMD_MAX:     for VCACHE_CMD_MAX.
  */
 enum vcache_cmd {
@@ -789,6 +808,7 @@ enum vcache_cmd {
 	VCACHE_CMD_STATS_GET,
 	VCACHE_CMD_LIMIT_SET,
 	VCACHE_CMD_EVENT,
+	VCACHE_CMD_VIDEO_PIN,
 
 	__VCACHE_CMD_MAX,
 };
@@ -835,6 +855,8 @@ enum vcache_cmd {
  *	EOVERFLOW because the data had left the window (a viewer fell
  *	behind), since the stream was created. Readers of a mapping check the
  *	control page themselves and are not counted.
+ * @VCACHE_A_VIDEO_PINNED:        u32, in VCACHE_CMD_VIDEO_PIN requests only:
+ *	1 to pin, 0 to unpin. Replies say it in VCACHE_A_VIDEO_FLAGS.
  * @__VCACHE_A_VIDEO_MAX:         for VCACHE_A_VIDEO_MAX.
  *
  * The values are a snapshot: each one is read once, without stopping
@@ -868,6 +890,7 @@ enum vcache_a_video {
 	VCACHE_A_VIDEO_LIVE_WINDOW,
 	VCACHE_A_VIDEO_LIVE_VIEWERS,
 	VCACHE_A_VIDEO_LIVE_BEHIND,
+	VCACHE_A_VIDEO_PINNED,
 
 	__VCACHE_A_VIDEO_MAX,
 };
