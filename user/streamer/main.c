@@ -15,9 +15,9 @@
  *   vod.c hls_vod.c list.c live_view.c live_ingest.c live_stats.c
  *                          the handlers: a request -> a plan (plan.h)
  *   send.c                 executes a plan: splice, mmap, aio or copy
- *   reply.c, live_ring.c, ingest_open.c, listing.c, playlists.c, video.c,
- *   seek.c, rings.c, jobs.c, log.c, ingest_auth.c, streamer.c (the
- *   config; its types in streamer.h)   what they stand on
+ *   reply.c, live_ring.c, live_range.c, ingest_open.c, listing.c, video.c,
+ *   playlists.c, live_playlists.c, seek.c, rings.c, jobs.c, log.c,
+ *   ingest_auth.c, streamer.c (config; types in streamer.h)  what they stand on
  * The layers below call back up only through function pointers that the
  * layer above set: worker->resume (conn.c's, for jobs.c and send.c) and a
  * connection's ext_ops (a handler's, for conn.c, send.c and log.c).
@@ -53,10 +53,10 @@ static int usage(FILE *f)
 		"/v/NAME?t=HH:MM:SS:FF (from the keyframe at or before; HH:MM:SS;FF for\n"
 		"drop-frame, or seconds \"12.5\", or 90 kHz ticks \"1125000t\", as vcachectl\n"
 		"seek), /v/NAME?loop=N (N passes, 0 for ever, chunked), GET /v/ (a JSON list\n"
-		"of the cache), and /hls/NAME/{master,index,iframes}.m3u8[?seg=SECONDS].\n"
-		"Live: PUT or POST /live/NAME[?fps=RATE] ingests a stream (Content-Length or\n"
-		"chunked); GET /live/NAME follows it from its latest keyframe (chunked),\n"
-		"/live/NAME?t=TC from a timecode still in the ring; GET /live/ has counters.\n\n"
+		"of the cache), /live/ (counters), /hls/NAME/{master,index,iframes}.m3u8[?seg=S].\n"
+		"Live: PUT or POST /live/NAME[?fps=RATE] ingests (Content-Length or chunked);\n"
+		"GET /live/NAME follows from the latest keyframe (?t=TC: a timecode); a Range\n"
+		"bytes=A-B: 206 from the ring, 416 outside; /hls/NAME/index.m3u8 is its playlist.\n\n"
 		"Options:\n"
 		"  --listen ADDR:PORT     where to listen (default " DEFAULT_LISTEN
 		"; [::1]:8080 for IPv6)\n"
