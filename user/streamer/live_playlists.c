@@ -87,10 +87,12 @@ static struct lpl_stream *lpl_get(const char *name, uint64_t id, uint64_t target
 		}
 		if (!strcmp(s->name, name) && s->target == target)
 			found = s;
-		if (!lru || s->used_ms <= (*lru)->used_ms)
-			lru = pp;
 		pp = &s->next;
 	}
+	/* Full: the least recently used goes (found after the removals above). */
+	for (pp = &lpl_head; !found && lpl_count >= LPL_STREAMS && *pp; pp = &(*pp)->next)
+		if (!lru || (*pp)->used_ms <= (*lru)->used_ms)
+			lru = pp;
 	if (!found) {
 		found = calloc(1, sizeof(*found));
 		if (!found || hls_live_init(&found->live, target)) {

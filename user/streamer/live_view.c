@@ -277,11 +277,15 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 			return;
 		l->start = lk.key_offset;
 		stream_lookup_headers(extra, sizeof(extra), &lk);
-	} else if ((err = live_range_plan(w, c, &in, &l->start, &l->stop)) < 0) {
-		return;
-	} else if (!err && live_latest(l->r.fd, &l->start)) {
-		respond_text(w, c, 503, NULL, "cannot find where to join: %s", strerror(errno));
-		return;
+	} else {
+		err = live_range_plan(w, c, &in, &l->start, &l->stop);
+		if (err < 0)
+			return;
+		if (!err && live_latest(l->r.fd, &l->start)) {
+			respond_text(w, c, 503, NULL, "cannot find where to join: %s",
+				     strerror(errno));
+			return;
+		}
 	}
 	if (c->req.method != HTTP_HEAD && live_ring_map(&l->r, false)) {
 		respond_text(w, c, 503, NULL, "cannot map live stream \"%s\": %s",
