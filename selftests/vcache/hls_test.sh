@@ -355,19 +355,188 @@ t_loading_live() {
 	pid[live]=$!
 	exec 7>"$tmp/lfifo"
 	head -c 500000 "$clip" >&7
-	state live.ts live && status 409 "$URL/hls/live.ts/index.m3u8" &&
-		grep -q 'a live stream' "$tmp/body" || r=1
+	state live.ts live && status 409 "$URL/hls/live.ts/master.m3u8" &&
+		grep -q 'a live stream: its playlist is index.m3u8' "$tmp/body" || r=1
 	exec 7>&-
 	wait "${pid[live]}"
 	unset 'pid[live]'
-	state live.ts ended && status 409 "$URL/hls/live.ts/master.m3u8" || r=1
+	state live.ts ended && status 409 "$URL/hls/live.ts/iframes.m3u8" || r=1
 	[ "$r" = 0 ] || cat "$tmp/load.out"
 	return "$r"
 }
-ok "a loading video, a live stream (and an ended one): 409" t_loading_live
+ok "a loading video: 409; a live stream's master and I-frames (live or ended): 409" \
+	t_loading_live
 
+# --- live playlists ----------------------------------------------------------
+
+# A server of its own with a ring of 1280 KiB (a window of 960 KiB, about
+# 20 s of the clip): the window slides while the test uploads 36 s of the
+# 120 s clip at its own rate (curl --limit-rate: the stream's bytes are the
+# file's, offset for offset). Playlists at ?seg=2 (2 s GOPs: a segment a
+# GOP, a window of at least 6 s).
+LP=18102
+LURL=http://127.0.0.1:$LP
+long=$root/build/media-long/h264_aac_25.ts
+live_pl="$LURL/hls/cam.ts/index.m3u8?seg=2"
+# Cut before the keyframe at 36 s (the 19th): no frame is cut short.
+head -c "$(awk -F, '$3 ~ /K/ && ++k == 19 { print $2 }' "${long%.ts}.csv")" "$long" \
+	>"$tmp/up.ts"
+up_size=$(stat -c %s "$tmp/up.ts")
+start_streamer live "$tmp/live.stderr" --listen 127.0.0.1:$LP --threads 2 \
+	--live-capacity 1280K --log "$tmp/live.log"
+wait_up "$LURL/v/"
+
+# info NAME FIELD: a live stream's head or tail, from vcachectl.
+live_info() {
+	"$ctl" -j info "$1" 2>/dev/null | grep -o "\"$2\": [0-9]*" | head -n 1 | cut -d' ' -f2
+}
+
+# lget: the live playlist into $tmp/lp.m3u8; "SEQ N TARGET US FIRST END ENDLIST" out.
+lget() {
+	[ "$(get "$live_pl")" = 200 ] || return 1
+	cp "$tmp/body" "$tmp/lp.m3u8"
+	"$check" live <"$tmp/lp.m3u8"
+}
+
+# The bytes [OFF, OFF + LEN) of the upload.
+up_bytes() {
+	tail -c +$(($1 + 1)) "$tmp/up.ts" | head -c "$2"
+}
+
+t_live_playlist() {
+	local i r=0 seq=-1 n target us first end endl tail grown=0 lines=0 ffpid full=0
+
+	curl -s -o "$tmp/put.out" -w '%{http_code}' -T "$tmp/up.ts" --limit-rate 47K \
+		--max-time 120 "$LURL/live/cam.ts" >"$tmp/put.code" &
+	pid[put]=$!
+	# The first whole segment: 404 before the PUT, 503 (Retry-After) until then.
+	for i in $(seq 200); do
+		lget >/dev/null && break
+		if grep -q '^HTTP/1.1 503' "$tmp/head" && [ -z "$(hdr "$tmp/head" Retry-After)" ]; then
+			echo "503 without Retry-After"
+			r=1
+		fi
+		sleep 0.1
+	done
+	lget >/dev/null || { echo "no live playlist:"; cat "$tmp/body"; return 1; }
+	cat "$tmp/lp.m3u8"
+	# ffmpeg follows the playlist as a player does, to its EXT-X-ENDLIST.
+	ffmpeg -nostdin -v error -i "$live_pl" -map 0:v:0 -fps_mode passthrough -f framecrc \
+		"$tmp/live.crc" 2>"$tmp/live-ffmpeg.err" &
+	ffpid=$!
+	# Each new playlist: valid, the sequence only grows, at least three
+	# target durations once the stream has had them, every range still in
+	# the ring (its tail read after).
+	while kill -0 "${pid[put]}" 2>/dev/null; do
+		lget >"$tmp/lp.txt" 2>/dev/null || : >"$tmp/lp.txt"
+		read -r s n target us first end endl <"$tmp/lp.txt"
+		[ -n "${s:-}" ] || { echo "bad playlist:"; cat "$tmp/body"; r=1; break; }
+		tail=$(live_info cam.ts tail)
+		[ "$us" -ge $((3 * target * 1000000)) ] && full=1
+		if [ "$s" -lt "$seq" ] || { [ "$full" = 1 ] && [ "$us" -lt $((3 * target * 1000000)) ]; } ||
+			[ "$first" -lt "$tail" ]; then
+			echo "seq $s after $seq, $n segments of $us us (target $target),"\
+				"from $first to $end, tail $tail"
+			cat "$tmp/lp.m3u8"
+			r=1
+		fi
+		[ "$s" -gt "$seq" ] && [ "$seq" -ge 0 ] && grown=$((grown + 1))
+		seq=$s lines=$((lines + 1))
+		# The next playlist when the stream has moved on (a GOP is 2 s).
+		sleep 0.5
+	done
+	echo "# $lines playlists while live; the media sequence grew $grown times, to $seq"
+	[ "$grown" -ge 3 ] && [ "$full" = 1 ] || r=1
+	# Ended: EXT-X-ENDLIST.
+	for i in $(seq 100); do
+		lget >"$tmp/lp.txt" 2>/dev/null || : >"$tmp/lp.txt"
+		read -r s n target us first end endl <"$tmp/lp.txt"
+		[ "${endl:-0}" = 1 ] && break
+		sleep 0.1
+	done
+	eq "$endl" 1 || r=1
+	eq "$(cat "$tmp/put.code")" 201 || r=1
+	grep -qx '#EXT-X-ENDLIST' "$tmp/lp.m3u8" || r=1
+	[ "$s" -ge "$seq" ] || r=1
+	echo "# ended: seq $s, $n segments, $end of $up_size bytes, $us us"
+	eq "$end" "$up_size" || r=1
+	# The last segment too is about a GOP (2 s), not a frame.
+	[ "$(grep '^#EXTINF:' "$tmp/lp.m3u8" | tail -n 1 | cut -c9)" -ge 1 ] ||
+		{ grep '^#EXTINF:' "$tmp/lp.m3u8" | tail -n 1; r=1; }
+	# ffmpeg, at its end too: no error, every frame from where it joined, no gap.
+	wait "$ffpid" || { echo "ffmpeg failed"; r=1; }
+	[ ! -s "$tmp/live-ffmpeg.err" ] || { echo "ffmpeg said:"; head "$tmp/live-ffmpeg.err"; r=1; }
+	awk -F', *' '!/^#/ { if (n && $3 != p + $4) { print "gap at pts " p " to " $3; bad = 1 }
+		p = $3; n++ } END { print "# ffmpeg decoded " n " frames from the live playlist";
+		exit bad || n < 100 }' "$tmp/live.crc" || r=1
+	return $r
+}
+ok "live playlist while uploading: sequence grows, >= 3 targets, in the ring; ENDLIST; ffmpeg plays it" \
+	t_live_playlist
+unset 'pid[put]'
+
+# Ranges of the ended stream: its ring holds the last 960 KiB.
+t_live_range() {
+	local tail head off len
+
+	tail=$(live_info cam.ts tail) head=$(live_info cam.ts head)
+	echo "# the ring holds $tail to $head"
+	eq "$head" "$up_size" && [ "$tail" -gt 1000 ] || return 1
+	# The playlist's first segment: 206, the upload's bytes at those offsets.
+	awk -F'[:@]' '/^#EXT-X-BYTERANGE:/ { print $3, $2; exit }' "$tmp/lp.m3u8" >"$tmp/r1"
+	read -r off len <"$tmp/r1"
+	eq "$(get -r "$off-$((off + len - 1))" "$LURL/live/cam.ts")" 206 &&
+	eq "$(hdr "$tmp/head" Content-Range)" "bytes $off-$((off + len - 1))/$head" &&
+	up_bytes "$off" "$len" | cmp - "$tmp/body" &&
+	# At the window's first byte, and one before it.
+	eq "$(get -r "$tail-$((tail + 99))" "$LURL/live/cam.ts")" 206 &&
+	up_bytes "$tail" 100 | cmp - "$tmp/body" &&
+	eq "$(get -r "$((tail - 1))-$((tail + 99))" "$LURL/live/cam.ts")" 416 &&
+	eq "$(hdr "$tmp/head" Content-Range)" "bytes */$head" &&
+	grep -q "gone from the live window" "$tmp/body" &&
+	eq "$(get -r 0-99 "$LURL/live/cam.ts")" 416 &&
+	# Past the head: cut there; from the head on: 416.
+	eq "$(get -r "$((head - 50))-$((head + 1000))" "$LURL/live/cam.ts")" 206 &&
+	eq "$(hdr "$tmp/head" Content-Range)" "bytes $((head - 50))-$((head - 1))/$head" &&
+	up_bytes $((head - 50)) 50 | cmp - "$tmp/body" &&
+	eq "$(get -r "$head-$((head + 9))" "$LURL/live/cam.ts")" 416 &&
+	grep -q "not written yet" "$tmp/body" &&
+	# An open range (players send bytes=0-) is followed as before: 200.
+	eq "$(get -I -r 0- "$LURL/live/cam.ts")" 200 &&
+	eq "$(hdr "$tmp/head" Accept-Ranges)" none
+}
+ok "Range on /live/NAME: 206 from the ring, 416 before the window or past the head" t_live_range
+
+# While live: a range in the window is the upload's bytes, one before it 416.
+t_live_range_live() {
+	local tail head i r=0
+
+	curl -s -o /dev/null -T "$tmp/up.ts" --limit-rate 200K --max-time 60 \
+		"$LURL/live/cam2.ts" &
+	pid[put2]=$!
+	for i in $(seq 300); do
+		tail=$(live_info cam2.ts tail)
+		[ "${tail:-0}" -gt 10000 ] && break
+		sleep 0.1
+	done
+	head=$(live_info cam2.ts head)
+	echo "# live: the ring holds $tail to $head"
+	# 400 KiB into a 960 KiB window moving at 200 KiB/s: there for 2 s.
+	eq "$(get -r "$((tail + 400000))-$((tail + 499999))" "$LURL/live/cam2.ts")" 206 || r=1
+	eq "$(hdr "$tmp/head" Content-Range)" "bytes $((tail + 400000))-$((tail + 499999))/*" ||
+		r=1
+	up_bytes $((tail + 400000)) 100000 | cmp - "$tmp/body" || r=1
+	eq "$(get -r "$((tail - 1000))-$((tail - 1))" "$LURL/live/cam2.ts")" 416 || r=1
+	wait "${pid[put2]}"
+	unset 'pid[put2]'
+	return $r
+}
+ok "Range on a stream being written: 206 with bytes A-B/*, 416 before the window" \
+	t_live_range_live
+
+cat "$tmp/live.stderr" >>"$tmp/stderr"
 grep -q 'AddressSanitizer\|runtime error' "$tmp/stderr" &&
 	{ echo "# the server's stderr:"; sed 's/^/#   /' "$tmp/stderr"; fail=$((fail + 1)); }
-for v in clip.ts hevc.ts rand.ts stripped.ts loading.ts live.ts; do
+for v in clip.ts hevc.ts rand.ts stripped.ts loading.ts live.ts cam.ts cam2.ts; do
 	"$ctl" rm "$v" 2>/dev/null
 done

@@ -297,10 +297,16 @@ t_rewind() {
 	eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/live/tv?t=05:00:00:00")" 416 || r=1
 	eq "$(curl -s -o "$tmp/400" -w '%{http_code}' "$URL/live/tv?t=00:00:00:45")" 400 || r=1
 	grep -q 'frames must be below 30' "$tmp/400" || { cat "$tmp/400"; r=1; }
-	# HEAD: the head only; Range is ignored (200, Accept-Ranges: none).
+	# HEAD: the head only. A closed Range: those bytes (206, the stream's
+	# length once ended); an open one is followed (200, Accept-Ranges: none).
 	eq "$(curl -s -I -o "$tmp/h.h" -w '%{http_code}' $URL/live/tv)" 200 || r=1
 	eq "$(hdr "$tmp/h.h" X-Vcache-Offset)" "$last" || r=1
-	eq "$(curl -s -o "$tmp/rg" -D "$tmp/rg.h" -w '%{http_code}' -r 0-99 $URL/live/tv)" 200 || r=1
+	eq "$(curl -s -o "$tmp/rg" -D "$tmp/rg.h" -w '%{http_code}' -r "$off0-$((off0 + 99))" \
+		$URL/live/tv)" 206 || r=1
+	[[ $(hdr "$tmp/rg.h" Content-Range) =~ ^bytes\ $off0-$((off0 + 99))/[0-9]+$ ]] ||
+		{ echo "Content-Range: $(hdr "$tmp/rg.h" Content-Range)"; r=1; }
+	head -c 100 "$tmp/all.ts" | cmp - "$tmp/rg" || r=1
+	eq "$(curl -s -I -o "$tmp/rg.h" -w '%{http_code}' -r 0- $URL/live/tv)" 200 || r=1
 	eq "$(hdr "$tmp/rg.h" Accept-Ranges)" none || r=1
 	return $r
 }

@@ -692,6 +692,49 @@ static void put_pdt(struct hls_buf *b, int64_t base_ms, uint64_t pts)
 		   tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* The target duration a live playlist says, in seconds (at least 1). */
+static uint64_t live_td(const struct hls_live *l)
+{
+	uint64_t td = round_s(to_us(l->target));
+
+	if (td < l->max_round)
+		td = l->max_round;
+	return td ? td : 1;
+}
+
+uint64_t hls_live_avail(const struct hls_live *l, uint64_t tail, uint64_t window)
+{
+	uint64_t td = live_td(l) * HLS_HZ, want = window, cum = 0, keep3 = 0;
+	uint64_t end, margin, avail;
+	bool have3 = false;
+	size_t i = l->nsegs;
+
+	if (!l->nsegs)
+		return tail;
+	if (want < 3 * td)
+		want = 3 * td;
+	/* The newest segments back to a playlist and a segment of time... */
+	while (i > 0 && cum < want + td) {
+		cum += l->segs[--i].dur;
+		if (!have3 && cum >= 3 * td) {
+			keep3 = l->segs[i].start;
+			have3 = true;
+		}
+	}
+	end = l->segs[l->nsegs - 1].start + l->segs[l->nsegs - 1].len;
+	/* ...are the bytes the writer will write in as long (or in proportion). */
+	margin = end - l->segs[i].start;
+	if (cum && cum < want + td)
+		margin = (uint64_t)((unsigned __int128)margin * (want + td) / cum);
+	avail = tail + margin < tail ? UINT64_MAX : tail + margin;
+	/* 6.2.2's other rule first: three target durations while held. */
+	if (!have3)
+		return tail;
+	if (avail > keep3)
+		avail = keep3 > tail ? keep3 : tail;
+	return avail;
+}
+
 int hls_live_media(struct hls_live *l, struct hls_live_view *view,
 		   struct hls_buf *out)
 {
@@ -710,11 +753,7 @@ int hls_live_media(struct hls_live *l, struct hls_live_view *view,
 	}
 	if (!l->nsegs)
 		return -EAGAIN;
-	td = round_s(to_us(l->target));
-	if (td < l->max_round)
-		td = l->max_round;
-	if (!td)
-		td = 1;
+	td = live_td(l);
 	/* 6.2.2: never less than three target durations. */
 	want = view->window;
 	if (want < 3 * td * HLS_HZ)

@@ -300,6 +300,21 @@ int hls_live_media(struct hls_live *l, struct hls_live_view *view,
 		   struct hls_buf *out);
 
 /*
+ * hls_live_avail() - hls_live_view::avail_start for a ring whose oldest
+ * byte is @tail, for a playlist of @window ticks (at least three target
+ * durations, as hls_live_media() makes it). RFC 8216 6.2.2 wants a segment
+ * removed from the playlist still served for its duration plus the
+ * playlist's: a segment is listed only while the writer has, at the
+ * stream's recent rate (the newest closed segments' bytes over their
+ * time), more than a playlist and a target duration of bytes to write
+ * before the ring's tail reaches it. That rule gives way to the other
+ * one, never less than three target durations listed: a ring too small
+ * for both keeps the three (their segments then leave the ring sooner).
+ * @tail while fewer than three target durations are held.
+ */
+uint64_t hls_live_avail(const struct hls_live *l, uint64_t tail, uint64_t window);
+
+/*
  * hls_escape_uri() - @src percent-encoded for a URI path (RFC 3986
  * unreserved bytes and '/' pass), like snprintf().
  */

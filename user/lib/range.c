@@ -140,3 +140,36 @@ size_t range_format_content_range(char *buf, size_t size, const struct byte_rang
 	return snprintf(buf, size, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
 			r->first, r->last, total);
 }
+
+enum live_range live_range_parse(struct http_span value, uint64_t tail, uint64_t head,
+				 struct byte_range *out)
+{
+	struct http_span v = value;
+	uint64_t first, last;
+	size_t i = 0;
+
+	if (!v.p)
+		return LIVE_RANGE_NONE;
+	while (i < v.len && is_ws(v.p[i]))
+		i++;
+	if (v.len - i < 6 || !http_span_eq((struct http_span){ v.p + i, 6 }, "bytes="))
+		return LIVE_RANGE_NONE;
+	i += 6;
+	while (i < v.len && is_ws(v.p[i]))
+		i++;
+	/* Exactly "first-last": open, suffix and several ranges are followed. */
+	if (!scan_u64(v, &i, &first) || i == v.len || v.p[i++] != '-' ||
+	    !scan_u64(v, &i, &last))
+		return LIVE_RANGE_NONE;
+	while (i < v.len && is_ws(v.p[i]))
+		i++;
+	if (i != v.len || last < first)
+		return LIVE_RANGE_NONE;
+	if (first >= head)
+		return LIVE_RANGE_AHEAD;
+	if (first < tail)
+		return LIVE_RANGE_GONE;
+	out->first = first;
+	out->last = last < head ? last : head - 1;
+	return LIVE_RANGE_OK;
+}

@@ -68,4 +68,26 @@ bool if_range_allows(struct http_span value, const char *etag, time_t last_modif
 size_t range_format_content_range(char *buf, size_t size, const struct byte_range *r,
 				  uint64_t total);
 
+/*
+ * A Range on a live stream (GET /live/NAME), whose bytes are addressed by
+ * absolute offset and held while in the ring's window [@tail, @head). Only
+ * one closed range "bytes=FIRST-LAST" is a range there (what an HLS player
+ * asks for a segment): LIVE_RANGE_OK with @out cut to the head, as a
+ * last byte past a representation's current length is (RFC 9110 14.1.2).
+ * FIRST at or past the head is LIVE_RANGE_AHEAD (not written yet), FIRST
+ * below the tail LIVE_RANGE_GONE (the window moved on): both a 416. Any
+ * other field (none, open "N-" as players send by habit, a suffix, several
+ * ranges, another unit, garbage) is LIVE_RANGE_NONE: the stream is followed
+ * as without a Range.
+ */
+enum live_range {
+	LIVE_RANGE_NONE,
+	LIVE_RANGE_OK,
+	LIVE_RANGE_AHEAD,
+	LIVE_RANGE_GONE,
+};
+
+enum live_range live_range_parse(struct http_span value, uint64_t tail, uint64_t head,
+				 struct byte_range *out);
+
 #endif /* VCACHE_RANGE_H */

@@ -5,9 +5,11 @@
  *
  *   GET|HEAD /v/                 JSON list of the cache (list.c)
  *   GET|HEAD /v/NAME             a video on demand (vod.c)
- *   GET|HEAD /hls/NAME/F.m3u8    its HLS playlists (hls_vod.c)
+ *   GET|HEAD /hls/NAME/F.m3u8    its HLS playlists, a live stream's
+ *                                index.m3u8 too (hls_vod.c)
  *   GET|HEAD /live/              JSON: the live counters (live_stats.c)
- *   GET|HEAD /live/NAME          follow a live stream (live_view.c)
+ *   GET|HEAD /live/NAME          follow a live stream, or a Range of it
+ *                                (live_view.c)
  *   PUT|POST /live/NAME          publish one (live_ingest.c)
  *   GET|HEAD /                   the player page (web.c, from --web DIR)
  *   GET|HEAD /web/FILE           the page's files: its script, hls.js (web.c)

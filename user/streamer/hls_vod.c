@@ -8,6 +8,12 @@
  *                                            whole GOPs near S seconds (6)
  *   GET|HEAD /hls/NAME/iframes.m3u8          every keyframe's own bytes
  *
+ * and, when NAME is a live stream (live_playlists.c), index.m3u8 only: a
+ * live media playlist whose segments are byte ranges of ../../live/NAME in
+ * the stream's absolute offsets (live_view.c serves them from the ring),
+ * EXT-X-ENDLIST once the stream ended; no ETag (it changes as the stream
+ * goes), 503 with Retry-After until the first segment is whole.
+ *
  * Every URI in them is relative (../../v/NAME, index.m3u8?seg=S), so they
  * work behind a proxy that moves the tree; every segment and I-frame is an
  * EXT-X-BYTERANGE of /v/NAME, which vod.c serves from the cache's pages
@@ -19,9 +25,9 @@
  *
  * Errors: 400 (?seg= not a number of seconds above 0 and at most
  * HLS_SEG_MAX), 404 (no such video, no such playlist), 409 (the video is
- * loading, a live stream, or has no keyframe index or no keyframe: it
- * exists, its state does not allow playlists; live playlists are a later
- * step), 503 (the device cannot be used, or the video changed while its
+ * loading, has no keyframe index or no keyframe, or is a live stream and
+ * the playlist is not index.m3u8: it exists, its state does not allow
+ * it), 503 (the device cannot be used, or the video changed while its
  * playlists were made: try again).
  */
 #include <errno.h>
@@ -123,7 +129,8 @@ static void send_playlist(void *arg, const char *body, size_t len)
 
 	head_start(a->w, c, 200);
 	out_printf(c, "Content-Type: " M3U8_TYPE "\r\nContent-Length: %zu\r\n"
-		   "ETag: %s\r\nCache-Control: no-cache\r\n", len, a->etag);
+		   "%s%s%sCache-Control: no-cache\r\n", len, a->etag ? "ETag: " : "",
+		   a->etag ? a->etag : "", a->etag ? "\r\n" : "");
 	head_end(c, 0);
 	if (plan_is_head(c))
 		return;
@@ -177,6 +184,60 @@ static void playlist_done(struct worker *w, struct job *j)
 	pl_job_free(pj);
 }
 
+static void live_playlist_done(struct worker *w, struct job *j)
+{
+	struct lpl_job *lj = (struct lpl_job *)j;
+	struct conn *c = lj->c;
+	struct answer a = { w, c, NULL };
+	char shown_name[4 * VCACHE_NAME_MAX + 1], retry[40];
+
+	c->jobs--;
+	if (!c->dead) {
+		c->r.next = PLAN_SEND;
+		shown(lj->name, shown_name, sizeof(shown_name));
+		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
+			 (unsigned int)((lj->target + HLS_HZ - 1) / HLS_HZ));
+		if (!lj->err)
+			send_playlist(&a, lj->body, lj->len);
+		else if (lj->err == -EAGAIN)
+			respond_text(w, c, 503, retry, "live stream \"%s\" has no whole "
+				     "segment yet", shown_name);
+		else if (lj->err == -ENOENT)
+			respond_text(w, c, 404, NULL, "no video named \"%s\"", shown_name);
+		else if (lj->err == -ESTALE)
+			respond_text(w, c, 503, "Retry-After: 1\r\n", "\"%s\" changed: try "
+				     "again", shown_name);
+		else
+			respond_text(w, c, 503, NULL, "cannot make the playlist of \"%s\": %s",
+				     shown_name, strerror(-lj->err));
+		job_resume(w, c);
+	}
+	lpl_job_free(lj);
+}
+
+/* A live stream's media playlist, by a job (live_playlists.c). */
+static void live_playlist(struct worker *w, struct conn *c, const char *name,
+			  const struct pl_req *rq)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1];
+	struct lpl_job *lj;
+
+	if (rq->kind != PL_MEDIA) {
+		respond_text(w, c, 409, NULL, "\"%s\" is a live stream: its playlist is "
+			     "index.m3u8", shown(name, shown_name, sizeof(shown_name)));
+		return;
+	}
+	lj = lpl_job_new(name, rq->target, live_playlist_done);
+	if (!lj) {
+		respond_text(w, c, 503, NULL, "out of memory");
+		return;
+	}
+	lj->c = c;
+	c->jobs++;
+	c->r.next = PLAN_WAIT;
+	job_submit(w, &lj->job);
+}
+
 void hls_vod_respond(struct worker *w, struct conn *c, const char *unused)
 {
 	const struct vcache_info *in;
@@ -199,10 +260,14 @@ void hls_vod_respond(struct worker *w, struct conn *c, const char *unused)
 	if (!plan_video_get(w, c, name))
 		return;
 	in = &c->r.v->info;
+	if (in->state == VCACHE_STATE_LIVE || in->state == VCACHE_STATE_ENDED) {
+		live_playlist(w, c, name, &rq);
+		return;
+	}
 	if (in->state != VCACHE_STATE_SEALED) {
-		respond_text(w, c, 409, NULL, "\"%s\" is %s: only sealed videos have "
-			     "playlists yet", shown(name, shown_name, sizeof(shown_name)),
-			     in->state == VCACHE_STATE_LOADING ? "still loading" : "a live stream");
+		respond_text(w, c, 409, NULL, "\"%s\" is still loading: only sealed videos "
+			     "and live streams have playlists",
+			     shown(name, shown_name, sizeof(shown_name)));
 		return;
 	}
 	if (!in->index_entries) {

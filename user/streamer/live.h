@@ -52,6 +52,20 @@ static inline uint64_t live_min(uint64_t a, uint64_t b)
 /* The latest keyframe of @fd's stream, or its head without an index (yet). */
 int live_latest(int fd, uint64_t *pos);
 
+/*
+ * live_range.c: a Range on GET /live/NAME against the stream as @in has
+ * it. live_range_plan(): 0 no range to honour (follow the stream), 1 the
+ * bytes [*@first, *@stop) to send, -1 refused (a 416 is planned).
+ * live_range_head() plans the 206's head.
+ */
+int live_range_plan(struct worker *w, struct conn *c, const struct vcache_info *in,
+		    uint64_t *first, uint64_t *stop);
+void live_range_head(struct worker *w, struct conn *c, const struct vcache_info *in,
+		     uint64_t first, uint64_t stop, const char *type);
+
+/* Whether @c's client has gone: EOF or an error on its socket (what it sends is dropped). */
+bool live_client_gone(struct conn *c);
+
 /* Maps @r's control page and ring (@r->fd is open): 0, or -1 with errno. */
 int live_ring_map(struct live_ring *r, bool writable);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "live.h"
 
@@ -64,6 +65,21 @@ int live_latest(int fd, uint64_t *pos)
 		return -1;
 	*pos = in.size;
 	return 0;
+}
+
+bool live_client_gone(struct conn *c)
+{
+	char scratch[1024];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		return !(n < 0 && errno == EAGAIN);
+	}
+	return false;	/* it keeps sending: still there */
 }
 
 static void ring_drop_run(struct job *j)

@@ -44,9 +44,11 @@
  * read (what a viewer sends is dropped, its response is all there will
  * be), and EOF or an error there closes the connection. That is also what
  * a client's half-close means to a live viewer, as it does to nginx.
- * HTTP/1.0 viewers get the raw stream, ended by the close. Range, If-Range
- * and conditionals are ignored on live streams (200, Accept-Ranges: none):
- * their bytes are not a fixed representation.
+ * HTTP/1.0 viewers get the raw stream, ended by the close. One closed
+ * Range "bytes=A-B" (an HLS segment of a live playlist) is sent the same
+ * way from the ring and ends at B, with 206 or 416 (live_range.c); a range
+ * that leaves the window while it is sent resets. Other ranges, If-Range
+ * and conditionals are ignored (200, Accept-Ranges: none).
  *
  * The plan is the head; the body follows the ring through ext_ops->body
  * (view_body()), which send.c calls after the head. Waiting at the head,
@@ -81,6 +83,7 @@ struct live_view {
 	struct live_ring r;
 	uint64_t start;
 	uint64_t pos;
+	uint64_t stop;			/* a Range's end; 0: follow the stream */
 	uint64_t rejoins;
 	uint64_t rejoined_at;		/* the last re-join's offset */
 	bool in_ep;
@@ -219,6 +222,7 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 	struct vcache_info in;
 	struct http_query q;
 	struct live_view *l;
+	int err;
 
 	if (http_parse_query(c->req.query, &q, &why)) {
 		respond_text(w, c, 400, NULL, "%s", why);
@@ -256,7 +260,7 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 		return;
 	}
 	if (q.has_t) {
-		int err = stream_lookup(l->r.fd, &in, &q, &lk, bad_tc, sizeof(bad_tc));
+		err = stream_lookup(l->r.fd, &in, &q, &lk, bad_tc, sizeof(bad_tc));
 
 		if (err == ENODATA)
 			respond_text(w, c, 409, NULL, "live stream has no keyframe in its "
@@ -273,9 +277,15 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 			return;
 		l->start = lk.key_offset;
 		stream_lookup_headers(extra, sizeof(extra), &lk);
-	} else if (live_latest(l->r.fd, &l->start)) {
-		respond_text(w, c, 503, NULL, "cannot find where to join: %s", strerror(errno));
-		return;
+	} else {
+		err = live_range_plan(w, c, &in, &l->start, &l->stop);
+		if (err < 0)
+			return;
+		if (!err && live_latest(l->r.fd, &l->start)) {
+			respond_text(w, c, 503, NULL, "cannot find where to join: %s",
+				     strerror(errno));
+			return;
+		}
 	}
 	if (c->req.method != HTTP_HEAD && live_ring_map(&l->r, false)) {
 		respond_text(w, c, 503, NULL, "cannot map live stream \"%s\": %s",
@@ -283,12 +293,16 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 		return;
 	}
 	l->pos = l->start;
-	l->framed = c->req.minor >= 1;
-	head_start(w, c, 200);
-	out_printf(c, "Content-Type: %s\r\nCache-Control: no-cache\r\nAccept-Ranges: none\r\n"
-		   "X-Vcache-Offset: %" PRIu64 "\r\n%s%s", http_content_type(name), l->start,
-		   extra, l->framed ? "Transfer-Encoding: chunked\r\n" : "");
-	head_end(c, 0);
+	l->framed = c->req.minor >= 1 && !l->stop;
+	if (l->stop) {
+		live_range_head(w, c, &in, l->start, l->stop, http_content_type(name));
+	} else {
+		head_start(w, c, 200);
+		out_printf(c, "Content-Type: %s\r\nCache-Control: no-cache\r\nAccept-Ranges: "
+			   "none\r\nX-Vcache-Offset: %" PRIu64 "\r\n%s%s", http_content_type(name),
+			   l->start, extra, l->framed ? "Transfer-Encoding: chunked\r\n" : "");
+		head_end(c, 0);
+	}
 	c->r.mode = SEND_MMAP;
 	if (c->req.method == HTTP_HEAD) {
 		l->final_out = true;	/* nothing follows the head */
@@ -296,6 +310,8 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 		l->r.fd = -1;
 		return;
 	}
+	if (l->stop)
+		return;		/* a range: not a viewer */
 	/*
 	 * A bounded socket buffer bounds how stale a slow viewer's bytes get
 	 * before it is seen to fall behind (and re-joined).
@@ -312,7 +328,8 @@ void live_view_respond(struct worker *w, struct conn *c, const char *name)
 
 static int rejoin(struct live_view *l)
 {
-	if (live_latest(l->r.fd, &l->pos))
+	/* A range cannot go on elsewhere: its bytes left the window. */
+	if (l->stop || live_latest(l->r.fd, &l->pos))
 		return -1;
 	l->rejoined_at = l->pos;
 	l->rejoins++;
@@ -333,25 +350,6 @@ static int view_wait(struct worker *w, struct live_view *l)
 	l->c->src_kind = EP_SRC;
 	l->c->src_parked = true;
 	return 0;
-}
-
-/*
- * Whether a viewer's client has gone: EOF or an error on its socket. What
- * it sends is read and dropped: the live response is all there will be.
- */
-static bool view_gone(struct conn *c)
-{
-	char scratch[1024];
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		ssize_t n = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-
-		if (n > 0 || (n < 0 && errno == EINTR))
-			continue;
-		return !(n < 0 && errno == EAGAIN);
-	}
-	return false;	/* it keeps sending: still there */
 }
 
 /* A viewer's response after its head, as live_send(). */
@@ -387,6 +385,8 @@ static int view_send(struct worker *w, struct conn *c, struct live_view *l)
 		c->buf = NULL;
 		if (l->final_out)
 			return 1;
+		if (l->stop && l->pos >= l->stop)
+			l->ended = true;
 		if (l->ended) {
 			l->final_out = true;
 			if (!l->framed)
@@ -396,6 +396,8 @@ static int view_send(struct worker *w, struct conn *c, struct live_view *l)
 			continue;
 		}
 		head = __atomic_load_n(&l->r.ctrl->head, __ATOMIC_ACQUIRE);
+		if (l->stop)
+			head = live_min(head, l->stop);
 		/* New bytes still in the window: no system call but the send. */
 		if (l->pos < head && (head <= l->r.window || l->pos >= head - l->r.window)) {
 			ret = view_chunk(w, c, l, head);
@@ -418,7 +420,7 @@ static int view_send(struct worker *w, struct conn *c, struct live_view *l)
 		 * a viewer may be one whose client has gone.
 		 */
 		if (!(__atomic_load_n(&l->r.ctrl->flags, __ATOMIC_ACQUIRE) & VCACHE_LIVE_ENDED)) {
-			if (!c->src_woke && view_gone(c))
+			if (!c->src_woke && live_client_gone(c))
 				return -1;
 			return view_wait(w, l) ? -1 : 0;
 		}

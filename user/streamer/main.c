@@ -12,12 +12,12 @@
  *   loop.c                 a worker's epoll loop, accept, timeouts, stop
  *   conn.c                 a connection's state machine (knows no handler)
  *   handlers.c, route.c    the route table and the router
- *   vod.c hls_vod.c list.c live_view.c live_ingest.c live_stats.c
+ *   vod.c hls_vod.c list.c live_view.c live_ingest.c live_stats.c web.c
  *                          the handlers: a request -> a plan (plan.h)
  *   send.c                 executes a plan: splice, mmap, aio or copy
- *   reply.c, live_ring.c, ingest_open.c, listing.c, playlists.c, video.c,
- *   seek.c, rings.c, jobs.c, log.c, ingest_auth.c, streamer.c (the
- *   config; its types in streamer.h)   what they stand on
+ *   reply.c, live_ring.c, live_range.c, ingest_open.c, listing.c, video.c,
+ *   playlists.c, live_playlists.c, seek.c, rings.c, jobs.c, log.c,
+ *   ingest_auth.c, streamer.c (config; types in streamer.h)  what they stand on
  * The layers below call back up only through function pointers that the
  * layer above set: worker->resume (conn.c's, for jobs.c and send.c) and a
  * connection's ext_ops (a handler's, for conn.c, send.c and log.c).

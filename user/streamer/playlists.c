@@ -425,4 +425,5 @@ void pl_drop_all(void)
 	}
 	pl_count = 0;
 	pthread_mutex_unlock(&pl_lock);
+	lpl_drop_all();		/* the live ones too */
 }

@@ -396,6 +396,29 @@ void pl_job_free(struct pl_job *pj);
 void pl_seg_text(char *buf, size_t size, uint64_t ticks);
 void pl_drop_all(void);
 
+/*
+ * live_playlists.c: the media playlist of a live stream (hls_vod.c answers
+ * with it), from a segmenter kept per stream and target. lpl_job_new()'s
+ * job renders it in run(): lpl_job::err 0 with the text in body
+ * (lpl_job_free() frees both), or -EAGAIN (no whole segment yet), -ENOENT
+ * (no such stream), -ESTALE (not a live stream any more), another errno.
+ * lpl_drop_all() (pl_drop_all()'s) empties the segmenters at exit.
+ */
+struct lpl_job {
+	struct job job;
+	char name[VCACHE_NAME_MAX];
+	uint64_t target;	/* ticks */
+	struct conn *c;		/* the caller's */
+	int err;
+	char *body;
+	size_t len;
+};
+
+struct lpl_job *lpl_job_new(const char *name, uint64_t target,
+			    void (*done)(struct worker *w, struct job *j));
+void lpl_job_free(struct lpl_job *lj);
+void lpl_drop_all(void);
+
 /* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);
 void video_put(struct worker *w, struct video *v);

@@ -11,6 +11,9 @@
  *                                           for each I-frame
  *   hls_check master MEDIA SIZE < MASTER    the master playlist against
  *                                           the media playlist in file MEDIA
+ *   hls_check live < PLAYLIST               a live media playlist; prints
+ *                                           "SEQ N TARGET TOTAL_US FIRST_OFF
+ *                                           END_OFF ENDLIST" (ENDLIST 0|1)
  *
  * Prints a summary line and exits 0, or prints every rule broken and
  * exits 1 (2: bad usage).
@@ -135,6 +138,19 @@ int main(int argc, char **argv)
 	FILE *f;
 	int bad;
 
+	if (argc == 2 && !strcmp(argv[1], "live")) {
+		text = slurp(stdin);
+		if (!text)
+			return 2;
+		bad = check_media(&md, text, PL_LIVE, 0, &p);
+		if (!bad)
+			printf("%" PRIu64 " %zu %lld %" PRIu64 " %" PRIu64 " %" PRIu64 " %d\n",
+			       p.media_seq, p.n, p.target, p.total_us, p.segs[0].off,
+			       p.segs[p.n - 1].off + p.segs[p.n - 1].len, p.endlist);
+		pl_free(&p);
+		free(text);
+		return bad ? 1 : 0;
+	}
 	if (argc == 3 && (!strcmp(argv[1], "media") || !strcmp(argv[1], "iframes"))) {
 		size = strtoull(argv[2], NULL, 10);
 	} else if (argc == 4 && !strcmp(argv[1], "master")) {
@@ -149,7 +165,8 @@ int main(int argc, char **argv)
 		size = strtoull(argv[3], NULL, 10);
 	} else {
 		fprintf(stderr, "usage: hls_check media|iframes SIZE < PLAYLIST\n"
-			"       hls_check master MEDIA SIZE < MASTER\n");
+			"       hls_check master MEDIA SIZE < MASTER\n"
+			"       hls_check live < PLAYLIST\n");
 		return 2;
 	}
 	text = slurp(stdin);

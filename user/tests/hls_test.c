@@ -645,6 +645,56 @@ TEST(live_sequence_across_gap_and_restart)
 }
 
 /*
+ * avail_start for a ring's tail (6.2.2): 2 s GOPs of 100376 bytes, a 2 s
+ * target. A segment is listed while the writer has a playlist and a
+ * target duration of bytes to write before the tail reaches it, unless
+ * that would list less than three target durations.
+ */
+TEST(live_avail)
+{
+	uint64_t size, seg = 50 * 2000 + 2 * 188, end;
+	struct vcache_index_entry *e = synth(1500, 50, 3600, 2000, &size);
+	struct hls_live_view view = { .uri = "x", .pdt_base_ms = -1 };
+	struct hls_buf b = { 0 };
+	struct hls_key *k;
+	struct hls_live l;
+	struct pl p;
+	size_t nk;
+
+	ASSERT_EQ(0, hls_keys(e, 1500, 0, size, &k, &nk));
+	ASSERT_EQ(0, hls_live_init(&l, 2 * HZ));
+	EXPECT_EQ(1234, hls_live_avail(&l, 1234, 0));	/* nothing closed */
+	ASSERT_EQ(0, hls_live_feed(&l, 0, 150, k, 3));	/* two segments */
+	ASSERT_EQ(2, l.nsegs);
+	EXPECT_EQ(10, hls_live_avail(&l, 10, 0));	/* under 3 targets: all */
+	ASSERT_EQ(0, hls_live_feed(&l, 150, 1500, k + 3, nk - 3));
+	ASSERT_EQ(29, l.nsegs);
+	EXPECT_EQ(seg, l.segs[5].len);
+	EXPECT_EQ(2 * HZ, l.segs[5].dur);
+	end = l.segs[28].start + seg;
+	/* 3 targets (6 s) and one more: 4 segments of bytes before the tail */
+	EXPECT_EQ(end - 20 * seg + 4 * seg, hls_live_avail(&l, end - 20 * seg, 0));
+	/* 20 s asked: 11 segments of margin */
+	EXPECT_EQ(end - 25 * seg + 11 * seg, hls_live_avail(&l, end - 25 * seg, 20 * HZ));
+	/* a ring of 6 segments: the margin would leave 2; the newest 3 stay */
+	EXPECT_EQ(end - 3 * seg, hls_live_avail(&l, end - 6 * seg, 0));
+	EXPECT_EQ(end - 15 * seg + 11 * seg, hls_live_avail(&l, end - 15 * seg, 20 * HZ));
+	/* that window listed: 4 segments, the oldest 11 of bytes from the tail */
+	view.window = 20 * HZ;
+	view.avail_start = hls_live_avail(&l, end - 15 * seg, 20 * HZ);
+	ASSERT_EQ(0, hls_live_media(&l, &view, &b));
+	ASSERT_EQ(0, check_media(_metadata, b.s, PL_LIVE, 0, &p));
+	EXPECT_EQ(4, p.n);
+	EXPECT_EQ(end - 4 * seg, p.segs[0].off);
+	EXPECT_FALSE(view.short_window);
+	pl_free(&p);
+	hls_buf_free(&b);
+	hls_live_free(&l);
+	free(k);
+	free(e);
+}
+
+/*
  * Regular 3 s GOPs and a 4 s target: a segment closes at the keyframe
  * nearest the target (3 s: 1 s short), not at the first one past it (6 s:
  * 2 s over), as the VOD segments of the same keys do.

@@ -166,4 +166,46 @@ TEST(content_range)
 	EXPECT_STREQ("bytes */1234", buf);
 }
 
+static enum live_range lr(const char *s, uint64_t tail, uint64_t head, struct byte_range *r)
+{
+	struct http_span v = { s, s ? strlen(s) : 0 };
+
+	*r = (struct byte_range){ 7, 7 };
+	return live_range_parse(v, tail, head, r);
+}
+
+/* A live stream holding [1000, 5000): what a segment's Range gets. */
+TEST(live_ranges)
+{
+	struct byte_range r;
+
+	EXPECT_EQ(LIVE_RANGE_OK, lr("bytes=1000-1999", 1000, 5000, &r));
+	EXPECT_EQ(1000, r.first);
+	EXPECT_EQ(1999, r.last);
+	EXPECT_EQ(LIVE_RANGE_OK, lr(" BYTES= 4999-4999 ", 1000, 5000, &r));
+	EXPECT_EQ(4999, r.first);
+	EXPECT_EQ(4999, r.last);
+	/* Past the head: cut to what was written. */
+	EXPECT_EQ(LIVE_RANGE_OK, lr("bytes=4000-99999999999", 1000, 5000, &r));
+	EXPECT_EQ(4000, r.first);
+	EXPECT_EQ(4999, r.last);
+	/* Not written yet, or gone from the window. */
+	EXPECT_EQ(LIVE_RANGE_AHEAD, lr("bytes=5000-5999", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_AHEAD, lr("bytes=0-9", 0, 0, &r));
+	EXPECT_EQ(LIVE_RANGE_GONE, lr("bytes=999-1999", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_GONE, lr("bytes=0-0", 1000, 5000, &r));
+	/* Followed as without a Range: none, open, suffix, several, junk. */
+	EXPECT_EQ(LIVE_RANGE_NONE, lr(NULL, 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=0-", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=2000-", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=-100", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=1000-1099,2000-2099", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=2000-1999", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("items=1000-1999", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=1000-1999x", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=1000-99999999999999999999", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("bytes=", 1000, 5000, &r));
+	EXPECT_EQ(LIVE_RANGE_NONE, lr("", 1000, 5000, &r));
+}
+
 TEST_HARNESS_MAIN
