@@ -30,7 +30,8 @@ STREAMER := $(UBUILD)/vcache-streamer
 USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
-	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate
+	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate \
+	   $(BUILD)/bench/seek_client
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
@@ -148,6 +149,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench_util.h include/uapi/linux/vcache.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/bench/lookup_bench: LDLIBS += -lm
+$(BUILD)/bench/seek_client: LDLIBS += -lpthread
 
 # Every experiment of issue 10 into bench/results/REPORT.md (bench/run-all):
 # the module experiments in one VM boot, then bench-aio and bench-live.
