@@ -40,7 +40,7 @@ SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_c
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
-	bench bench-chunk bench-calibrate fuzz-tsindex fuzz-http fuzz-tsprobe
+	bench bench-chunk bench-calibrate bench-seek bench-seek-quick fuzz-tsindex fuzz-http fuzz-tsprobe
 
 all: modules user selftests benches
 
@@ -188,6 +188,24 @@ bench-live: modules $(BUILD)/bench/live_ingest
 	@mkdir -p $(ROOT)/bench/results
 	cp $(BUILD)/vm-out/live_ingest.md $(ROOT)/bench/results/live_ingest.md
 	@cat $(ROOT)/bench/results/live_ingest.md
+
+# Timecode seek against nginx's mp4 module (bench/seek-bench.sh): the media
+# made on the host once (build/seek-media), the runs in one VM boot, into
+# bench/results/seek.{md,csv} and seek.png. bench-seek-quick: 10 min and
+# 1 h, one run of 1 s each, as a smoke test.
+SEEK_MEDIA := $(BUILD)/seek-media
+SEEK_BENCH_ARGS ?=
+
+bench-seek bench-seek-quick: modules user benches
+	$(ROOT)/bench/seek-bench.sh --make-media $(SEEK_MEDIA)
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G --timeout 900 -- sh -c \
+		'$(ROOT)/bench/seek-bench.sh --media $(SEEK_MEDIA) \
+		$(if $(filter bench-seek-quick,$@),--lengths "600 3600" --reps 1 --duration 1) \
+		$(SEEK_BENCH_ARGS) "$$VCACHE_OUT"'
+	@mkdir -p $(ROOT)/bench/results
+	cp $(BUILD)/vm-out/seek.md $(BUILD)/vm-out/seek.csv $(BUILD)/vm-out/seek-runs.csv \
+		$(BUILD)/vm-out/seek-raw.txt $(ROOT)/bench/results/
+	$(ROOT)/bench/seek-bench.sh --plot $(ROOT)/bench/results/seek.csv $(ROOT)/bench/results/seek.png
 
 .PHONY: bench-aio bench-aio-quick
 

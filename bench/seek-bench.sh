@@ -9,6 +9,7 @@
 # usage: bench/seek-bench.sh --make-media DIR [--lengths "600 3600 14400"]
 #        bench/seek-bench.sh --media DIR [--lengths L] [--duration S] [--reps R]
 #                            [--conns C] OUTDIR
+#        bench/seek-bench.sh --plot SEEK.CSV PNG        (gnuplot)
 # The first form runs on the host (ffmpeg; in the VM it would take ages):
 # 160x90, 25 fps, a keyframe every 2 s (every 50th frame), libx264
 # ultrafast at about 40 kbit/s, no audio; one 10 min MPEG-TS, concatenated
@@ -34,7 +35,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-lengths="600 3600 14400" duration=5 reps=5 conns=4 media="" make_media=""
+lengths="600 3600 14400" duration=5 reps=5 conns=4 media="" make_media="" plot=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--make-media) make_media=$2; shift 2 ;;
@@ -43,16 +44,49 @@ while [ $# -gt 0 ]; do
 	--duration) duration=$2; shift 2 ;;
 	--reps) reps=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
-	-*) sed -n '9,11p' "$0" >&2; exit 2 ;;
+	--plot) plot=$2; shift 2 ;;
+	-*) sed -n '9,12p' "$0" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
+
+# CPU per request and p50 latency against the video's length, per server,
+# the bars from the slowest to the fastest run.
+if [ -n "$plot" ]; then
+	[ $# -eq 1 ] || { sed -n '9,12p' "$0" >&2; exit 2; }
+	command -v gnuplot >/dev/null || { echo "seek-bench: no gnuplot: no plot" >&2; exit 0; }
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	for s in vcache nginx; do
+		awk -F, -v s=$s '$2 == s { print $1 / 3600, $7, $10, $11, $4 }' "$plot" >"$tmp/$s.dat"
+	done
+	gnuplot <<EOF
+set terminal pngcairo noenhanced size 1000,420
+set output "$1"
+set multiplot layout 1,2 title "Seek to a random second, first 1 MiB (QEMU TCG guest: compare the lines, not the numbers)"
+set logscale x 2
+set xlabel "video length (hours)"
+set xtics ("10 min" 0.1667, "1 h" 1, "4 h" 4)
+set key top left
+set yrange [0:*]
+set ylabel "server CPU ms per request"
+set title "CPU per request (median; bars: min-max of the runs)"
+plot "$tmp/vcache.dat" using 1:2:3:4 with yerrorlines pt 7 title "vcache ?t=", \
+     "$tmp/nginx.dat" using 1:2:3:4 with yerrorlines pt 5 title "nginx mp4 ?start="
+set ylabel "ms"
+set title "p50 latency to the first 1 MiB (median of the runs)"
+plot "$tmp/vcache.dat" using 1:5 with linespoints pt 7 title "vcache ?t=", \
+     "$tmp/nginx.dat" using 1:5 with linespoints pt 5 title "nginx mp4 ?start="
+unset multiplot
+EOF
+	exit 0
+fi
 
 # The recipe: when it changes, the media are made again.
 recipe="v1 160x90 25fps g50 ultrafast 40k noaudio base600"
 
 if [ -n "$make_media" ]; then
-	[ $# -eq 0 ] || { sed -n '9,11p' "$0" >&2; exit 2; }
+	[ $# -eq 0 ] || { sed -n '9,12p' "$0" >&2; exit 2; }
 	command -v ffmpeg >/dev/null || { echo "seek-bench: ffmpeg missing (scripts/install-deps)" >&2; exit 1; }
 	mkdir -p "$make_media"
 	make_media=$(cd "$make_media" && pwd -P)
@@ -79,7 +113,7 @@ if [ -n "$make_media" ]; then
 	exit 0
 fi
 
-[ $# -eq 1 ] && [ -n "$media" ] || { sed -n '9,11p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] && [ -n "$media" ] || { sed -n '9,12p' "$0" >&2; exit 2; }
 out=$1
 mkdir -p "$out"
 streamer=$ROOT/build/user/vcache-streamer
