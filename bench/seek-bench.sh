@@ -21,11 +21,11 @@
 # the MP4 files to tmpfs for nginx (2 workers, sendfile on) and runs
 # vcache-streamer (--threads 2, splice).
 #
-# Per length, R runs of each server, taking turns (vcache, nginx, vcache,
-# ...): seek_client -cC for S seconds, each request a new connection asking
-# for a random whole second in 0..LENGTH-300 (the same sequence for both;
-# 300 s of the MP4 is still more than 1 MiB)
-# and reading the first 1 MiB of the body. The server's CPU (utime+stime of
+# After a run of each not counted, R repetitions; in each, every length and
+# every server in turn (vcache, nginx, vcache, ...): seek_client -cC for S
+# seconds, each request a new connection asking for a random whole second
+# in 0..LENGTH-300 (the same sequence for both; 300 s of the MP4 is still
+# more than 1 MiB) and reading the first 1 MiB of the body. The server's CPU (utime+stime of
 # all its threads; nginx master + workers, /proc/PID/stat) over the run is
 # divided by the completed requests. Writes OUTDIR/seek.csv (medians),
 # seek-runs.csv (every run), seek-raw.txt, seek.md, and prints seek.md with
@@ -113,7 +113,10 @@ if [ -n "$make_media" ]; then
 	exit 0
 fi
 
-[ $# -eq 1 ] && [ -n "$media" ] || { sed -n '9,12p' "$0" >&2; exit 2; }
+if [ $# -ne 1 ] || [ -z "$media" ]; then
+	sed -n '9,12p' "$0" >&2
+	exit 2
+fi
 out=$1
 mkdir -p "$out"
 streamer=$ROOT/build/user/vcache-streamer
@@ -129,8 +132,10 @@ nginx -V 2>&1 | grep -q -- --with-http_mp4_module ||
 	{ echo "seek-bench: this nginx has no ngx_http_mp4_module" >&2; exit 1; }
 [ -c /dev/vcache ] || { echo "seek-bench: no /dev/vcache" >&2; exit 1; }
 for l in $lengths; do
-	[ -s "$media/seek-$l.ts" ] && [ -s "$media/seek-$l.mp4" ] ||
-		{ echo "seek-bench: $media/seek-$l.{ts,mp4} missing: bench/seek-bench.sh --make-media $media" >&2; exit 1; }
+	if [ ! -s "$media/seek-$l.ts" ] || [ ! -s "$media/seek-$l.mp4" ]; then
+		echo "seek-bench: $media/seek-$l.{ts,mp4} missing: bench/seek-bench.sh --make-media $media" >&2
+		exit 1
+	fi
 done
 
 ulimit -n 65536
@@ -233,20 +238,38 @@ cpu_ticks() {
 }
 
 declare -A path=([vcache]='/v/seek-%s?t=%%u' [nginx]='/seek-%s.mp4?start=%%u')
+# measure LENGTH SERVER SECONDS: one run; prints "ticks WRK-json".
+measure() {
+	local p c0 c1 line
+	# shellcheck disable=SC2059 # the format is ours
+	p=$(printf "${path[$2]}" "$1")
+	c0=$(cpu_ticks "${pid[$2]}")
+	line=$("$client" --port "${port[$2]}" --path "$p" --max-start $(($1 - 300)) \
+		--conns "$conns" --duration "$3" --bytes 1048576 | grep '^WRK ' || true)
+	c1=$(cpu_ticks "${pid[$2]}")
+	kill -0 "${pid[$2]}" 2>/dev/null || { echo "seek-bench: $2 died" >&2; return 1; }
+	[ -n "$line" ] || { echo "seek-bench: seek_client failed against $2" >&2; return 1; }
+	echo "$((c1 - c0)) ${line#WRK }"
+}
+
+# A run of each server on each length first, not counted: the first runs
+# of a boot pay for TCG translating the code paths (a first smoke run had
+# the 10 min video, measured first, the slowest for vcache). Then the
+# lengths and the servers take turns within each repetition, so that a
+# drift of the machine over the boot does not look like an effect of the
+# video's length.
+for l in $lengths; do
+	for s in $servers; do
+		measure "$l" "$s" 1 >/dev/null || exit 1
+	done
+done
 raw=$out/seek-raw.txt
 : >"$raw"
-for l in $lengths; do
-	for rep in $(seq "$reps"); do
+for rep in $(seq "$reps"); do
+	for l in $lengths; do
 		for s in $servers; do
-			# shellcheck disable=SC2059 # the format is ours
-			p=$(printf "${path[$s]}" "$l")
-			c0=$(cpu_ticks "${pid[$s]}")
-			line=$("$client" --port "${port[$s]}" --path "$p" --max-start $((l - 300)) \
-				--conns "$conns" --duration "$duration" --bytes 1048576 | grep '^WRK ' || true)
-			c1=$(cpu_ticks "${pid[$s]}")
-			kill -0 "${pid[$s]}" 2>/dev/null || { echo "seek-bench: $s died" >&2; exit 1; }
-			[ -n "$line" ] || { echo "seek-bench: seek_client failed against $s" >&2; exit 1; }
-			echo "$l $s $rep $((c1 - c0)) ${line#WRK }" | tee -a "$raw" >&2
+			r=$(measure "$l" "$s" "$duration") || exit 1
+			echo "$l $s $rep $r" | tee -a "$raw" >&2
 			sleep 0.5
 		done
 	done
@@ -331,8 +354,9 @@ with open(out + "/seek.csv", "w") as f:
                 fmt(min(rq)), fmt(max(rq)), fmt(min(cp) if cp else None, "%.3f"),
                 fmt(max(cp) if cp else None, "%.3f"),
                 sum(r["requests"] for r in rs), sum(r["errors"] for r in rs)))
-lines += ["", "seek_client -c%s, %s runs of %s s per cell, vcache and nginx taking turns"
-          " run by run in one boot; medians of the runs, (min-max) of the runs. Each"
+lines += ["", "seek_client -c%s, %s runs of %s s per cell in one boot, every length and"
+          " server taking turns within each repetition, after one uncounted run of"
+          " each; medians of the runs, (min-max) of the runs. Each"
           " request: a new connection, a random whole second in 0..length-300, the"
           " first 1 MiB of the body. CPU: the server's utime+stime per completed"
           " request. Every run is in seek-runs.csv." % (conns, reps, duration), ""]

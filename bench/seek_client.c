@@ -103,6 +103,7 @@ static enum outcome one_request(struct worker *w, unsigned int start, uint64_t *
 	if (write(fd, req, len) != len)
 		goto out;
 	while (*body < want_bytes) {
+		char *end;
 		ssize_t r;
 
 		if (in_body) {
@@ -124,8 +125,7 @@ static enum outcome one_request(struct worker *w, unsigned int start, uint64_t *
 		}
 		head += r;
 		buf[head] = '\0';
-		char *end = strstr(buf, "\r\n\r\n");
-
+		end = strstr(buf, "\r\n\r\n");
 		if (!end) {
 			if (head == sizeof(buf) - 1)
 				goto out;
@@ -231,15 +231,32 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'a': host = optarg; break;
-		case 'p': port = strtoul(optarg, NULL, 10); break;
-		case 'P': path_fmt = optarg; break;
-		case 'm': max_start = strtoul(optarg, NULL, 10); break;
-		case 'c': conns = strtoul(optarg, NULL, 10); break;
-		case 'd': duration = strtod(optarg, NULL); break;
-		case 'b': want_bytes = strtoull(optarg, NULL, 10); break;
-		case 's': seed = strtoul(optarg, NULL, 10); break;
-		default: usage();
+		case 'a':
+			host = optarg;
+			break;
+		case 'p':
+			port = strtoul(optarg, NULL, 10);
+			break;
+		case 'P':
+			path_fmt = optarg;
+			break;
+		case 'm':
+			max_start = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			conns = strtoul(optarg, NULL, 10);
+			break;
+		case 'd':
+			duration = strtod(optarg, NULL);
+			break;
+		case 'b':
+			want_bytes = strtoull(optarg, NULL, 10);
+			break;
+		case 's':
+			seed = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || !port || port > 65535 || !path_fmt || !strstr(path_fmt, "%u") ||
@@ -283,8 +300,8 @@ int main(int argc, char **argv)
 		et += w[i].err_timeout;
 	}
 	qsort(all, n, sizeof(*all), cmp_u64);
-	for (size_t k = 0; k < n; k++)
-		sum += all[k];
+	for (i = 0; i < n; i++)
+		sum += all[i];
 	printf("WRK {\"requests\":%zu,\"bytes\":%llu,\"duration_us\":%llu,\"p50_us\":%.0f,"
 	       "\"p90_us\":%.0f,\"p99_us\":%.0f,\"mean_us\":%.0f,\"err_connect\":%lu,"
 	       "\"err_read\":%lu,\"err_write\":0,\"err_status\":%lu,\"err_timeout\":%lu}\n",
