@@ -191,18 +191,22 @@ bench-live: modules $(BUILD)/bench/live_ingest
 
 # Timecode seek against nginx's mp4 module (bench/seek-bench.sh): the media
 # made on the host once (build/seek-media), the runs in one VM boot, into
-# bench/results/seek.{md,csv} and seek.png. bench-seek-quick: 10 min and
+# bench/results/seek.{md,csv} and seek.png; seek-host.txt has the host's load
+# average before and after (other users of the machine slow the VM down:
+# compare only the runs of one boot). bench-seek-quick: 10 min and
 # 1 h, one run of 1 s each, as a smoke test.
 SEEK_MEDIA := $(BUILD)/seek-media
 SEEK_BENCH_ARGS ?=
 
 bench-seek bench-seek-quick: modules user benches
 	$(ROOT)/bench/seek-bench.sh --make-media $(SEEK_MEDIA)
+	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_start=$$(cut -d' ' -f1-3 /proc/loadavg)" >$(ROOT)/bench/results/seek-host.txt
 	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G --timeout 900 -- sh -c \
 		'$(ROOT)/bench/seek-bench.sh --media $(SEEK_MEDIA) \
 		$(if $(filter bench-seek-quick,$@),--lengths "600 3600" --reps 1 --duration 1) \
 		$(SEEK_BENCH_ARGS) "$$VCACHE_OUT"'
-	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/seek-host.txt
 	cp $(BUILD)/vm-out/seek.md $(BUILD)/vm-out/seek.csv $(BUILD)/vm-out/seek-runs.csv \
 		$(BUILD)/vm-out/seek-raw.txt $(ROOT)/bench/results/
 	$(ROOT)/bench/seek-bench.sh --plot $(ROOT)/bench/results/seek.csv $(ROOT)/bench/results/seek.png

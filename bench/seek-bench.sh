@@ -8,7 +8,7 @@
 #
 # usage: bench/seek-bench.sh --make-media DIR [--lengths "600 3600 14400"]
 #        bench/seek-bench.sh --media DIR [--lengths L] [--duration S] [--reps R]
-#                            [--conns C] OUTDIR
+#                            [--conns C] OUTDIR   (defaults: all three, 3, 7, 4)
 #        bench/seek-bench.sh --plot SEEK.CSV PNG        (gnuplot)
 # The first form runs on the host (ffmpeg; in the VM it would take ages):
 # 160x90, 25 fps, a keyframe every 2 s (every 50th frame), libx264
@@ -35,7 +35,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-lengths="600 3600 14400" duration=5 reps=5 conns=4 media="" make_media="" plot=""
+lengths="600 3600 14400" duration=3 reps=7 conns=4 media="" make_media="" plot=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--make-media) make_media=$2; shift 2 ;;
@@ -166,6 +166,7 @@ for l in $lengths; do
 	cp "$media/seek-$l.mp4" "$tmp/www/"
 done
 echo "seek-bench: media loaded in $((SECONDS - t0)) s" >&2
+t0=$SECONDS
 
 "$streamer" --listen "127.0.0.1:${port[vcache]}" --send splice --threads 2 --quiet \
 	--max-conns 20000 2>"$tmp/stderr-vcache" &
@@ -390,3 +391,4 @@ with open(out + "/seek.md", "w") as f:
     f.write("\n".join(lines) + "\n")
 PY
 cat "$out/seek.md"
+echo "seek-bench: the runs took $((SECONDS - t0)) s" >&2
