@@ -67,6 +67,7 @@ set multiplot layout 1,2 title "Seek to a random second, first 1 MiB (QEMU TCG g
 set logscale x 2
 set xlabel "video length (hours)"
 set xtics ("10 min" 0.1667, "1 h" 1, "4 h" 4)
+set xrange [0.12:5.5]
 set key top left
 set yrange [0:*]
 set ylabel "server CPU ms per request"
