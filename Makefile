@@ -31,7 +31,7 @@ USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
 	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate \
-	   $(BUILD)/bench/hls_bench
+	   $(BUILD)/bench/hls_bench $(BUILD)/bench/seek_client
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
@@ -40,7 +40,7 @@ SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_c
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
-	bench bench-chunk bench-calibrate fuzz-tsindex fuzz-http fuzz-tsprobe
+	bench bench-chunk bench-calibrate bench-seek bench-seek-quick fuzz-tsindex fuzz-http fuzz-tsprobe
 
 all: modules user selftests benches
 
@@ -149,6 +149,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench_util.h include/uapi/linux/vcache.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/bench/lookup_bench: LDLIBS += -lm
+$(BUILD)/bench/seek_client: LDLIBS += -lpthread
 
 # Every experiment of issue 10 into bench/results/REPORT.md (bench/run-all):
 # the module experiments in one VM boot, then bench-aio and bench-live.
@@ -193,6 +194,28 @@ bench-live: modules $(BUILD)/bench/live_ingest
 	@mkdir -p $(ROOT)/bench/results
 	cp $(BUILD)/vm-out/live_ingest.md $(ROOT)/bench/results/live_ingest.md
 	@cat $(ROOT)/bench/results/live_ingest.md
+
+# Timecode seek against nginx's mp4 module (bench/seek-bench.sh): the media
+# made on the host once (build/seek-media), the runs in one VM boot, into
+# bench/results/seek.{md,csv} and seek.png; seek-host.txt has the host's load
+# average before and after (other users of the machine slow the VM down:
+# compare only the runs of one boot). bench-seek-quick: 10 min and
+# 1 h, one run of 1 s each, as a smoke test.
+SEEK_MEDIA := $(BUILD)/seek-media
+SEEK_BENCH_ARGS ?=
+
+bench-seek bench-seek-quick: modules user benches
+	$(ROOT)/bench/seek-bench.sh --make-media $(SEEK_MEDIA)
+	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_start=$$(cut -d' ' -f1-3 /proc/loadavg)" >$(ROOT)/bench/results/seek-host.txt
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G --timeout 900 -- sh -c \
+		'$(ROOT)/bench/seek-bench.sh --media $(SEEK_MEDIA) \
+		$(if $(filter bench-seek-quick,$@),--lengths "600 3600" --reps 1 --duration 1) \
+		$(SEEK_BENCH_ARGS) "$$VCACHE_OUT"'
+	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/seek-host.txt
+	cp $(BUILD)/vm-out/seek.md $(BUILD)/vm-out/seek.csv $(BUILD)/vm-out/seek-runs.csv \
+		$(BUILD)/vm-out/seek-raw.txt $(ROOT)/bench/results/
+	$(ROOT)/bench/seek-bench.sh --plot $(ROOT)/bench/results/seek.csv $(ROOT)/bench/results/seek.png
 
 .PHONY: bench-aio bench-aio-quick
 

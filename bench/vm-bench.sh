@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The module experiments of `make bench`, in one boot: chunk access, timecode
-# lookup, serving, scale (in that order: scale fills the memory). Runs where
+# lookup, serving, timecode seek against nginx's mp4 module, scale (in that
+# order: scale fills the memory). The seek experiment needs its media made
+# first, on the host: bench/seek-bench.sh --make-media build/seek-media. Runs where
 # /dev/vcache is: in the VM (bench/run-all starts it with scripts/vm-run), or
 # on a real machine after `insmod build/$(uname -r)/vcache.ko`, as root:
 #
@@ -26,13 +28,14 @@ cd "$ROOT" || exit 1
 
 quick=${BENCH_QUICK:-0}
 duration=${SERVE_DURATION:-3} reps=${SERVE_REPS:-3}
-chunk_args=(--reps 21) lookup_args=() scale_args=() serve_args=()
+chunk_args=(--reps 21) lookup_args=() scale_args=() serve_args=() seek_args=()
 if [ "$quick" = 1 ]; then
 	duration=1 reps=1
 	chunk_args=(--reps 3 --video-mb 64)
 	lookup_args=(--sizes "1000,100000" --lookups 2000 --rounds 3)
 	scale_args=(--max-mb 512 --chunks 5)
 	serve_args=(--size-mb 64 --conns "8 64")
+	seek_args=(--lengths "600 3600" --reps 1 --duration 1)
 fi
 [ -n "${SCALE_MAX_MB:-}" ] && scale_args+=(--max-mb "$SCALE_MAX_MB")
 
@@ -69,5 +72,7 @@ run chunk "$B/chunk_bench" --tmpfs /dev/shm --csv "$out/chunk.csv" "${chunk_args
 run lookup "$B/lookup_bench" --csv "$out/lookup.csv" "${lookup_args[@]}"
 run serve "$ROOT/bench/serve-bench.sh" --duration "$duration" --reps "$reps" \
 	"${serve_args[@]}" "$out"
+run seek "$ROOT/bench/seek-bench.sh" --media "$ROOT/build/seek-media" "${seek_args[@]}" "$out"
+"$ROOT/build/user/vcachectl" rm seek-600 seek-3600 seek-14400 >/dev/null 2>&1
 run scale "$B/scale_bench" --csv "$out/scale.csv" "${scale_args[@]}"
 exit $status
