@@ -192,6 +192,7 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 	echo "| 6. scale | \`$(ratio scale_splice_largest_over_smallest)\` |"
 	echo "| 7. timecode seek | \`$(ratio seek_nginx_over_vcache_cpu_per_req_14400s)\`;" \
 		"\`$(ratio seek_vcache_over_nginx_reqs_14400s)\` |"
+	echo "| 8. HLS playlists | \`$(grep -h '^RATIO hls_ns_per_entry' "$res/hls_playlists.md" 2>/dev/null || true)\` |"
 	echo
 	echo "## 1. Chunk access (bench/chunk_bench.c)"
 	echo
@@ -282,6 +283,16 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 	echo
 	section "$res/seek.md" "the VM run did not produce seek.md (media missing? bench/seek-bench.sh --make-media build/seek-media)"
 	img seek.png "CPU per request and p50 latency vs video length"
+	echo "## 8. HLS playlists against index size (bench/hls_bench.c, on the host)"
+	echo
+	echo "What vcache-streamer builds once per sealed video (then serves from its" \
+		"cache): the keyframes from the index entries, the media playlist at" \
+		"?seg=6, the I-frame and the master playlists, with user/lib/hls.c. A" \
+		"synthetic 25 fps index, an entry a frame, 2 s GOPs; sizes interleaved," \
+		"median with min..max. User-space work only: measured on the host, not" \
+		"under TCG. The ratio is ns per entry at 10 h over 10 min (1.0: linear)."
+	echo
+	section "$res/hls_playlists.md" "build/bench/hls_bench did not write hls_playlists.md in this run."
 	cat <<'EOF'
 ## Reproducing on a real machine
 
@@ -318,7 +329,8 @@ EOF
 	for f in chunk lookup serve seek scale; do
 		grep -h '^RATIO ' "$res/$f.txt" 2>/dev/null
 	done
-	grep -h '^RATIO ' "$res/aio.md" "$res/live_ingest.md" "$res/calibrate.md" 2>/dev/null
+	grep -h '^RATIO ' "$res/aio.md" "$res/live_ingest.md" "$res/calibrate.md" \
+		"$res/hls_playlists.md" 2>/dev/null
 	echo '```'
 } >"$res/REPORT.md"
 echo "report: wrote $res/REPORT.md" >&2
