@@ -742,7 +742,7 @@ FIXTURE(nl) {
 
 FIXTURE_SETUP(nl)
 {
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	ASSERT_EQ(0, nl_open(&self->s, 0, RXBUF)) TH_LOG("is the vcache module loaded?");
 }
 
@@ -780,7 +780,7 @@ FIXTURE_SETUP(videos)
 	char buf[4096];
 	int fd;
 
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	ASSERT_EQ(0, nl_open(&self->s, 0, RXBUF));
 	snprintf(self->a, sizeof(self->a), "%s", vc_name("nl-a"));
 	snprintf(self->b, sizeof(self->b), "%s", vc_name("nl-b"));

@@ -90,7 +90,7 @@ FIXTURE_SETUP(loaded)
 {
 	struct run r;
 
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	self->len = 3 * MiB + 7;
 	self->seed = 42;
 	snprintf(self->name, sizeof(self->name), "%s", vc_name("loaded"));
