@@ -1324,6 +1324,7 @@ TEST_F_TIMEOUT(dump, ls_lists_all, 120)
 	struct run r;
 	int i;
 
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	ASSERT_EQ(0, run(&r, "ls", "-j", NULL)) TH_LOG("%s", r.err);
 	flat = flatten(r.out, "doc");
 	ASSERT_NE(NULL, flat);

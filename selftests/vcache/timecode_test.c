@@ -525,6 +525,7 @@ TEST(unindexed)
 	struct run r;
 	int fd;
 
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	fd = mkstemp(path);
 	ASSERT_LE(0, fd);
 	vc_fill((uint8_t *)buf, sizeof(buf), 3, 0);

@@ -28,12 +28,27 @@
  * (scripts/vm-run sets it). Without it, what needs the tree skips
  * (VC_NEED_TREE_FILE) and the rest runs.
  */
-static void __attribute__((constructor)) vc_find_tree(void)
+static void __attribute__((constructor(101))) vc_find_tree(void)
 {
 	const char *tree = getenv("VCACHE_PROJECT");
 
 	if (access("kmod/Kbuild", F_OK) && tree && chdir(tree))
 		fprintf(stderr, "# VCACHE_PROJECT=%s: %s\n", tree, strerror(errno));
+}
+
+/*
+ * A program all of whose tests drive one of the tree's files (vcachectl_test):
+ * outside any tree, skipped whole, before the harness starts; after
+ * vc_find_tree() has looked for the tree.
+ */
+#define VC_PROGRAM_NEEDS_TREE_FILE(path, mode)					\
+static void __attribute__((constructor(102))) vc_program_needs(void)		\
+{										\
+	if (access((path), (mode)) && access("kmod/Kbuild", F_OK)) {		\
+		printf("TAP version 13\n1..0 # SKIP no %s: not run in a vcache tree (VCACHE_PROJECT)\n" \
+		       "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n", (path)); \
+		exit(4);							\
+	}									\
 }
 
 /*

@@ -13,6 +13,8 @@
 #include "run_util.h"
 #include "kselftest_harness.h"
 
+VC_PROGRAM_NEEDS_TREE_FILE(CTL, X_OK);
+
 #define MiB		(1024 * 1024ULL)
 
 /* A temporary file of @len pattern bytes; its path goes to @path. */
