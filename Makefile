@@ -376,6 +376,29 @@ fuzz-chunked: $(BUILD)/fuzz/chunked_fuzz
 	$< -max_total_time=$(FUZZ_TIME) -max_len=4096 -print_final_stats=1 \
 		-artifact_prefix=$(BUILD)/fuzz/chunked- $(FUZZ_FLAGS) $(BUILD)/fuzz/chunked-corpus
 
+# The upstream shape (issue 21), in a copy of linux-source-6.12
+# (build/linux-6.12, scripts/ktree): vcache laid in as drivers/misc/vcache/,
+# built with W=1 and checkpatch'ed as a patch series (in-tree); the
+# selftests built and installed by the kernel's kselftest Makefiles
+# (kselftest), and run by run_kselftest.sh in the VM (kselftest-run,
+# KSFT_TESTS="dev_test aio_test" for some); the .rst and ABI docs checked
+# without Sphinx (doc-check).
+.PHONY: in-tree kselftest kselftest-run doc-check upstream
+KSFT_TESTS ?=
+in-tree:
+	@$(ROOT)/scripts/in-tree-build
+
+kselftest:
+	@$(ROOT)/scripts/kselftest
+
+kselftest-run: modules user selftests
+	@$(ROOT)/scripts/kselftest --run $(KSFT_TESTS)
+
+doc-check:
+	@$(ROOT)/scripts/doc-check
+
+upstream: doc-check in-tree kselftest
+
 # checkpatch --strict over the kernel code, W=1 + sparse builds on every kernel.
 style:
 	@$(ROOT)/scripts/check style

@@ -182,7 +182,7 @@ out:
 /* A dump lists everything: a filter it ignored would mislead. */
 static int vcache_nl_video_get_start(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = vcache_genl_dump_attrs(cb);
+	struct nlattr **attrs = genl_info_dump(cb)->attrs;
 
 	if (attrs && attrs[VCACHE_A_VIDEO_NAME]) {
 		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[VCACHE_A_VIDEO_NAME],

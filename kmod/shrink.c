@@ -124,9 +124,14 @@ unsigned long vcache_shrink_pages(void)
 int vcache_shrink_init(void)
 {
 	vcache_registry_taint_reclaim();
-	vcache_shrinker = vcache_shrinker_create("vcache", vcache_shrink_count,
-						 vcache_shrink_scan);
-	return vcache_shrinker ? 0 : -ENOMEM;
+	vcache_shrinker = shrinker_alloc(0, "vcache");
+	if (!vcache_shrinker)
+		return -ENOMEM;
+	vcache_shrinker->count_objects = vcache_shrink_count;
+	vcache_shrinker->scan_objects = vcache_shrink_scan;
+	vcache_shrinker->seeks = DEFAULT_SEEKS;
+	shrinker_register(vcache_shrinker);
+	return 0;
 }
 
 /**
@@ -138,5 +143,5 @@ int vcache_shrink_init(void)
  */
 void vcache_shrink_exit(void)
 {
-	vcache_shrinker_destroy(vcache_shrinker);
+	shrinker_free(vcache_shrinker);
 }

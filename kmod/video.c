@@ -321,7 +321,7 @@ void vcache_video_unuse(struct vcache_video *v)
 bool vcache_page_held(struct page *page)
 {
 	return folio_maybe_dma_pinned(page_folio(page)) ||
-	       page_ref_count(page) > 1 + vcache_page_mapcount(page);
+	       page_ref_count(page) > 1 + folio_mapcount(page_folio(page));
 }
 
 /**

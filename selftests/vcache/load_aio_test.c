@@ -146,7 +146,7 @@ FIXTURE_SETUP(fs)
 
 	if (getuid())
 		SKIP(return, "needs root (mount)");
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	snprintf(self->img, sizeof(self->img), "/tmp/load-aio-%d.img", getpid());
 	snprintf(self->dir, sizeof(self->dir), "/tmp/load-aio-%d.ext4", getpid());
 	snprintf(self->ram, sizeof(self->ram), "/tmp/load-aio-%d.ram", getpid());

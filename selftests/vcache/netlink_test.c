@@ -742,7 +742,7 @@ FIXTURE(nl) {
 
 FIXTURE_SETUP(nl)
 {
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	ASSERT_EQ(0, nl_open(&self->s, 0, RXBUF)) TH_LOG("is the vcache module loaded?");
 }
 
@@ -780,7 +780,7 @@ FIXTURE_SETUP(videos)
 	char buf[4096];
 	int fd;
 
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	ASSERT_EQ(0, nl_open(&self->s, 0, RXBUF));
 	snprintf(self->a, sizeof(self->a), "%s", vc_name("nl-a"));
 	snprintf(self->b, sizeof(self->b), "%s", vc_name("nl-b"));
@@ -1324,6 +1324,7 @@ TEST_F_TIMEOUT(dump, ls_lists_all, 120)
 	struct run r;
 	int i;
 
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	ASSERT_EQ(0, run(&r, "ls", "-j", NULL)) TH_LOG("%s", r.err);
 	flat = flatten(r.out, "doc");
 	ASSERT_NE(NULL, flat);

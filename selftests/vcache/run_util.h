@@ -8,6 +8,7 @@
 #define VCACHE_RUN_UTIL_H
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>

@@ -183,7 +183,7 @@ FIXTURE_SETUP(media)
 	char csv[256];
 	struct run r;
 
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	snprintf(self->path, sizeof(self->path), MEDIA "/%s.ts", variant->file);
 	snprintf(csv, sizeof(csv), MEDIA "/%s.csv", variant->file);
 	if (access(self->path, R_OK) || access(csv, R_OK))
@@ -525,6 +525,7 @@ TEST(unindexed)
 	struct run r;
 	int fd;
 
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	fd = mkstemp(path);
 	ASSERT_LE(0, fd);
 	vc_fill((uint8_t *)buf, sizeof(buf), 3, 0);

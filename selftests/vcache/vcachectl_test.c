@@ -13,6 +13,8 @@
 #include "run_util.h"
 #include "kselftest_harness.h"
 
+VC_PROGRAM_NEEDS_TREE_FILE(CTL, X_OK);
+
 #define MiB		(1024 * 1024ULL)
 
 /* A temporary file of @len pattern bytes; its path goes to @path. */
@@ -90,7 +92,7 @@ FIXTURE_SETUP(loaded)
 {
 	struct run r;
 
-	ASSERT_EQ(0, access(CTL, X_OK)) TH_LOG("build " CTL " first (make user)");
+	VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
 	self->len = 3 * MiB + 7;
 	self->seed = 42;
 	snprintf(self->name, sizeof(self->name), "%s", vc_name("loaded"));
