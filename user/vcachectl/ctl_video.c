@@ -335,8 +335,12 @@ const struct cmd info_cmd = {
 	.handler = cmd_info,
 };
 
-static int cmd_rm(struct ctx *ctx)
+/* rm, pin, unpin: one name, one netlink request, one line if it fails. */
+enum name_op { NAME_DELETE, NAME_PIN, NAME_UNPIN };
+
+static int name_request(struct ctx *ctx, enum name_op op)
 {
+	static const char *const verbs[] = { "delete", "pin", "unpin" };
 	char name[VCACHE_NAME_MAX];
 	struct vcnl *nl;
 	int ret, err;
@@ -347,11 +351,17 @@ static int cmd_rm(struct ctx *ctx)
 	nl = netlink_connect();
 	if (!nl)
 		return EXIT_FAIL;
-	err = vcnl_video_del(nl, name);
+	err = op == NAME_DELETE ? vcnl_video_del(nl, name) :
+				  vcnl_video_pin(nl, name, op == NAME_PIN);
 	if (err)
-		ret = netlink_fail(nl, -err, "delete video %s", show(name));
+		ret = netlink_fail(nl, -err, "%s video %s", verbs[op], show(name));
 	vcnl_close(nl);
 	return ret;
+}
+
+static int cmd_rm(struct ctx *ctx)
+{
+	return name_request(ctx, NAME_DELETE);
 }
 
 const struct cmd rm_cmd = {
@@ -362,34 +372,14 @@ const struct cmd rm_cmd = {
 	.handler = cmd_rm,
 };
 
-static int pin_or_unpin(struct ctx *ctx, bool pin)
-{
-	char name[VCACHE_NAME_MAX];
-	struct vcnl *nl;
-	int ret, err;
-
-	ret = name_field(ctx, ctx->argv[0], name);
-	if (ret)
-		return ret;
-	nl = netlink_connect();
-	if (!nl)
-		return EXIT_FAIL;
-	err = vcnl_video_pin(nl, name, pin);
-	if (err)
-		ret = netlink_fail(nl, -err, "%s video %s", pin ? "pin" : "unpin",
-				   show(name));
-	vcnl_close(nl);
-	return ret;
-}
-
 static int cmd_pin(struct ctx *ctx)
 {
-	return pin_or_unpin(ctx, true);
+	return name_request(ctx, NAME_PIN);
 }
 
 static int cmd_unpin(struct ctx *ctx)
 {
-	return pin_or_unpin(ctx, false);
+	return name_request(ctx, NAME_UNPIN);
 }
 
 const struct cmd pin_cmd = {
