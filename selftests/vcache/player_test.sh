@@ -10,7 +10,15 @@
 # Prints kselftest-style TAP ending in "# Totals: ...".
 set -u
 
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
+# sets it; run_kselftest.sh runs this from its own directory) or, installed
+# as build/selftests/NAME, two levels up. Outside any tree, a skip.
+root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
+	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
+	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
+	exit 4
+fi
 cd "$root" || exit 1
 www=$root/build/web/www
 tmp=$(mktemp -d /tmp/player_test.XXXXXX)
