@@ -162,13 +162,27 @@ FIXTURE_SETUP(fi)
 			if (read_str(path, saved[i][j], sizeof(saved[i][j])) < 0)
 				continue;	/* not every attribute is in both */
 			switch (j) {
-			case 0: strcpy(val, "N"); break;
-			case 1: strcpy(val, "0"); break;
-			case 2: snprintf(val, sizeof(val), "%llu", start); break;
-			case 3: snprintf(val, sizeof(val), "%llu", end); break;
-			case 4: strcpy(val, "32"); break;
-			case 5: strcpy(val, "N"); break;
-			default: strcpy(val, "0"); break;
+			case 0:
+				strcpy(val, "N");
+				break;
+			case 1:
+				strcpy(val, "0");
+				break;
+			case 2:
+				snprintf(val, sizeof(val), "%llu", start);
+				break;
+			case 3:
+				snprintf(val, sizeof(val), "%llu", end);
+				break;
+			case 4:
+				strcpy(val, "32");
+				break;
+			case 5:
+				strcpy(val, "N");
+				break;
+			default:
+				strcpy(val, "0");
+				break;
 			}
 			ASSERT_EQ(0, write_str(path, val)) TH_LOG("cannot set %s", path);
 		}

@@ -110,11 +110,15 @@ enum op {
 };
 
 #define E(...) { __VA_ARGS__, 0 }
-/* read(2) and its variants on the device. */
-#define READ_ERRS EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EOVERFLOW, EINTR, EOPNOTSUPP
+/* read(2) and its variants on the device, and the errnos a use adds. */
+#define E_READ(...) E(EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EOVERFLOW, EINTR, EOPNOTSUPP, \
+		      ##__VA_ARGS__)
 /* write(2) and its variants. */
-#define WRITE_ERRS EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EPERM, EFBIG, ENOSPC, \
-	ENOMEM, EINTR, EOPNOTSUPP
+#define E_WRITE(...) E(EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EPERM, EFBIG, ENOSPC, ENOMEM, \
+		       EINTR, EOPNOTSUPP, ##__VA_ARGS__)
+/* A read's or a write's: the union of the two lists above. */
+#define E_RW(...) E(EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EOVERFLOW, EINTR, EOPNOTSUPP, \
+		    EPERM, EFBIG, ENOSPC, ENOMEM, ##__VA_ARGS__)
 
 static const struct {
 	const char *name;
@@ -138,27 +142,27 @@ static const struct {
 	[OP_LOOKUP] = { "LOOKUP", 5, E(EBADFD, EFAULT, EINVAL, ENODATA, ERANGE, EINTR) },
 	[OP_INDEX_READ] = { "INDEX_READ", 4, E(EBADFD, EFAULT, EINVAL, ENODATA, ENOMEM, EINTR) },
 	[OP_BAD_IOCTL] = { "unknown-ioctl", 2, E(ENOTTY) },
-	[OP_READ] = { "read", 4, E(READ_ERRS) },
-	[OP_PREAD] = { "pread", 5, E(READ_ERRS) },
-	[OP_PREADV2] = { "preadv2", 3, E(READ_ERRS) },
-	[OP_WRITE] = { "write", 5, E(WRITE_ERRS) },
-	[OP_PWRITE] = { "pwrite", 6, E(WRITE_ERRS) },
-	[OP_PWRITEV2] = { "pwritev2", 2, E(WRITE_ERRS) },
+	[OP_READ] = { "read", 4, E_READ() },
+	[OP_PREAD] = { "pread", 5, E_READ() },
+	[OP_PREADV2] = { "preadv2", 3, E_READ() },
+	[OP_WRITE] = { "write", 5, E_WRITE() },
+	[OP_PWRITE] = { "pwrite", 6, E_WRITE() },
+	[OP_PWRITEV2] = { "pwritev2", 2, E_WRITE() },
 	[OP_LSEEK] = { "lseek", 3, E(EBADFD, EINVAL, ENXIO) },
 	[OP_MMAP] = { "mmap", 6, E(EBADFD, EINVAL, EPERM, EACCES, ENOMEM, EOVERFLOW, ENODEV) },
 	[OP_MUNMAP] = { "munmap", 3, E(EINVAL) },
 	[OP_MPROTECT] = { "mprotect", 3, E(EACCES, EINVAL, ENOMEM) },
 	[OP_MREMAP] = { "mremap", 2, E(EFAULT, EINVAL, ENOMEM) },
 	[OP_TOUCH] = { "touch", 6, E(0) },
-	[OP_SPLICE_READ] = { "splice-read", 3, E(READ_ERRS, ENOMEM, ESPIPE) },
-	[OP_SPLICE_WRITE] = { "splice-write", 2, E(WRITE_ERRS, ESPIPE) },
-	[OP_SENDFILE] = { "sendfile", 2, E(READ_ERRS, ENOMEM) },
+	[OP_SPLICE_READ] = { "splice-read", 3, E_READ(ENOMEM, ESPIPE) },
+	[OP_SPLICE_WRITE] = { "splice-write", 2, E_WRITE(ESPIPE) },
+	[OP_SENDFILE] = { "sendfile", 2, E_READ(ENOMEM) },
 	[OP_AIO_SUBMIT] = { "io_submit", 5, E(EAGAIN, EBADF, EINVAL, EFAULT, ENOMEM,
 					       EOPNOTSUPP) },
 	[OP_AIO_CANCEL] = { "io_cancel", 2, E(EINVAL, EINPROGRESS, EAGAIN) },
 	[OP_AIO_REAP] = { "io_getevents", 3, E(EINTR) },
 	/* The result of a completed AIO request (not drawn: reaped). */
-	[OP_AIO_EVENT] = { "aio-result", 0, E(READ_ERRS, WRITE_ERRS, ECANCELED, ENOMEM) },
+	[OP_AIO_EVENT] = { "aio-result", 0, E_RW(ECANCELED, ENOMEM) },
 	[OP_POLL] = { "poll", 2, E(0) },
 	/*
 	 * io_uring_enter(2) submitting: no memory, or completions not reaped yet
@@ -186,8 +190,8 @@ static const struct {
 	 * (EFAULT), a random descriptor (EBADF), IOSQE_BUFFER_SELECT without
 	 * buffers (ENOBUFS).
 	 */
-	[OP_URING_RESULT] = { "io_uring-result", 0, E(READ_ERRS, WRITE_ERRS, ECANCELED, ENOMEM,
-						    ENOBUFS, ENOSPC) },
+	[OP_URING_RESULT] = { "io_uring-result", 0, E_RW(ECANCELED, ENOMEM,
+							 ENOBUFS, ENOSPC) },
 	/* io_uring_setup(2) again after closing the ring with all in flight. */
 	[OP_URING_EXIT] = { "io_uring-exit", 1, E(ENOMEM, EMFILE) },
 	[OP_UFFD_DROP] = { "uffd-drop", 1, E(0) },
@@ -1768,8 +1772,12 @@ static int do_uring_rw(struct fuzzer *f)
 	 * worker (or on its poll) until the data comes, a cancel or the ring's
 	 * exit; INFO tells where the head is (an unbound shared one: no).
 	 */
-	if (chance(f, 30) && ((w = waiting_slot(f, &info)) ||
-			      (own = follow_fd(f, &info)) >= 0)) {
+	if (chance(f, 30)) {
+		w = waiting_slot(f, &info);
+		if (!w)
+			own = follow_fd(f, &info);
+	}
+	if (w || own >= 0) {
 		/* A good read there, so that it does wait. */
 		sqe.fd = w ? w->fd : own;
 		sqe.opcode = u->nbufs && chance(f, 30) ? IORING_OP_READ_FIXED : IORING_OP_READ;
@@ -1999,7 +2007,8 @@ static int uring_teardown(struct fuzzer *f)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	start = t.tv_sec * 1000 + t.tv_nsec / 1000000;
 	for (now = start; u->fd >= 0 && now - start < 5000;) {
-		if ((rc = uring_reap(f)) || !uring_busy(u))
+		rc = uring_reap(f);
+		if (rc || !uring_busy(u))
 			break;
 		/*
 		 * A cancel every 100 ms: its own completion comes at once
@@ -2285,6 +2294,23 @@ static void print_counts(struct fuzzer *fz, int threads)
 	printf("# %ld operations\n", total);
 }
 
+/*
+ * The rest of a fuzzer's setup once its buffers are mapped, each step only
+ * if the ones before it worked; 0, or -1 with errno set.
+ */
+static int fuzzer_setup(struct fuzzer *f)
+{
+	if (f->buf == MAP_FAILED || f->aiobuf == MAP_FAILED || f->arena == MAP_FAILED ||
+	    mprotect(f->arena + page_size, page_size, PROT_READ) ||
+	    mprotect(f->arena + 2 * page_size, page_size, PROT_NONE) ||
+	    pipe2(f->pipefd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	f->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (f->devnull < 0 || syscall(SYS_io_setup, NIOCB, &f->ctx))
+		return -1;
+	return 0;
+}
+
 /* Runs one seed; 0 or -1 with the reason printed. */
 static int fuzz_run(uint64_t seed, long nops, int threads, int verbose)
 {
@@ -2319,12 +2345,7 @@ static int fuzz_run(uint64_t seed, long nops, int threads, int verbose)
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		f->arena = mmap(NULL, 3 * page_size, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (f->buf == MAP_FAILED || f->aiobuf == MAP_FAILED || f->arena == MAP_FAILED ||
-		    mprotect(f->arena + page_size, page_size, PROT_READ) ||
-		    mprotect(f->arena + 2 * page_size, page_size, PROT_NONE) ||
-		    pipe2(f->pipefd, O_NONBLOCK | O_CLOEXEC) ||
-		    (f->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
-		    syscall(SYS_io_setup, NIOCB, &f->ctx)) {
+		if (fuzzer_setup(f)) {
 			printf("# fuzz: setup: %s\n", strerror(errno));
 			return -1;
 		}

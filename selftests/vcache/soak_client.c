@@ -941,32 +941,75 @@ int main(int argc, char **argv)
 	opt.sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
-		case O_PORT: opt.port = atoi(optarg); break;
+		case O_PORT:
+			opt.port = atoi(optarg);
+			break;
 		case O_ADDR:
 			if (inet_pton(AF_INET, optarg, &opt.sa.sin_addr) != 1)
 				usage();
 			break;
-		case O_DURATION: opt.duration = atof(optarg); break;
-		case O_RAMP: opt.ramp_timeout = atof(optarg); break;
-		case O_IDLE: opt.idle = atoi(optarg); break;
-		case O_SLOW: opt.slow = atoi(optarg); break;
-		case O_SLOW_VIDEO: opt.slow_video = optarg; break;
-		case O_SLOW_CHUNK: opt.slow_chunk = atoi(optarg); break;
-		case O_SLOW_RCVBUF: opt.slow_rcvbuf = atoi(optarg); break;
-		case O_LORIS: opt.loris = atoi(optarg); break;
-		case O_LORIS_EVERY: opt.loris_every = atof(optarg); break;
-		case O_FAST: opt.fast_video = optarg; break;
-		case O_PUT: opt.put_flood = true; break;
-		case O_PUT_CONNS: opt.put_conns = atoi(optarg); break;
-		case O_PUT_PREFIX: opt.put_prefix = optarg; break;
-		case O_PROBE: opt.probe_video = optarg; break;
-		case O_PROBE_BYTES: opt.probe_bytes = atoi(optarg); break;
-		case O_PROBE_CONNS: opt.probe_conns = atoi(optarg); break;
-		case O_PROBE_INTERVAL: opt.probe_interval_ms = atoi(optarg); break;
-		case O_PROBE_SEED: opt.probe_seed = atoll(optarg); break;
-		case O_WATCH: opt.watch = atoi(optarg); break;
-		case O_WORKERS: opt.workers = atoi(optarg); break;
-		default: usage();
+		case O_DURATION:
+			opt.duration = atof(optarg);
+			break;
+		case O_RAMP:
+			opt.ramp_timeout = atof(optarg);
+			break;
+		case O_IDLE:
+			opt.idle = atoi(optarg);
+			break;
+		case O_SLOW:
+			opt.slow = atoi(optarg);
+			break;
+		case O_SLOW_VIDEO:
+			opt.slow_video = optarg;
+			break;
+		case O_SLOW_CHUNK:
+			opt.slow_chunk = atoi(optarg);
+			break;
+		case O_SLOW_RCVBUF:
+			opt.slow_rcvbuf = atoi(optarg);
+			break;
+		case O_LORIS:
+			opt.loris = atoi(optarg);
+			break;
+		case O_LORIS_EVERY:
+			opt.loris_every = atof(optarg);
+			break;
+		case O_FAST:
+			opt.fast_video = optarg;
+			break;
+		case O_PUT:
+			opt.put_flood = true;
+			break;
+		case O_PUT_CONNS:
+			opt.put_conns = atoi(optarg);
+			break;
+		case O_PUT_PREFIX:
+			opt.put_prefix = optarg;
+			break;
+		case O_PROBE:
+			opt.probe_video = optarg;
+			break;
+		case O_PROBE_BYTES:
+			opt.probe_bytes = atoi(optarg);
+			break;
+		case O_PROBE_CONNS:
+			opt.probe_conns = atoi(optarg);
+			break;
+		case O_PROBE_INTERVAL:
+			opt.probe_interval_ms = atoi(optarg);
+			break;
+		case O_PROBE_SEED:
+			opt.probe_seed = atoll(optarg);
+			break;
+		case O_WATCH:
+			opt.watch = atoi(optarg);
+			break;
+		case O_WORKERS:
+			opt.workers = atoi(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc || opt.port <= 0 || opt.port > 65535 || opt.duration <= 0 ||
