@@ -191,8 +191,8 @@ FIXTURE_SETUP(fi)
 	/* vm-stage2 lets allocation-failure reports through after this. */
 	write_str("/dev/kmsg", KMSG_MARK);
 	snprintf(self->name, sizeof(self->name), "%s", vc_name("fi"));
-	self->buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-			 -1, 0);
+	self->buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
 	base = vc_stats();
 }

@@ -299,7 +299,7 @@ static void note_name(const char *name)
 
 static __thread sigjmp_buf touch_jmp;
 static __thread volatile sig_atomic_t touching;
-static __thread volatile int touch_sig;
+static __thread volatile sig_atomic_t touch_sig;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -350,7 +350,7 @@ static uint64_t pick_u64(struct fuzzer *f)
 {
 	switch (below(f, 8)) {
 	case 0: case 1: case 2:
-		return boundaries[below(f, sizeof(boundaries) / sizeof(boundaries[0]))];
+		return boundaries[below(f, ARRAY_SIZE(boundaries))];
 	case 3: case 4:
 		return below(f, 1 << 20);
 	case 5:
@@ -534,14 +534,14 @@ static int fail(struct fuzzer *f, const char *fmt, ...)
 }
 
 /* Checks a call's outcome: 0 if fine, -1 (with f->failure) if not. */
-static int check(struct fuzzer *f, enum op op, long ret, int err, const char *what)
+static int check(struct fuzzer *f, enum op which, long ret, int err, const char *what)
 {
 	if (ret >= 0)
 		return 0;
-	f->fails[op]++;
-	if (errno_allowed(op, err))
+	f->fails[which]++;
+	if (errno_allowed(which, err))
 		return 0;
-	return fail(f, "%s (%s): unexpected errno %d (%s)", ops[op].name, what, err,
+	return fail(f, "%s (%s): unexpected errno %d (%s)", ops[which].name, what, err,
 		    strerror(err));
 }
 
@@ -682,7 +682,7 @@ static int do_create(struct fuzzer *f)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	pick_name(f, c.name);
-	i = chance(f, 80) ? below(f, 3) : below(f, sizeof(rates) / sizeof(rates[0]));
+	i = chance(f, 80) ? below(f, 3) : below(f, ARRAY_SIZE(rates));
 	c.fps_num = rates[i][0];
 	c.fps_den = rates[i][1];
 	if (chance(f, 25)) {
@@ -1021,8 +1021,8 @@ static int do_index_read(struct fuzzer *f)
 	    (from >= out->end && out->next != q.position) ||
 	    (!(q.flags & VCACHE_INDEX_READ_KEYS) && from < out->end &&
 	     out->next != from + out->count))
-		return fail(f, "INDEX_READ: position %llu capacity %u flags %u gave "
-			    "count %u first %llu end %llu next %llu",
+		return fail(f,
+			    "INDEX_READ: position %llu capacity %u flags %u gave count %u first %llu end %llu next %llu",
 			    (unsigned long long)q.position, q.capacity, q.flags, out->count,
 			    (unsigned long long)out->first, (unsigned long long)out->end,
 			    (unsigned long long)out->next);
@@ -1056,13 +1056,13 @@ static int do_bad_ioctl(struct fuzzer *f)
 		cmd = 0x5401;	/* TCGETS */
 		break;
 	case 1:		/* a real command number with the wrong size or direction */
-		cmd = good[below(f, sizeof(good) / sizeof(good[0]))] ^ (1UL << (16 + below(f, 16)));
+		cmd = good[below(f, ARRAY_SIZE(good))] ^ (1UL << (16 + below(f, 16)));
 		break;
 	default:
 		cmd = _IOC(below(f, 4), VCACHE_IOC_MAGIC, below(f, 256), below(f, 1 << 14));
 		break;
 	}
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(good); i++)
 		if (cmd == good[i])
 			return 0;
 	r = ioctl(s->fd, cmd, chance(f, 50) ? (void *)f->arena : NULL);
@@ -1498,7 +1498,8 @@ static int do_aio_submit(struct fuzzer *f)
 		cb->aio_nbytes = below(f, AIOBUF / 2) + 1;
 		cb->aio_buf = (uintptr_t)(chance(f, 85) ? b : chance(f, 40) ?
 					  uffd_buf(f, cb->aio_nbytes) : io_buf(f, cb->aio_nbytes));
-		if (cb->aio_lio_opcode == IOCB_CMD_PREADV || cb->aio_lio_opcode == IOCB_CMD_PWRITEV) {
+		if (cb->aio_lio_opcode == IOCB_CMD_PREADV ||
+		    cb->aio_lio_opcode == IOCB_CMD_PWRITEV) {
 			/* Two pieces; the vector lives at the end of the buffer. */
 			iov = (struct iovec *)(b + AIOBUF - 2 * sizeof(*iov));
 			iov[0].iov_base = b;
@@ -2264,7 +2265,8 @@ static void *fuzz_thread(void *arg)
 				break;
 			n = sys_io_getevents(f->ctx, 1, NIOCB, ev, &ts);
 			if (n <= 0 && errno != EINTR) {
-				rc = fail(f, "%ld AIO requests never completed after io_cancel", busy);
+				rc = fail(f, "%ld AIO requests never completed after io_cancel",
+					  busy);
 				break;
 			}
 			for (k = 0; k < n && !rc; k++)
@@ -2479,7 +2481,7 @@ TEST_F_TIMEOUT(fuzz, regression_seeds, 1800)
 	size_t i;
 	int bad = 0;
 
-	for (i = 0; i < sizeof(fuzz_seeds) / sizeof(fuzz_seeds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fuzz_seeds); i++)
 		if (fuzz_run(fuzz_seeds[i].seed, fuzz_seeds[i].ops, fuzz_seeds[i].threads, 0))
 			bad++;
 	ASSERT_EQ(0, bad);
