@@ -38,6 +38,7 @@ static const char *const attr_names[] = {
 	"ignore-gfp-wait", "verbose", "require-start", "require-end", "stacktrace-depth",
 	"ignore-gfp-highmem", "min-order",
 };
+
 static char saved[2][7][64];
 
 static int nth_fd = -1;

@@ -1182,7 +1182,8 @@ TEST_F_TIMEOUT(dump, changes_between_parts, 120)
 
 	ASSERT_EQ(0, nl_open(&s, 4096, 4096));
 	msg_init(&m, s.family, NLM_F_DUMP, VCACHE_CMD_VIDEO_GET);
-	seq = m.nh.nlmsg_seq = ++s.seq;
+	m.nh.nlmsg_seq = ++s.seq;
+	seq = m.nh.nlmsg_seq;
 	ASSERT_EQ(m.nh.nlmsg_len, send(s.fd, m.buf, m.nh.nlmsg_len, 0));
 	while (!done) {
 		ssize_t n = recv(s.fd, rxbuf, 4096, MSG_TRUNC);

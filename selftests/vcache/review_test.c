@@ -1149,8 +1149,8 @@ static void uring_past_head(struct __test_metadata *_metadata, int w, const char
 	uring_read(&sqe, f, buf[2], 64, head + 2048, 3);
 	ASSERT_EQ(1, uring_submit(&u, &sqe));
 	/* Nothing there yet: no completion. */
-	ASSERT_EQ(0, uring_next(&u, 100, &data, &res)) TH_LOG("ud %llu res %d",
-							       (unsigned long long)data, res);
+	ASSERT_EQ(0, uring_next(&u, 100, &data, &res))
+		TH_LOG("ud %llu res %d", (unsigned long long)data, res);
 
 	/* 1000 bytes from the head: reads 1 and 2, not 3. */
 	for (i = 0; i < 64; i++)

@@ -678,13 +678,13 @@ static void put_answer(struct lconn *c, int64_t now)
 {
 	int status = status_of(c->head, c->got);
 
-	if (status == 401)
+	if (status == 401) {
 		st.put_401++;
-	else if (status == 403)
+	} else if (status == 403) {
 		st.put_403++;
-	else if (status == 201)
+	} else if (status == 201) {
 		st.put_201++;
-	else if (status) {
+	} else if (status) {
 		st.put_other++;
 		st.put_other_code = status;
 	} else {
@@ -1056,8 +1056,10 @@ int main(int argc, char **argv)
 		while (!atomic_load(&probe.ready))
 			sleep_ns(NSEC / 100);
 	}
-	if (opt.watch)
-		rss_first = rss_max = rss_kb(opt.watch);
+	if (opt.watch) {
+		rss_first = rss_kb(opt.watch);
+		rss_max = rss_first;
+	}
 
 	t_start = now_ns();
 	next_sample = t_start;

@@ -309,8 +309,8 @@ TEST_F_TIMEOUT(media, seek_between_keyframes, 180)
 			req.mode = VCACHE_LOOKUP_TIMECODE;
 			req.flags = d ? VCACHE_LOOKUP_DROP_FRAME : 0;
 			req.tc = (struct vcache_timecode){ tc.hh, tc.mm, tc.ss, tc.ff };
-			ASSERT_EQ(0, vc_ioctl(fd, VCACHE_IOC_LOOKUP, &req)) TH_LOG("frame %llu",
-				(unsigned long long)f);
+			ASSERT_EQ(0, vc_ioctl(fd, VCACHE_IOC_LOOKUP, &req))
+				TH_LOG("frame %llu", (unsigned long long)f);
 			ASSERT_EQ(k->pos, req.key_offset)
 				TH_LOG("frame %llu", (unsigned long long)f);
 			ASSERT_EQ(f, req.frame);
@@ -436,8 +436,9 @@ TEST_F_TIMEOUT(media, cat_at_decodes, 120)
 		status = pclose(p);
 		EXPECT_EQ(0, status) TH_LOG("%s", cmd);
 		EXPECT_EQ(1, key_frame) TH_LOG("%s", cmd);
-		EXPECT_EQ((long long)want, got_pts) TH_LOG("%s: keyframe %s at pos %llu",
-			cmd, label(k->frame, num, den, false), (unsigned long long)k->pos);
+		EXPECT_EQ((long long)want, got_pts)
+			TH_LOG("%s: keyframe %s at pos %llu", cmd,
+			       label(k->frame, num, den, false), (unsigned long long)k->pos);
 		/* To the frame, in the index's terms. */
 		if (got_pts >= 0)
 			EXPECT_EQ(k->frame, vcache_pts_to_frame(((uint64_t)got_pts - self->t.base) %
