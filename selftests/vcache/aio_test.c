@@ -241,7 +241,8 @@ TEST_F(aio, cancel_queued_read)
 	usleep(50000);
 	r = io_cancel(self->ctx, &cb, &ev);
 	/* Since 5.x the result always arrives as an event. */
-	EXPECT_TRUE(r == 0 || (r == -1 && errno == EINPROGRESS)) TH_LOG("io_cancel %d errno %d", r, errno);
+	EXPECT_TRUE(r == 0 || (r == -1 && errno == EINPROGRESS))
+		TH_LOG("io_cancel %d errno %d", r, errno);
 	ASSERT_EQ(1, reap(self->ctx, &ev, 1));
 	EXPECT_EQ(-ECANCELED, ev.res);
 	EXPECT_EQ(cancelled + 1, vc_stats().aio_cancelled);

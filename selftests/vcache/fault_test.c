@@ -38,6 +38,7 @@ static const char *const attr_names[] = {
 	"ignore-gfp-wait", "verbose", "require-start", "require-end", "stacktrace-depth",
 	"ignore-gfp-highmem", "min-order",
 };
+
 static char saved[2][7][64];
 
 static int nth_fd = -1;
@@ -162,13 +163,27 @@ FIXTURE_SETUP(fi)
 			if (read_str(path, saved[i][j], sizeof(saved[i][j])) < 0)
 				continue;	/* not every attribute is in both */
 			switch (j) {
-			case 0: strcpy(val, "N"); break;
-			case 1: strcpy(val, "0"); break;
-			case 2: snprintf(val, sizeof(val), "%llu", start); break;
-			case 3: snprintf(val, sizeof(val), "%llu", end); break;
-			case 4: strcpy(val, "32"); break;
-			case 5: strcpy(val, "N"); break;
-			default: strcpy(val, "0"); break;
+			case 0:
+				strcpy(val, "N");
+				break;
+			case 1:
+				strcpy(val, "0");
+				break;
+			case 2:
+				snprintf(val, sizeof(val), "%llu", start);
+				break;
+			case 3:
+				snprintf(val, sizeof(val), "%llu", end);
+				break;
+			case 4:
+				strcpy(val, "32");
+				break;
+			case 5:
+				strcpy(val, "N");
+				break;
+			default:
+				strcpy(val, "0");
+				break;
 			}
 			ASSERT_EQ(0, write_str(path, val)) TH_LOG("cannot set %s", path);
 		}
@@ -177,8 +192,8 @@ FIXTURE_SETUP(fi)
 	/* vm-stage2 lets allocation-failure reports through after this. */
 	write_str("/dev/kmsg", KMSG_MARK);
 	snprintf(self->name, sizeof(self->name), "%s", vc_name("fi"));
-	self->buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-			 -1, 0);
+	self->buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
 	base = vc_stats();
 }

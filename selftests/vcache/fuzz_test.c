@@ -110,11 +110,15 @@ enum op {
 };
 
 #define E(...) { __VA_ARGS__, 0 }
-/* read(2) and its variants on the device. */
-#define READ_ERRS EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EOVERFLOW, EINTR, EOPNOTSUPP
+/* read(2) and its variants on the device, and the errnos a use adds. */
+#define E_READ(...) E(EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EOVERFLOW, EINTR, EOPNOTSUPP, \
+		      ##__VA_ARGS__)
 /* write(2) and its variants. */
-#define WRITE_ERRS EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EPERM, EFBIG, ENOSPC, \
-	ENOMEM, EINTR, EOPNOTSUPP
+#define E_WRITE(...) E(EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EPERM, EFBIG, ENOSPC, ENOMEM, \
+		       EINTR, EOPNOTSUPP, ##__VA_ARGS__)
+/* A read's or a write's: the union of the two lists above. */
+#define E_RW(...) E(EBADFD, EBADF, EINVAL, EFAULT, EAGAIN, EOVERFLOW, EINTR, EOPNOTSUPP, \
+		    EPERM, EFBIG, ENOSPC, ENOMEM, ##__VA_ARGS__)
 
 static const struct {
 	const char *name;
@@ -138,27 +142,27 @@ static const struct {
 	[OP_LOOKUP] = { "LOOKUP", 5, E(EBADFD, EFAULT, EINVAL, ENODATA, ERANGE, EINTR) },
 	[OP_INDEX_READ] = { "INDEX_READ", 4, E(EBADFD, EFAULT, EINVAL, ENODATA, ENOMEM, EINTR) },
 	[OP_BAD_IOCTL] = { "unknown-ioctl", 2, E(ENOTTY) },
-	[OP_READ] = { "read", 4, E(READ_ERRS) },
-	[OP_PREAD] = { "pread", 5, E(READ_ERRS) },
-	[OP_PREADV2] = { "preadv2", 3, E(READ_ERRS) },
-	[OP_WRITE] = { "write", 5, E(WRITE_ERRS) },
-	[OP_PWRITE] = { "pwrite", 6, E(WRITE_ERRS) },
-	[OP_PWRITEV2] = { "pwritev2", 2, E(WRITE_ERRS) },
+	[OP_READ] = { "read", 4, E_READ() },
+	[OP_PREAD] = { "pread", 5, E_READ() },
+	[OP_PREADV2] = { "preadv2", 3, E_READ() },
+	[OP_WRITE] = { "write", 5, E_WRITE() },
+	[OP_PWRITE] = { "pwrite", 6, E_WRITE() },
+	[OP_PWRITEV2] = { "pwritev2", 2, E_WRITE() },
 	[OP_LSEEK] = { "lseek", 3, E(EBADFD, EINVAL, ENXIO) },
 	[OP_MMAP] = { "mmap", 6, E(EBADFD, EINVAL, EPERM, EACCES, ENOMEM, EOVERFLOW, ENODEV) },
 	[OP_MUNMAP] = { "munmap", 3, E(EINVAL) },
 	[OP_MPROTECT] = { "mprotect", 3, E(EACCES, EINVAL, ENOMEM) },
 	[OP_MREMAP] = { "mremap", 2, E(EFAULT, EINVAL, ENOMEM) },
 	[OP_TOUCH] = { "touch", 6, E(0) },
-	[OP_SPLICE_READ] = { "splice-read", 3, E(READ_ERRS, ENOMEM, ESPIPE) },
-	[OP_SPLICE_WRITE] = { "splice-write", 2, E(WRITE_ERRS, ESPIPE) },
-	[OP_SENDFILE] = { "sendfile", 2, E(READ_ERRS, ENOMEM) },
+	[OP_SPLICE_READ] = { "splice-read", 3, E_READ(ENOMEM, ESPIPE) },
+	[OP_SPLICE_WRITE] = { "splice-write", 2, E_WRITE(ESPIPE) },
+	[OP_SENDFILE] = { "sendfile", 2, E_READ(ENOMEM) },
 	[OP_AIO_SUBMIT] = { "io_submit", 5, E(EAGAIN, EBADF, EINVAL, EFAULT, ENOMEM,
 					       EOPNOTSUPP) },
 	[OP_AIO_CANCEL] = { "io_cancel", 2, E(EINVAL, EINPROGRESS, EAGAIN) },
 	[OP_AIO_REAP] = { "io_getevents", 3, E(EINTR) },
 	/* The result of a completed AIO request (not drawn: reaped). */
-	[OP_AIO_EVENT] = { "aio-result", 0, E(READ_ERRS, WRITE_ERRS, ECANCELED, ENOMEM) },
+	[OP_AIO_EVENT] = { "aio-result", 0, E_RW(ECANCELED, ENOMEM) },
 	[OP_POLL] = { "poll", 2, E(0) },
 	/*
 	 * io_uring_enter(2) submitting: no memory, or completions not reaped yet
@@ -186,8 +190,8 @@ static const struct {
 	 * (EFAULT), a random descriptor (EBADF), IOSQE_BUFFER_SELECT without
 	 * buffers (ENOBUFS).
 	 */
-	[OP_URING_RESULT] = { "io_uring-result", 0, E(READ_ERRS, WRITE_ERRS, ECANCELED, ENOMEM,
-						    ENOBUFS, ENOSPC) },
+	[OP_URING_RESULT] = { "io_uring-result", 0, E_RW(ECANCELED, ENOMEM,
+							 ENOBUFS, ENOSPC) },
 	/* io_uring_setup(2) again after closing the ring with all in flight. */
 	[OP_URING_EXIT] = { "io_uring-exit", 1, E(ENOMEM, EMFILE) },
 	[OP_UFFD_DROP] = { "uffd-drop", 1, E(0) },
@@ -295,7 +299,7 @@ static void note_name(const char *name)
 
 static __thread sigjmp_buf touch_jmp;
 static __thread volatile sig_atomic_t touching;
-static __thread volatile int touch_sig;
+static __thread volatile sig_atomic_t touch_sig;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -346,7 +350,7 @@ static uint64_t pick_u64(struct fuzzer *f)
 {
 	switch (below(f, 8)) {
 	case 0: case 1: case 2:
-		return boundaries[below(f, sizeof(boundaries) / sizeof(boundaries[0]))];
+		return boundaries[below(f, ARRAY_SIZE(boundaries))];
 	case 3: case 4:
 		return below(f, 1 << 20);
 	case 5:
@@ -530,14 +534,14 @@ static int fail(struct fuzzer *f, const char *fmt, ...)
 }
 
 /* Checks a call's outcome: 0 if fine, -1 (with f->failure) if not. */
-static int check(struct fuzzer *f, enum op op, long ret, int err, const char *what)
+static int check(struct fuzzer *f, enum op which, long ret, int err, const char *what)
 {
 	if (ret >= 0)
 		return 0;
-	f->fails[op]++;
-	if (errno_allowed(op, err))
+	f->fails[which]++;
+	if (errno_allowed(which, err))
 		return 0;
-	return fail(f, "%s (%s): unexpected errno %d (%s)", ops[op].name, what, err,
+	return fail(f, "%s (%s): unexpected errno %d (%s)", ops[which].name, what, err,
 		    strerror(err));
 }
 
@@ -678,7 +682,7 @@ static int do_create(struct fuzzer *f)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	pick_name(f, c.name);
-	i = chance(f, 80) ? below(f, 3) : below(f, sizeof(rates) / sizeof(rates[0]));
+	i = chance(f, 80) ? below(f, 3) : below(f, ARRAY_SIZE(rates));
 	c.fps_num = rates[i][0];
 	c.fps_den = rates[i][1];
 	if (chance(f, 25)) {
@@ -1017,8 +1021,8 @@ static int do_index_read(struct fuzzer *f)
 	    (from >= out->end && out->next != q.position) ||
 	    (!(q.flags & VCACHE_INDEX_READ_KEYS) && from < out->end &&
 	     out->next != from + out->count))
-		return fail(f, "INDEX_READ: position %llu capacity %u flags %u gave "
-			    "count %u first %llu end %llu next %llu",
+		return fail(f,
+			    "INDEX_READ: position %llu capacity %u flags %u gave count %u first %llu end %llu next %llu",
 			    (unsigned long long)q.position, q.capacity, q.flags, out->count,
 			    (unsigned long long)out->first, (unsigned long long)out->end,
 			    (unsigned long long)out->next);
@@ -1052,13 +1056,13 @@ static int do_bad_ioctl(struct fuzzer *f)
 		cmd = 0x5401;	/* TCGETS */
 		break;
 	case 1:		/* a real command number with the wrong size or direction */
-		cmd = good[below(f, sizeof(good) / sizeof(good[0]))] ^ (1UL << (16 + below(f, 16)));
+		cmd = good[below(f, ARRAY_SIZE(good))] ^ (1UL << (16 + below(f, 16)));
 		break;
 	default:
 		cmd = _IOC(below(f, 4), VCACHE_IOC_MAGIC, below(f, 256), below(f, 1 << 14));
 		break;
 	}
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(good); i++)
 		if (cmd == good[i])
 			return 0;
 	r = ioctl(s->fd, cmd, chance(f, 50) ? (void *)f->arena : NULL);
@@ -1494,7 +1498,8 @@ static int do_aio_submit(struct fuzzer *f)
 		cb->aio_nbytes = below(f, AIOBUF / 2) + 1;
 		cb->aio_buf = (uintptr_t)(chance(f, 85) ? b : chance(f, 40) ?
 					  uffd_buf(f, cb->aio_nbytes) : io_buf(f, cb->aio_nbytes));
-		if (cb->aio_lio_opcode == IOCB_CMD_PREADV || cb->aio_lio_opcode == IOCB_CMD_PWRITEV) {
+		if (cb->aio_lio_opcode == IOCB_CMD_PREADV ||
+		    cb->aio_lio_opcode == IOCB_CMD_PWRITEV) {
 			/* Two pieces; the vector lives at the end of the buffer. */
 			iov = (struct iovec *)(b + AIOBUF - 2 * sizeof(*iov));
 			iov[0].iov_base = b;
@@ -1768,8 +1773,12 @@ static int do_uring_rw(struct fuzzer *f)
 	 * worker (or on its poll) until the data comes, a cancel or the ring's
 	 * exit; INFO tells where the head is (an unbound shared one: no).
 	 */
-	if (chance(f, 30) && ((w = waiting_slot(f, &info)) ||
-			      (own = follow_fd(f, &info)) >= 0)) {
+	if (chance(f, 30)) {
+		w = waiting_slot(f, &info);
+		if (!w)
+			own = follow_fd(f, &info);
+	}
+	if (w || own >= 0) {
 		/* A good read there, so that it does wait. */
 		sqe.fd = w ? w->fd : own;
 		sqe.opcode = u->nbufs && chance(f, 30) ? IORING_OP_READ_FIXED : IORING_OP_READ;
@@ -1999,7 +2008,8 @@ static int uring_teardown(struct fuzzer *f)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	start = t.tv_sec * 1000 + t.tv_nsec / 1000000;
 	for (now = start; u->fd >= 0 && now - start < 5000;) {
-		if ((rc = uring_reap(f)) || !uring_busy(u))
+		rc = uring_reap(f);
+		if (rc || !uring_busy(u))
 			break;
 		/*
 		 * A cancel every 100 ms: its own completion comes at once
@@ -2255,7 +2265,8 @@ static void *fuzz_thread(void *arg)
 				break;
 			n = sys_io_getevents(f->ctx, 1, NIOCB, ev, &ts);
 			if (n <= 0 && errno != EINTR) {
-				rc = fail(f, "%ld AIO requests never completed after io_cancel", busy);
+				rc = fail(f, "%ld AIO requests never completed after io_cancel",
+					  busy);
 				break;
 			}
 			for (k = 0; k < n && !rc; k++)
@@ -2283,6 +2294,23 @@ static void print_counts(struct fuzzer *fz, int threads)
 		printf("#   %-14s %8ld calls, %8ld failed as allowed\n", ops[op].name, t, e);
 	}
 	printf("# %ld operations\n", total);
+}
+
+/*
+ * The rest of a fuzzer's setup once its buffers are mapped, each step only
+ * if the ones before it worked; 0, or -1 with errno set.
+ */
+static int fuzzer_setup(struct fuzzer *f)
+{
+	if (f->buf == MAP_FAILED || f->aiobuf == MAP_FAILED || f->arena == MAP_FAILED ||
+	    mprotect(f->arena + page_size, page_size, PROT_READ) ||
+	    mprotect(f->arena + 2 * page_size, page_size, PROT_NONE) ||
+	    pipe2(f->pipefd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	f->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (f->devnull < 0 || syscall(SYS_io_setup, NIOCB, &f->ctx))
+		return -1;
+	return 0;
 }
 
 /* Runs one seed; 0 or -1 with the reason printed. */
@@ -2319,12 +2347,7 @@ static int fuzz_run(uint64_t seed, long nops, int threads, int verbose)
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		f->arena = mmap(NULL, 3 * page_size, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (f->buf == MAP_FAILED || f->aiobuf == MAP_FAILED || f->arena == MAP_FAILED ||
-		    mprotect(f->arena + page_size, page_size, PROT_READ) ||
-		    mprotect(f->arena + 2 * page_size, page_size, PROT_NONE) ||
-		    pipe2(f->pipefd, O_NONBLOCK | O_CLOEXEC) ||
-		    (f->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
-		    syscall(SYS_io_setup, NIOCB, &f->ctx)) {
+		if (fuzzer_setup(f)) {
 			printf("# fuzz: setup: %s\n", strerror(errno));
 			return -1;
 		}
@@ -2458,7 +2481,7 @@ TEST_F_TIMEOUT(fuzz, regression_seeds, 1800)
 	size_t i;
 	int bad = 0;
 
-	for (i = 0; i < sizeof(fuzz_seeds) / sizeof(fuzz_seeds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fuzz_seeds); i++)
 		if (fuzz_run(fuzz_seeds[i].seed, fuzz_seeds[i].ops, fuzz_seeds[i].threads, 0))
 			bad++;
 	ASSERT_EQ(0, bad);

@@ -246,7 +246,8 @@ TEST(append_rules)
 	e[0] = (struct vcache_index_entry){ 10800, 3000, 0, 0 };
 	e[1] = (struct vcache_index_entry){ 7000, 4000, 0, 0 };	/* time goes back */
 	EXPECT_EQ(-EINVAL, append(fd, e, 2));
-	e[1] = (struct vcache_index_entry){ 14400, 1500, VCACHE_INDEX_KEY, 0 };	/* key offset back */
+	/* key offset back */
+	e[1] = (struct vcache_index_entry){ 14400, 1500, VCACHE_INDEX_KEY, 0 };
 	EXPECT_EQ(-EINVAL, append(fd, e, 2));
 	e[1] = (struct vcache_index_entry){ 14400, 50000, 0, 0 };	/* at the size */
 	EXPECT_EQ(-EINVAL, append(fd, e, 2));
@@ -385,7 +386,7 @@ TEST(read_all_sealed)
 	EXPECT_EQ(frames, r.end);
 	EXPECT_EQ(VCACHE_INDEX_BATCH_MAX, r.next);
 	/* Whole, in calls of every size, around the kernel's own batch. */
-	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(caps); c++) {
 		__u64 pos = 0;
 
 		memset(e, 0xa5, (size_t)frames * sizeof(*e));
@@ -652,7 +653,7 @@ TEST(read_live_window)
 struct appender {
 	int fd;
 	__u32 total;
-	volatile int done;
+	int done;
 	int err;
 };
 

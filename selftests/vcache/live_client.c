@@ -304,8 +304,9 @@ static void v_clean_end(struct viewer *v, const char *how)
 			v->framed, how, v->why);
 		atomic_fetch_add(&t_failed, 1);
 	} else if (!ended || v->e > atomic_load(&t_final)) {
-		fprintf(stderr, "viewer %d (HTTP/1.%d): %s at offset %llu while the stream "
-			"went on (it ended at %llu)\n", v->id, v->framed, how,
+		fprintf(stderr,
+			"viewer %d (HTTP/1.%d): %s at offset %llu while the stream went on (it ended at %llu)\n",
+			v->id, v->framed, how,
 			(unsigned long long)v->e, (unsigned long long)atomic_load(&t_final));
 		atomic_fetch_add(&t_failed, 1);
 	} else {
@@ -414,8 +415,8 @@ static void v_session(struct viewer *v)
 				continue;
 			if (!r) {
 				/* A FIN before the last chunk: cut, which is not a reset. */
-				v_fail(v, "EOF before the last chunk, at offset %llu (%llu bytes "
-				       "unread)", v->e,
+				v_fail(v, "EOF before the last chunk, at offset %llu (%llu bytes unread)",
+				       v->e,
 				       (unsigned long long)v->len);
 				atomic_fetch_add(&t_failed, 1);
 				fprintf(stderr, "viewer %d (HTTP/1.1): %s\n", v->id, v->why);
@@ -532,8 +533,7 @@ static int cmd_torn(int port, const char *name, uint64_t ring, int seconds, int 
 	atomic_store(&t_writer_done, true);
 	for (i = 0; i < nviewers; i++)
 		pthread_join(th[i], NULL);
-	printf("wrote %llu bytes; %llu responses: %llu to the end, %llu reset, %llu reset "
-	       "after bad bytes, %llu failed; %llu re-joins, %llu bytes checked\n",
+	printf("wrote %llu bytes; %llu responses: %llu to the end, %llu reset, %llu reset after bad bytes, %llu failed; %llu re-joins, %llu bytes checked\n",
 	       (unsigned long long)off, (unsigned long long)t_sessions,
 	       (unsigned long long)t_complete, (unsigned long long)t_resets,
 	       (unsigned long long)t_bad_resets, (unsigned long long)t_failed,

@@ -222,9 +222,9 @@ static void *view_aio(struct viewer *w, int fd)
 
 static void *view_mmap(struct viewer *w, int fd)
 {
+	static __thread uint8_t buf[16384];
 	long ps = sysconf(_SC_PAGESIZE);
 	struct vcache_live_ctrl *ctrl;
-	static __thread uint8_t buf[16384];
 	uint8_t *map, *data;
 	uint64_t pos = 0;
 

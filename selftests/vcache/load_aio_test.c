@@ -153,8 +153,8 @@ FIXTURE_SETUP(fs)
 	mkdir(self->dir, 0755);
 	mkdir(self->ram, 0755);
 	self->ramfs = !mount("none", self->ram, "ramfs", 0, NULL);
-	if (sh(&r, "modprobe -q loop; modprobe -q ext4; truncate -s 96M %s && "
-	       "mkfs.ext4 -q -F -E nodiscard %s && mount -o loop %s %s",
+	if (sh(&r,
+	       "modprobe -q loop; modprobe -q ext4; truncate -s 96M %s && mkfs.ext4 -q -F -E nodiscard %s && mount -o loop %s %s",
 	       self->img, self->img, self->img, self->dir)) {
 		TH_LOG("no ext4 on a loop device here: %s", r.err);
 		SKIP(return, "no file system with O_DIRECT (ext4 on loop)");
@@ -192,7 +192,7 @@ TEST_F(fs, direct_odd_sizes)
 	static const uint64_t sizes[] = { 0, 1, 4095, 4097, 20 * MiB + 3 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t len = sizes[i], dend = len / self->align * self->align;
 		const char *name = vc_name("direct");
 		long long req, direct;
@@ -207,7 +207,8 @@ TEST_F(fs, direct_odd_sizes)
 		TH_LOG("%llu bytes: %s", (unsigned long long)len, r.err);
 		if (len) {
 			ASSERT_EQ(0, counts(r.err, &req, &direct)) TH_LOG("%s", r.err);
-			EXPECT_NE(NULL, strstr(r.err, "kernel AIO with O_DIRECT")) TH_LOG("%s", r.err);
+			EXPECT_NE(NULL, strstr(r.err, "kernel AIO with O_DIRECT"))
+				TH_LOG("%s", r.err);
 			/* A read per MiB of whole blocks, O_DIRECT; the tail buffered. */
 			EXPECT_EQ((long long)div_up(dend, MiB), direct);
 			EXPECT_EQ((long long)(div_up(dend, MiB) + (len > dend)), req);
@@ -235,15 +236,17 @@ TEST_F(fs, direct_reads_only_by_io_submit)
 	snprintf(path, sizeof(path), "%s/traced", self->dir);
 	snprintf(log, sizeof(log), "/tmp/load-aio-%d.strace", getpid());
 	ASSERT_EQ(0, make_file(path, 20 * MiB + 3, 3));
-	ASSERT_EQ(0, sh(&r, "strace -f -y -o %s -e trace=read,pread64,readv,preadv,preadv2,"
-			"io_submit,io_getevents " CTL " -v load %s %s", log, name, path))
+	ASSERT_EQ(0, sh(&r,
+			"strace -f -y -o %s -e trace=read,pread64,readv,preadv,preadv2,io_submit,io_getevents "
+			CTL " -v load %s %s", log, name, path))
 		TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.err, "kernel AIO with O_DIRECT")) TH_LOG("%s", r.err);
 	check_same(_metadata, name, path);
 
 	/* strace -y names each descriptor's file: <.../traced>. */
-	ASSERT_EQ(0, sh(&r, "grep -cE '^[0-9]+ +(read|pread64|readv|preadv|preadv2)\\([0-9]+<%s>' %s"
-			" || true", path, log));
+	ASSERT_EQ(0, sh(&r,
+			"grep -cE '^[0-9]+ +(read|pread64|readv|preadv|preadv2)\\([0-9]+<%s>' %s || true",
+			path, log));
 	EXPECT_EQ(0, atoi(r.out)) TH_LOG("read(2)s of the file:\n%s", r.out);
 	ASSERT_EQ(0, sh(&r, "grep -cE '^[0-9]+ +io_submit\\(' %s", log));
 	/* 21 MiB in 1 MiB reads, 8 a call at most, plus the probe's. */
@@ -262,7 +265,7 @@ TEST_F(fs, buffered_without_o_direct)
 
 	if (!self->ramfs)
 		SKIP(return, "no ramfs");
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		const char *name = vc_name("buffered");
 		long long req, direct;
 		char path[128];
@@ -334,7 +337,7 @@ TEST_F(fs, short_submissions_resubmitted)
 
 		if (!(f ? self->ramfs : self->ext4))
 			continue;
-		for (d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+		for (d = 0; d < ARRAY_SIZE(depths); d++) {
 			const char *name = vc_name("short");
 			long long req, direct, submits = 0;
 			char path[128];

@@ -576,7 +576,7 @@ static const char flatten_py[] =
 /* The flattened JSON, or NULL if python3 refused it. Free it. */
 static char *flatten(const char *json, const char *mode)
 {
-	const char *argv[] = { "/usr/bin/python3", "-c", flatten_py, mode, NULL };
+	const char *const argv[] = { "/usr/bin/python3", "-c", flatten_py, mode, NULL };
 	struct run r;
 
 	if (run_argv(&r, json, argv)) {
@@ -830,7 +830,7 @@ FIXTURE_TEARDOWN(videos)
 
 TEST_F(videos, info_json_field_by_field)
 {
-	const char *names[] = { self->a, self->b, self->c };
+	const char *const names[] = { self->a, self->b, self->c };
 	struct vcache_info in;
 	unsigned int i;
 	struct run r;
@@ -883,7 +883,7 @@ TEST_F(videos, info_human)
 
 TEST_F(videos, ls_json_field_by_field)
 {
-	const char *names[] = { self->a, self->b, self->c };
+	const char *const names[] = { self->a, self->b, self->c };
 	struct vcache_info in;
 	long long n, i;
 	unsigned int k;
@@ -1182,7 +1182,8 @@ TEST_F_TIMEOUT(dump, changes_between_parts, 120)
 
 	ASSERT_EQ(0, nl_open(&s, 4096, 4096));
 	msg_init(&m, s.family, NLM_F_DUMP, VCACHE_CMD_VIDEO_GET);
-	seq = m.nh.nlmsg_seq = ++s.seq;
+	m.nh.nlmsg_seq = ++s.seq;
+	seq = m.nh.nlmsg_seq;
 	ASSERT_EQ(m.nh.nlmsg_len, send(s.fd, m.buf, m.nh.nlmsg_len, 0));
 	while (!done) {
 		ssize_t n = recv(s.fd, rxbuf, 4096, MSG_TRUNC);
@@ -1361,7 +1362,7 @@ static int our_events(const struct event *ev, int n, const char *const *names, i
 TEST_F_TIMEOUT(nl, events_in_order, 60)
 {
 	char a[VCACHE_NAME_MAX], b[VCACHE_NAME_MAX], c[VCACHE_NAME_MAX], d[VCACHE_NAME_MAX];
-	const char *names[] = { a, b, c, d };
+	const char *const names[] = { a, b, c, d };
 	const struct want_event want[] = {
 		{ VCACHE_EVENT_CREATED, a }, { VCACHE_EVENT_SEALED, a },
 		{ VCACHE_EVENT_CREATED, b }, { VCACHE_EVENT_DELETED, b },
@@ -1481,7 +1482,7 @@ TEST_F(nl, no_events_for_non_changes)
 
 TEST_F_TIMEOUT(nl, monitor_json, 90)
 {
-	const char *argv[] = { CTL, "monitor", "-j", NULL };
+	static const char *const argv[] = { CTL, "monitor", "-j", NULL };
 	static const char *const want[] = {
 		"created", "sealed", "created", "sealed", "deleted", "evicted",
 	};
@@ -1551,7 +1552,7 @@ TEST_F_TIMEOUT(nl, monitor_json, 90)
 
 TEST_F_TIMEOUT(nl, monitor_human, 90)
 {
-	const char *argv[] = { CTL, "monitor", NULL };
+	static const char *const argv[] = { CTL, "monitor", NULL };
 	char z[VCACHE_NAME_MAX], want[160], *out;
 	int ofd = memfd_create("mon", 0);
 	struct vcache_info iz;
@@ -1582,7 +1583,7 @@ TEST_F_TIMEOUT(nl, monitor_human, 90)
 
 TEST_F_TIMEOUT(nl, monitor_count, 90)
 {
-	const char *argv[] = { CTL, "monitor", "-j", "--count", "3", NULL };
+	static const char *const argv[] = { CTL, "monitor", "-j", "--count", "3", NULL };
 	char probe[VCACHE_NAME_MAX], *out, *flat;
 	int ofd = memfd_create("mon", 0), i, status = -1;
 	size_t len;
@@ -1749,8 +1750,8 @@ TEST_F(nl, pin)
 
 TEST_F(nl, unprivileged)
 {
-	const char *setpriv[] = { "/usr/bin/setpriv", "--inh-caps=-all", "--bounding-set=-all",
-				  CTL, NULL, NULL, NULL, NULL };
+	const char *setpriv[8] = { "/usr/bin/setpriv", "--inh-caps=-all", "--bounding-set=-all",
+				   CTL, NULL, NULL, NULL, NULL };
 	char v[VCACHE_NAME_MAX];
 	unsigned int old = vc_get_max_mb();
 	struct vcache_info in;
@@ -1997,7 +1998,7 @@ TEST_F(nl, malformed)
 
 TEST_F_TIMEOUT(nl, rate_limit, 120)
 {
-	const char *argv[] = { CTL, "monitor", "-j", NULL };
+	static const char *const argv[] = { CTL, "monitor", "-j", NULL };
 	int ofd = memfd_create("mon", 0), fd, n, i, missing;
 	const int max = 20000;
 	struct event *ev = calloc(max, sizeof(*ev));
@@ -2336,7 +2337,7 @@ TEST_F_TIMEOUT(nl, live_attrs, 120)
 TEST_F_TIMEOUT(nl, live_events_in_order, 90)
 {
 	char a[VCACHE_NAME_MAX], b[VCACHE_NAME_MAX];
-	const char *names[] = { a, b };
+	const char *const names[] = { a, b };
 	const struct event *ours[64];
 	struct nlstats st0, st1;
 	struct event ev[64];
@@ -2586,9 +2587,9 @@ TEST_F_TIMEOUT(nl, live_behind_paths, 90)
 TEST_F_TIMEOUT(nl, live_cli_and_monitor, 120)
 {
 	char name[VCACHE_NAME_MAX], want[160], *out, *flat;
-	const char *mon[] = { CTL, "monitor", "-j", NULL };
-	const char *live[] = { CTL, "live", name, "--capacity", "64K", "--fps", "30000/1001",
-			       NULL };
+	static const char *const mon[] = { CTL, "monitor", "-j", NULL };
+	const char *const live[] = { CTL, "live", name, "--capacity", "64K", "--fps", "30000/1001",
+				     NULL };
 	static const char *const order[] = { "created", "started", "behind", "ended" };
 	int mfd = memfd_create("mon", 0), lfd = memfd_create("out", 0);
 	int efd = memfd_create("err", 0), p[2], view, i, k = 0;

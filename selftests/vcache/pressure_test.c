@@ -28,7 +28,7 @@
 #define VID_MAX		25		/* 400 MiB */
 #define PAGE		4096
 
-static uint64_t meminfo(const char *key)
+static uint64_t meminfo_get(const char *key)
 {
 	char line[256];
 	uint64_t kb = 0;
@@ -46,7 +46,7 @@ static uint64_t meminfo(const char *key)
 	return kb * 1024;
 }
 
-static uint64_t vmstat(const char *key)
+static uint64_t vmstat_get(const char *key)
 {
 	char name[128];
 	unsigned long long val;
@@ -220,7 +220,7 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 	}
 
 	evictable = (uint64_t)(n - 2) * VID_SIZE;
-	avail = meminfo("MemAvailable");
+	avail = meminfo_get("MemAvailable");
 	/* Past what is free by half the evictable videos, 500 MiB at least. */
 	hogsz = avail + evictable / 2;
 	if (hogsz < 500 * MiB)
@@ -234,7 +234,7 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 		SKIP(return, "%llu MiB available and %llu MiB of videos: no room to press (MemTotal %llu MiB)",
 		     (unsigned long long)(avail / MiB),
 		     (unsigned long long)(evictable / MiB),
-		     (unsigned long long)(meminfo("MemTotal") / MiB));
+		     (unsigned long long)(meminfo_get("MemTotal") / MiB));
 	}
 	st0 = vc_stats();
 	used0 = st0.mem_used;
@@ -244,7 +244,7 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 	       (unsigned long long)(avail / MiB),
 	       (unsigned long long)(hogsz / MiB));
 
-	oom0 = vmstat("oom_kill");
+	oom0 = vmstat_get("oom_kill");
 	t0 = now();
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -256,7 +256,7 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 		TH_LOG("the child did not complete: %s %d",
 		       WIFSIGNALED(status) ? "signal" : "exit status",
 		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	EXPECT_EQ(oom0, vmstat("oom_kill"))
+	EXPECT_EQ(oom0, vmstat_get("oom_kill"))
 		TH_LOG("the OOM killer ran (see the kernel log: \"Out of memory\")");
 
 	/* The open video, byte for byte. */

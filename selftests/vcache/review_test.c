@@ -141,9 +141,11 @@ static pid_t gettid_(void)
 /* A process that may use userfaultfd on kernel copies, or a skip. */
 #define NEED_UFFD(uffd)							\
 	do {								\
-		if ((uffd) == -ENOSYS || (uffd) == -EPERM)		\
-			SKIP(return, "no userfaultfd here (%d)", (uffd)); \
-		ASSERT_LE(0, (uffd));					\
+		int need_uffd_ = (uffd);				\
+									\
+		if (need_uffd_ == -ENOSYS || need_uffd_ == -EPERM)	\
+			SKIP(return, "no userfaultfd here (%d)", need_uffd_); \
+		ASSERT_LE(0, need_uffd_);				\
 	} while (0)
 
 /*
@@ -524,7 +526,8 @@ static int events_listener(void)
 	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
 	n = recv(fd, buf, sizeof(buf), 0);
-	if (n < (ssize_t)NLMSG_LENGTH(GENL_HDRLEN) || ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+	if (n < (ssize_t)NLMSG_LENGTH(GENL_HDRLEN) ||
+	    ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
 		goto fail;
 	/* CTRL_ATTR_MCAST_GROUPS: nested groups, each with a name and an id. */
 	for (a = (struct nlattr *)(buf + NLMSG_LENGTH(GENL_HDRLEN));
@@ -541,7 +544,8 @@ static int events_listener(void)
 			uint32_t id = 0;
 
 			for (f = (struct nlattr *)((char *)g + NLA_HDRLEN);
-			     (char *)f + NLA_HDRLEN <= (char *)g + g->nla_len && f->nla_len >= NLA_HDRLEN;
+			     (char *)f + NLA_HDRLEN <= (char *)g + g->nla_len &&
+			     f->nla_len >= NLA_HDRLEN;
 			     f = (struct nlattr *)((char *)f + NLA_ALIGN(f->nla_len))) {
 				if (f->nla_type == CTRL_ATTR_MCAST_GRP_NAME)
 					gname = (char *)f + NLA_HDRLEN;
@@ -1145,8 +1149,8 @@ static void uring_past_head(struct __test_metadata *_metadata, int w, const char
 	uring_read(&sqe, f, buf[2], 64, head + 2048, 3);
 	ASSERT_EQ(1, uring_submit(&u, &sqe));
 	/* Nothing there yet: no completion. */
-	ASSERT_EQ(0, uring_next(&u, 100, &data, &res)) TH_LOG("ud %llu res %d",
-							       (unsigned long long)data, res);
+	ASSERT_EQ(0, uring_next(&u, 100, &data, &res))
+		TH_LOG("ud %llu res %d", (unsigned long long)data, res);
 
 	/* 1000 bytes from the head: reads 1 and 2, not 3. */
 	for (i = 0; i < 64; i++)

@@ -366,7 +366,8 @@ static int probe_get(int s, bool last)
 		}
 	}
 	if (body != want ||
-	    (opt.probe_seed >= 0 && vc_verify((uint8_t *)buf + head, want, opt.probe_seed, 0) >= 0)) {
+	    (opt.probe_seed >= 0 &&
+	     vc_verify((uint8_t *)buf + head, want, opt.probe_seed, 0) >= 0)) {
 		probe.bad_body++;
 		probe_error("wrong body (%zu bytes)", body);
 		return -1;
@@ -438,8 +439,10 @@ static void *probe_main(void *arg)
 		bool fresh = slot == opt.probe_conns;
 		int s, w, rc;
 
-		/* Paced, not closed-loop: a slow answer does not lower the rate
-		 * much, and lateness is not made up for with a burst. */
+		/*
+		 * Paced, not closed-loop: a slow answer does not lower the rate
+		 * much, and lateness is not made up for with a burst.
+		 */
 		if (wait > 0)
 			sleep_ns(wait);
 		else if (-wait > interval)
@@ -637,8 +640,8 @@ static void connected(struct lconn *c, int64_t now)
 	case K_PUT:
 		/* Half without a token, half with a wrong one. */
 		len = snprintf(req, sizeof(req),
-			       "PUT /live/%s%" PRIu64 " HTTP/1.1\r\nHost: soak\r\n%s"
-			       "Content-Length: 0\r\n\r\n", opt.put_prefix, put_seq,
+			       "PUT /live/%s%" PRIu64 " HTTP/1.1\r\n"
+			       "Host: soak\r\n%sContent-Length: 0\r\n\r\n", opt.put_prefix, put_seq,
 			       put_seq & 1 ? "Authorization: Bearer wrong-soak-token\r\n" : "");
 		put_seq++;
 		st.put_sent++;
@@ -675,13 +678,13 @@ static void put_answer(struct lconn *c, int64_t now)
 {
 	int status = status_of(c->head, c->got);
 
-	if (status == 401)
+	if (status == 401) {
 		st.put_401++;
-	else if (status == 403)
+	} else if (status == 403) {
 		st.put_403++;
-	else if (status == 201)
+	} else if (status == 201) {
 		st.put_201++;
-	else if (status) {
+	} else if (status) {
 		st.put_other++;
 		st.put_other_code = status;
 	} else {
@@ -832,15 +835,15 @@ static int fd_limit(int need)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	getrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)need) {
-		fprintf(stderr, "soak_client: needs %d descriptors, RLIMIT_NOFILE allows %llu "
-			"(raise ulimit -n, or ask for fewer connections)\n", need,
-			(unsigned long long)rl.rlim_cur);
+		fprintf(stderr,
+			"soak_client: needs %d descriptors, RLIMIT_NOFILE allows %llu (raise ulimit -n, or ask for fewer connections)\n",
+			need, (unsigned long long)rl.rlim_cur);
 		return -1;
 	}
 	return 0;
 }
 
-static void usage(void)
+static void usage_exit(void)
 {
 	fprintf(stderr,
 		"usage: soak_client --port P [--addr A] [--duration SEC] [--ramp-timeout SEC]\n"
@@ -860,16 +863,17 @@ static void summary(int64_t ramp_ns, bool ramp_ok, double secs, long rss_first, 
 	int i;
 
 	pct(0, true, &n, &p50, &p99, &max);
-	printf("soak ramp_ms=%" PRId64 " ramp_ok=%d secs=%.1f probe_n=%zu probe_p50_us=%u "
-	       "probe_p99_us=%u probe_max_us=%u probe_errors=%" PRIu64, ramp_ns / 1000000,
+	printf("soak ramp_ms=%" PRId64
+	       " ramp_ok=%d secs=%.1f probe_n=%zu probe_p50_us=%u probe_p99_us=%u probe_max_us=%u probe_errors=%"
+	       PRIu64, ramp_ns / 1000000,
 	       ramp_ok, secs, n, p50, p99, max, probe.errors);
 	pct(-1, false, &n, &p50, &p99, &max);
 	printf(" probe_new_n=%zu probe_new_p99_us=%u", n, p99);
 	printf(" probe_workers=%d", probe.nep);
 	for (i = 0; i < probe.nep; i++) {
 		pct(i, false, &n, &p50, &p99, &max);
-		printf(" probe_ep%d_n=%zu probe_ep%d_p50_us=%u probe_ep%d_p99_us=%u "
-		       "probe_ep%d_max_us=%u", probe.ep[i], n, probe.ep[i], p50, probe.ep[i], p99,
+		printf(" probe_ep%d_n=%zu probe_ep%d_p50_us=%u probe_ep%d_p99_us=%u probe_ep%d_max_us=%u",
+		       probe.ep[i], n, probe.ep[i], p50, probe.ep[i], p99,
 		       probe.ep[i], max);
 	}
 	printf(" probe_timeouts=%" PRIu64 " probe_bad_status=%" PRIu64 " probe_bad_body=%" PRIu64,
@@ -941,32 +945,75 @@ int main(int argc, char **argv)
 	opt.sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
-		case O_PORT: opt.port = atoi(optarg); break;
+		case O_PORT:
+			opt.port = atoi(optarg);
+			break;
 		case O_ADDR:
 			if (inet_pton(AF_INET, optarg, &opt.sa.sin_addr) != 1)
-				usage();
+				usage_exit();
 			break;
-		case O_DURATION: opt.duration = atof(optarg); break;
-		case O_RAMP: opt.ramp_timeout = atof(optarg); break;
-		case O_IDLE: opt.idle = atoi(optarg); break;
-		case O_SLOW: opt.slow = atoi(optarg); break;
-		case O_SLOW_VIDEO: opt.slow_video = optarg; break;
-		case O_SLOW_CHUNK: opt.slow_chunk = atoi(optarg); break;
-		case O_SLOW_RCVBUF: opt.slow_rcvbuf = atoi(optarg); break;
-		case O_LORIS: opt.loris = atoi(optarg); break;
-		case O_LORIS_EVERY: opt.loris_every = atof(optarg); break;
-		case O_FAST: opt.fast_video = optarg; break;
-		case O_PUT: opt.put_flood = true; break;
-		case O_PUT_CONNS: opt.put_conns = atoi(optarg); break;
-		case O_PUT_PREFIX: opt.put_prefix = optarg; break;
-		case O_PROBE: opt.probe_video = optarg; break;
-		case O_PROBE_BYTES: opt.probe_bytes = atoi(optarg); break;
-		case O_PROBE_CONNS: opt.probe_conns = atoi(optarg); break;
-		case O_PROBE_INTERVAL: opt.probe_interval_ms = atoi(optarg); break;
-		case O_PROBE_SEED: opt.probe_seed = atoll(optarg); break;
-		case O_WATCH: opt.watch = atoi(optarg); break;
-		case O_WORKERS: opt.workers = atoi(optarg); break;
-		default: usage();
+		case O_DURATION:
+			opt.duration = atof(optarg);
+			break;
+		case O_RAMP:
+			opt.ramp_timeout = atof(optarg);
+			break;
+		case O_IDLE:
+			opt.idle = atoi(optarg);
+			break;
+		case O_SLOW:
+			opt.slow = atoi(optarg);
+			break;
+		case O_SLOW_VIDEO:
+			opt.slow_video = optarg;
+			break;
+		case O_SLOW_CHUNK:
+			opt.slow_chunk = atoi(optarg);
+			break;
+		case O_SLOW_RCVBUF:
+			opt.slow_rcvbuf = atoi(optarg);
+			break;
+		case O_LORIS:
+			opt.loris = atoi(optarg);
+			break;
+		case O_LORIS_EVERY:
+			opt.loris_every = atof(optarg);
+			break;
+		case O_FAST:
+			opt.fast_video = optarg;
+			break;
+		case O_PUT:
+			opt.put_flood = true;
+			break;
+		case O_PUT_CONNS:
+			opt.put_conns = atoi(optarg);
+			break;
+		case O_PUT_PREFIX:
+			opt.put_prefix = optarg;
+			break;
+		case O_PROBE:
+			opt.probe_video = optarg;
+			break;
+		case O_PROBE_BYTES:
+			opt.probe_bytes = atoi(optarg);
+			break;
+		case O_PROBE_CONNS:
+			opt.probe_conns = atoi(optarg);
+			break;
+		case O_PROBE_INTERVAL:
+			opt.probe_interval_ms = atoi(optarg);
+			break;
+		case O_PROBE_SEED:
+			opt.probe_seed = atoll(optarg);
+			break;
+		case O_WATCH:
+			opt.watch = atoi(optarg);
+			break;
+		case O_WORKERS:
+			opt.workers = atoi(optarg);
+			break;
+		default:
+			usage_exit();
 		}
 	}
 	if (optind != argc || opt.port <= 0 || opt.port > 65535 || opt.duration <= 0 ||
@@ -975,7 +1022,7 @@ int main(int argc, char **argv)
 	    opt.probe_bytes < 1 || opt.probe_bytes > 32768 || opt.probe_conns < 0 ||
 	    opt.probe_conns > MAX_WORKERS * 4 || opt.probe_interval_ms < 1 ||
 	    opt.workers < 0 || opt.workers > MAX_WORKERS)
-		usage();
+		usage_exit();
 	opt.sa.sin_port = htons(opt.port);
 	loris_every_ns = opt.loris_every * NSEC;
 	signal(SIGPIPE, SIG_IGN);
@@ -1009,8 +1056,10 @@ int main(int argc, char **argv)
 		while (!atomic_load(&probe.ready))
 			sleep_ns(NSEC / 100);
 	}
-	if (opt.watch)
-		rss_first = rss_max = rss_kb(opt.watch);
+	if (opt.watch) {
+		rss_first = rss_kb(opt.watch);
+		rss_max = rss_first;
+	}
 
 	t_start = now_ns();
 	next_sample = t_start;
@@ -1037,14 +1086,16 @@ int main(int argc, char **argv)
 			t_ramped = now;
 			t_end = now + opt.duration * NSEC;
 			next_idle = now;
-			fprintf(stderr, "soak_client: %s after %.1f s: idle %d, slow %d, "
-				"slowloris %d open; soak for %.0f s\n",
+			fprintf(stderr,
+				"soak_client: %s after %.1f s: idle %d, slow %d, slowloris %d open; soak for %.0f s\n",
 				ramp_ok ? "all loads up" : "ramp timed out", (now - t_start) / 1e9,
 				st.open[K_IDLE], st.open[K_SLOW], st.open[K_LORIS], opt.duration);
 			atomic_store(&probe.recording, true);
 		}
-		/* RSS from the start (the ramp opens most connections), the
-		 * idle count once all are up. */
+		/*
+		 * RSS from the start (the ramp opens most connections), the
+		 * idle count once all are up.
+		 */
 		if (now >= next_sample) {
 			next_sample += NSEC;
 			if (opt.watch) {

@@ -51,7 +51,7 @@ struct entry {
 static struct {
 	pthread_mutex_t lock;
 	struct entry e[NVIDEOS];
-	volatile int stop;
+	int stop;		/* __atomic: the threads poll it */
 	long mismatches, reads, bytes_checked, created, deleted, enospc, gone;
 	long unexpected;
 	char why[256];
@@ -122,7 +122,7 @@ static void *reader(void *arg)
 		note_unexpected("pipe: %s", strerror(errno));
 	if (kind == 3 && syscall(SYS_io_setup, 4, &ctx))
 		note_unexpected("io_setup: %s", strerror(errno));
-	while (!st.stop) {
+	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
 		struct vcache_info info;
 		struct entry e;
 		uint64_t off, len;
@@ -147,8 +147,8 @@ static void *reader(void *arg)
 		info = vc_info(fd);
 		if (info.state != VCACHE_STATE_SEALED || info.size != e.size) {
 			__atomic_add_fetch(&st.mismatches, 1, __ATOMIC_RELAXED);
-			note_unexpected("INFO %s: state %u size %llu, expected sealed, %llu", e.name,
-					info.state, (unsigned long long)info.size,
+			note_unexpected("INFO %s: state %u size %llu, expected sealed, %llu",
+					e.name, info.state, (unsigned long long)info.size,
 					(unsigned long long)e.size);
 		}
 		off = rnd(&r) % e.size;
@@ -243,7 +243,7 @@ static void *writer(void *arg)
 	uint64_t r = 0xabcdef + id * 104729;
 	uint8_t *buf = malloc(2 << 20);
 
-	while (!st.stop) {
+	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
 		struct entry e = { 0 };
 		uint64_t off = 0;
 		int fd, err = 0, slot;
@@ -432,16 +432,17 @@ TEST_F_TIMEOUT(stress, readers_writers_reload, 7200)
 		struct vcache_stats s;
 		int ctl;
 
-		st.stop = 0;
+		__atomic_store_n(&st.stop, 0, __ATOMIC_RELAXED);
 		st.round = round;
 		first_id = st.next_id;
 		memset(st.e, 0, sizeof(st.e));
 		for (i = 0; i < NWRITERS; i++)
 			ASSERT_EQ(0, pthread_create(&t[i], NULL, writer, (void *)(long)i));
 		for (i = 0; i < NREADERS; i++)
-			ASSERT_EQ(0, pthread_create(&t[NWRITERS + i], NULL, reader, (void *)(long)i));
+			ASSERT_EQ(0, pthread_create(&t[NWRITERS + i], NULL, reader,
+						    (void *)(long)i));
 		usleep(secs * 1000000 / rounds);
-		st.stop = 1;
+		__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < NREADERS + NWRITERS; i++)
 			pthread_join(t[i], NULL);
 		s = vc_stats();
@@ -544,10 +545,11 @@ __attribute__((constructor)) static void hog_main(void)
 }
 
 /* Runs the hog for @bytes of anonymous memory and waits for it. */
-static int hog(uint64_t bytes)
+static int run_hog(uint64_t bytes)
 {
-	char env[64], *argv[] = { "stress_test-hog", NULL };
-	char *envp[] = { env, NULL };
+	static char *const argv[] = { "stress_test-hog", NULL };
+	char env[64];
+	char *const envp[] = { env, NULL };
 	int status, err;
 	pid_t pid;
 
@@ -568,7 +570,7 @@ static void *presser(void *arg)
 {
 	int err;
 
-	while (!st.stop) {
+	while (!__atomic_load_n(&st.stop, __ATOMIC_RELAXED)) {
 		err = write_proc("/proc/sys/vm/drop_caches", "3\n");
 		if (err)
 			note_unexpected("drop_caches: %s", strerror(-err));
@@ -583,7 +585,7 @@ static void *presser(void *arg)
 		 * take the page cache and call the shrinkers to find it.
 		 */
 		pr.hog_bytes = mem_available() + (8 << 20);
-		err = hog(pr.hog_bytes);
+		err = run_hog(pr.hog_bytes);
 		if (err)
 			note_unexpected("hog: %s", strerror(-err));
 		pr.hogs++;
@@ -605,14 +607,14 @@ TEST_F_TIMEOUT(stress, pressure_hog_drop_compact, 600)
 
 	ASSERT_GT(secs, 0);
 	s0 = vc_stats();
-	st.stop = 0;
+	__atomic_store_n(&st.stop, 0, __ATOMIC_RELAXED);
 	for (i = 0; i < NWRITERS; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, writer, (void *)(long)i));
 	for (i = 0; i < NREADERS; i++)
 		ASSERT_EQ(0, pthread_create(&t[NWRITERS + i], NULL, reader, (void *)(long)i));
 	ASSERT_EQ(0, pthread_create(&t[NWRITERS + NREADERS], NULL, presser, NULL));
 	usleep(secs * 1000000);
-	st.stop = 1;
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < NREADERS + NWRITERS + 1; i++)
 		pthread_join(t[i], NULL);
 	s = vc_stats();

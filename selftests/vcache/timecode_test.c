@@ -187,8 +187,9 @@ FIXTURE_SETUP(media)
 	snprintf(self->path, sizeof(self->path), MEDIA "/%s.ts", variant->file);
 	snprintf(csv, sizeof(csv), MEDIA "/%s.csv", variant->file);
 	if (access(self->path, R_OK) || access(csv, R_OK))
-		SKIP(return, "no %s: make selftests makes it on the host "
-		     "(scripts/make-test-media -d 120 " MEDIA "; needs ffmpeg with libx264%s)",
+		SKIP(return,
+		     "no %s: make selftests makes it on the host (scripts/make-test-media -d 120 "
+		     MEDIA "; needs ffmpeg with libx264%s)",
 		     self->path, strstr(variant->file, "hevc") ? " and libx265" : "");
 	ASSERT_EQ(0, load_truth(csv, variant->num, variant->den, &self->t));
 	ASSERT_GE(self->t.nkeys, 30) TH_LOG("%s: too short for this test", csv);
@@ -308,9 +309,10 @@ TEST_F_TIMEOUT(media, seek_between_keyframes, 180)
 			req.mode = VCACHE_LOOKUP_TIMECODE;
 			req.flags = d ? VCACHE_LOOKUP_DROP_FRAME : 0;
 			req.tc = (struct vcache_timecode){ tc.hh, tc.mm, tc.ss, tc.ff };
-			ASSERT_EQ(0, vc_ioctl(fd, VCACHE_IOC_LOOKUP, &req)) TH_LOG("frame %llu",
-				(unsigned long long)f);
-			ASSERT_EQ(k->pos, req.key_offset) TH_LOG("frame %llu", (unsigned long long)f);
+			ASSERT_EQ(0, vc_ioctl(fd, VCACHE_IOC_LOOKUP, &req))
+				TH_LOG("frame %llu", (unsigned long long)f);
+			ASSERT_EQ(k->pos, req.key_offset)
+				TH_LOG("frame %llu", (unsigned long long)f);
 			ASSERT_EQ(f, req.frame);
 		}
 	}
@@ -321,7 +323,8 @@ TEST_F_TIMEOUT(media, seek_between_keyframes, 180)
 		uint64_t next = i + 1 < self->t.nkeys ? self->t.keys[i + 1].frame : last + 1;
 
 		f = k->frame + 1;
-		check_seek(_metadata, self->name, label(f, num, den, false), key_for(&self->t, f), f);
+		check_seek(_metadata, self->name, label(f, num, den, false),
+			   key_for(&self->t, f), f);
 		f = next - 1;
 		check_seek(_metadata, self->name, label(f, num, den, self->drop),
 			   key_for(&self->t, f), f);
@@ -419,9 +422,9 @@ TEST_F_TIMEOUT(media, cat_at_decodes, 120)
 		if (i)
 			continue;
 		snprintf(cmd, sizeof(cmd),
-			 CTL " cat '%s' --at '%s' --size 20M | ffprobe -v error "
-			 "-select_streams v:0 -show_entries frame=pts,key_frame "
-			 "-read_intervals %%+#5 -of flat -", self->name, tc);
+			 CTL
+			 " cat '%s' --at '%s' --size 20M | ffprobe -v error -select_streams v:0 -show_entries frame=pts,key_frame -read_intervals %%+#5 -of flat -",
+			 self->name, tc);
 		p = popen(cmd, "r");
 		ASSERT_NE(NULL, p);
 		while (fgets(line, sizeof(line), p)) {
@@ -433,8 +436,9 @@ TEST_F_TIMEOUT(media, cat_at_decodes, 120)
 		status = pclose(p);
 		EXPECT_EQ(0, status) TH_LOG("%s", cmd);
 		EXPECT_EQ(1, key_frame) TH_LOG("%s", cmd);
-		EXPECT_EQ((long long)want, got_pts) TH_LOG("%s: keyframe %s at pos %llu",
-			cmd, label(k->frame, num, den, false), (unsigned long long)k->pos);
+		EXPECT_EQ((long long)want, got_pts)
+			TH_LOG("%s: keyframe %s at pos %llu", cmd,
+			       label(k->frame, num, den, false), (unsigned long long)k->pos);
 		/* To the frame, in the index's terms. */
 		if (got_pts >= 0)
 			EXPECT_EQ(k->frame, vcache_pts_to_frame(((uint64_t)got_pts - self->t.base) %
@@ -568,9 +572,9 @@ TEST(unindexed)
 TEST(load_from_stdin)
 {
 	const char *name = vc_name("stdin");
-	const char *args[] = { "load", name, "-", "--capacity", "64M", NULL };
-	const char *args_fps[] = { "load", name, "-", "--capacity", "64M", "--fps", "30000/1001",
-				   NULL };
+	const char *const args[] = { "load", name, "-", "--capacity", "64M", NULL };
+	const char *const args_fps[] = { "load", name, "-", "--capacity", "64M", "--fps", "30000/1001",
+					 NULL };
 	struct truth t;
 	struct run r;
 	int in;
@@ -609,7 +613,8 @@ TEST(fps_overrides_stream)
 	if (media_missing("h264_25.ts"))
 		SKIP(return, "no " MEDIA "/h264_25.ts (make selftests makes it)");
 	ASSERT_EQ(0, run(&r, "load", name, MEDIA "/h264_25.ts", "--fps", "50", NULL));
-	EXPECT_NE(NULL, strstr(r.out, "50 fps from --fps (the stream says 25)")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "50 fps from --fps (the stream says 25)"))
+		TH_LOG("%s", r.out);
 	run_free(&r);
 	/* At 50 fps, 00:00:02:00 is frame 100, two seconds in as ever. */
 	ASSERT_EQ(0, run(&r, "seek", name, "00:00:02:00", "-j", NULL));

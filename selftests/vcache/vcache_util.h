@@ -44,9 +44,11 @@ static void __attribute__((constructor(101))) vc_find_tree(void)
 #define VC_PROGRAM_NEEDS_TREE_FILE(path, mode)					\
 static void __attribute__((constructor(102))) vc_program_needs(void)		\
 {										\
-	if (access((path), (mode)) && access("kmod/Kbuild", F_OK)) {		\
+	const char *need_path_ = (path);					\
+										\
+	if (access(need_path_, (mode)) && access("kmod/Kbuild", F_OK)) {	\
 		printf("TAP version 13\n1..0 # SKIP no %s: not run in a vcache tree (VCACHE_PROJECT)\n" \
-		       "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n", (path)); \
+		       "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0\n", need_path_); \
 		exit(4);							\
 	}									\
 }
@@ -56,10 +58,13 @@ static void __attribute__((constructor(102))) vc_program_needs(void)		\
  * (make builds it); outside any tree, a skip.
  */
 #define VC_NEED_TREE_FILE(path, mode, how) do {					\
-	if (access((path), (mode)) && access("kmod/Kbuild", F_OK))		\
+	const char *need_path_ = (path);					\
+	int need_mode_ = (mode);						\
+										\
+	if (access(need_path_, need_mode_) && access("kmod/Kbuild", F_OK))	\
 		SKIP(return, "no %s: not run in a vcache tree (VCACHE_PROJECT)", \
-		     (path));							\
-	ASSERT_EQ(0, access((path), (mode))) TH_LOG("%s", (how));		\
+		     need_path_);						\
+	ASSERT_EQ(0, access(need_path_, need_mode_)) TH_LOG("%s", (how));	\
 } while (0)
 
 /* ioctl result as 0 or -errno, so tests can compare in one expression. */

@@ -377,7 +377,8 @@ static int run_piped(struct run *r, uint64_t len, uint64_t seed, const char *con
 TEST(load_from_stdin)
 {
 	const char *name = vc_name("stdin");
-	const char *args[] = { "load", name, "-", "--capacity", "3M", "--fps", "29.97", NULL };
+	const char *const args[] = { "load", name, "-", "--capacity", "3M", "--fps", "29.97",
+				     NULL };
 	uint64_t len = 2 * MiB + 13;
 	struct run r;
 
@@ -403,7 +404,7 @@ TEST(load_from_stdin)
 TEST(load_from_stdin_over_capacity)
 {
 	const char *name = vc_name("over");
-	const char *args[] = { "load", name, "-", "--capacity", "100000", NULL };
+	const char *const args[] = { "load", name, "-", "--capacity", "100000", NULL };
 	struct run r;
 
 	EXPECT_EQ(1, run_piped(&r, 100001, 6, args));
@@ -453,7 +454,8 @@ TEST(load_empty_file)
 	struct run r;
 
 	/* A character device is read as a stream. */
-	ASSERT_EQ(0, run(&r, "load", name, "/dev/null", "--capacity", "1", NULL)) TH_LOG("%s", r.err);
+	ASSERT_EQ(0, run(&r, "load", name, "/dev/null", "--capacity", "1", NULL))
+		TH_LOG("%s", r.err);
 	run_free(&r);
 	rm_video(name);
 
@@ -490,7 +492,7 @@ TEST(load_and_cat_across_windows)
 /* A reader that goes away is no error worth a message. */
 TEST_F(loaded, cat_into_closed_pipe)
 {
-	const char *args[] = { "cat", self->name, NULL };
+	const char *const args[] = { "cat", self->name, NULL };
 	struct run r;
 	int p[2];
 

@@ -41,7 +41,7 @@ TEST(round_trip_odd_sizes)
 	static const uint64_t sizes[] = { 0, 1, 4095, 4096, 4097, 20 * MiB + 3 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint64_t len = sizes[i], seed = 1000 + i;
 		const char *name = vc_name("rt");
 		struct vcache_info info;
@@ -114,7 +114,7 @@ TEST(bad_names)
 	int fd = open(VCACHE_DEV, O_RDWR);
 
 	ASSERT_GE(fd, 0);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, vc_create(fd, bad[i], 4096)) TH_LOG("name %u", i);
 	memset(&c, 0, sizeof(c));
 	memset(c.name, 'a', sizeof(c.name));	/* no NUL */
@@ -468,7 +468,7 @@ TEST(info_fields)
 	EXPECT_EQ(info.access_time_ns, vc_info(i).access_time_ns);
 	close(i);
 	EXPECT_EQ(0, info.duration);
-	for (i = 0; i < (int)(sizeof(info.reserved) / sizeof(info.reserved[0])); i++)
+	for (i = 0; i < (int)ARRAY_SIZE(info.reserved); i++)
 		EXPECT_EQ(0, info.reserved[i]);
 	close(fd);
 	vc_cleanup(name);
@@ -681,7 +681,7 @@ TEST_F(limit, enospc_when_all_in_use)
 struct hammer {
 	const char *name;
 	uint64_t len;
-	volatile int stop;
+	int stop;		/* __atomic: the readers poll it */
 	int errors;
 	long reads;
 };
@@ -700,7 +700,7 @@ static void *reader(void *arg)
 	map = mmap(NULL, h->len, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
-	while (!h->stop && map != MAP_FAILED) {
+	while (!__atomic_load_n(&h->stop, __ATOMIC_RELAXED) && map != MAP_FAILED) {
 		uint64_t off = rand_r(&seed) % h->len;
 		size_t n = rand_r(&seed) % 65536;
 		ssize_t got;
@@ -744,7 +744,7 @@ TEST(eight_readers_while_others_churn)
 		close(c);
 		vc_cleanup(name);
 	}
-	h.stop = 1;
+	__atomic_store_n(&h.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < 8; i++)
 		pthread_join(th[i], NULL);
 	EXPECT_EQ(0, h.errors);
