@@ -6,13 +6,31 @@
 // kernel's index (VCACHE_IOC_LOOKUP) for the keyframe at or before it, and
 // the video jumps to that keyframe's time, so the picture shown is the one
 // the cache would start a ?t= download with. HH:MM:SS;FF is drop-frame.
+// A live stream plays from its sliding playlist (/hls/NAME/index.m3u8);
+// when the viewer falls out of its window, hls.js jumps back to the live
+// edge: those jumps (seeks the page did not make) are recorded.
 // State for tests and curious people: window.vcache.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 const video = $('v');
-const state = window.vcache = { name: null, fps: null, errors: [], seeks: [] };
+const state = window.vcache = {
+	name: null, live: false, fps: null, errors: [], seeks: [], jumps: [], latency: null,
+};
 let hls = null;
+let lastTime = 0, pageSeek = false;
+
+video.addEventListener('timeupdate', () => {
+	lastTime = video.currentTime;
+	if (hls && state.live)
+		state.latency = hls.latency;
+});
+video.addEventListener('seeking', () => {
+	if (!pageSeek)
+		state.jumps.push({ from: lastTime, to: video.currentTime });
+	pageSeek = false;
+	lastTime = video.currentTime;
+});
 
 function status(text, bad) {
 	$('status').textContent = text;
@@ -23,10 +41,14 @@ function play(v) {
 	if (hls)
 		hls.destroy();
 	state.name = v.name;
+	state.live = v.state !== 'sealed';
 	state.fps = v.fps_num && v.fps_den ? v.fps_num / v.fps_den : null;
 	state.errors = [];
-	$('now').textContent = `${v.name}: ${v.duration} s at ${v.fps} frames/s`;
-	const src = `/hls/${encodeURIComponent(v.name)}/master.m3u8`;
+	state.jumps = [];
+	$('now').textContent = state.live ? `${v.name}: live at ${v.fps} frames/s` :
+		`${v.name}: ${v.duration} s at ${v.fps} frames/s`;
+	/* A live stream has its media playlist only (no master, no I-frames). */
+	const src = `/hls/${encodeURIComponent(v.name)}/${state.live ? 'index' : 'master'}.m3u8`;
 	if (window.Hls && Hls.isSupported()) {
 		hls = new Hls();
 		hls.on(Hls.Events.ERROR, (e, d) =>
@@ -46,17 +68,17 @@ async function list() {
 		const r = await fetch('/v/', { cache: 'no-cache' });
 		if (!r.ok)
 			throw new Error(`GET /v/: ${r.status} ${await r.text()}`);
-		const videos = (await r.json()).videos.filter((v) => v.state === 'sealed');
+		const videos = (await r.json()).videos.filter((v) => v.state !== 'loading');
 		t.textContent = '';
 		if (!videos.length)
-			t.insertRow().insertCell().textContent = 'no sealed video in the cache';
+			t.insertRow().insertCell().textContent = 'no video or live stream in the cache';
 		for (const v of videos) {
 			const row = t.insertRow();
 			const a = document.createElement('a');
 			a.textContent = v.name;
 			a.onclick = () => play(v);
 			row.insertCell().appendChild(a);
-			row.insertCell().textContent = `${v.duration} s`;
+			row.insertCell().textContent = v.state === 'sealed' ? `${v.duration} s` : v.state;
 			row.insertCell().textContent = `${(v.size / 1048576).toFixed(1)} MiB`;
 		}
 		const want = new URLSearchParams(location.search).get('v');
@@ -72,8 +94,8 @@ async function list() {
 async function seek(ev) {
 	ev.preventDefault();
 	const tc = $('tc').value.trim();
-	if (!state.name || !state.fps)
-		return status('choose a video with a frame rate first', true);
+	if (!state.name || !state.fps || state.live)
+		return status('choose a video (not a live stream) with a frame rate first', true);
 	const r = await fetch(`/v/${encodeURIComponent(state.name)}?t=${encodeURIComponent(tc)}`,
 			      { method: 'HEAD', cache: 'no-cache' });
 	const frame = r.headers.get('X-Vcache-Frame');
@@ -83,6 +105,7 @@ async function seek(ev) {
 	const key = r.headers.get('X-Vcache-Timecode');
 	const secs = Number(frame) / state.fps;
 	state.seeks.push({ tc, key, frame: Number(frame), secs });
+	pageSeek = true;
 	video.currentTime = secs;
 	video.play();
 	status(`${tc} → keyframe ${key} (frame ${frame}, ${secs.toFixed(3)} s)`);
