@@ -221,6 +221,9 @@ void *worker_main(void *arg)
 			case EP_JOB:
 				jobs_reap(w);
 				break;
+			case EP_FILL:
+				origin_event(w, k);
+				break;
 			}
 		}
 		conn_run_ready(w);
@@ -231,6 +234,7 @@ void *worker_main(void *arg)
 				listen_resume(w);
 		}
 	}
+	origin_stop_all(w);
 	log_flush(w);
 	video_sweep(w, true);
 	return NULL;
@@ -267,7 +271,8 @@ int worker_init(struct worker *w, unsigned int id, int lfd,
 		fprintf(stderr, PROG ": worker %u: %s\n", id, strerror(errno));
 		return -1;
 	}
-	if (cfg.send == SEND_AIO) {
+	/* --origin: loading videos are sent by AIO reads that wait for their bytes. */
+	if (cfg.send == SEND_AIO || cfg.norigins) {
 		err = vaio_init(&w->aio, AIO_DEPTH, 0);
 		if (err) {
 			fprintf(stderr, PROG ": worker %u: AIO: %s\n", id,
