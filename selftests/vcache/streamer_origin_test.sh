@@ -39,6 +39,7 @@ mkdir -p "$origin/sub"
 size=$((${ORIGIN_MB:-64} * 1048576))
 head -c $size /dev/urandom >"$origin/big.bin"
 head -c 3000000 /dev/urandom >"$origin/small.bin"
+head -c 12582912 /dev/urandom >"$origin/dead.bin"
 # What an escape would reach: it must never come back in a body.
 echo DECOY-OUTSIDE-THE-ORIGIN >"$tmp/decoy"
 cp "$tmp/decoy" "$origin/../decoy.bin"
@@ -49,7 +50,7 @@ mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
-for f in $big $small up abs magic fifo sub .hidden; do
+for f in $big $small dead.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -78,6 +79,18 @@ sealed() {
 	done
 	"$ctl" info "$1"
 	return 1
+}
+
+# logged REGEX N: until the access log (written by the server's log thread)
+# has N lines matching REGEX (10 s at most).
+logged() {
+	local i
+
+	for i in $(seq 100); do
+		[ "$(grep -cE "$1" "$tmp/access.log")" -ge "$2" ] && break
+		sleep 0.1
+	done
+	eq "$(grep -cE "$1" "$tmp/access.log")" "$2"
 }
 
 # slice FIRST LEN: bytes [FIRST, FIRST + LEN) of the origin's big file.
@@ -142,6 +155,7 @@ t_concurrent_miss() {
 	[ $bad = 0 ] &&
 	eq "$(hdr "$tmp/h0" Content-Length)" $size &&
 	eq "$(counter fills)" 1 &&
+	logged "GET /v/$big .* cache=(miss|fill)" 8 &&
 	eq "$(grep -c "GET /v/$big .* cache=miss" "$tmp/access.log")" 1
 }
 
@@ -162,7 +176,7 @@ t_hit() {
 	eq "$(counter hits)" $((hits + 1)) &&
 	eq "$(counter fills)" 1 &&
 	eq "$(counter origin_bytes)" $size &&
-	tail -n 1 "$tmp/access.log" | grep -q "GET /v/$big .* cache=hit"
+	logged "GET /v/$big .* cache=hit" 1
 }
 
 # The fill's bytes come by io_submit(2): strace the server for one fill.
@@ -187,6 +201,73 @@ t_io_submit() {
 	     "read(2) of it: $(grep -cE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out")"
 	[ "$(grep -c "io_submit(.*$small" "$out")" -ge 1 ] &&
 	! grep -qE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out"
+}
+
+# size_at_least NAME BYTES: until the cache's NAME holds BYTES (10 s at most).
+size_at_least() {
+	local i s
+
+	for i in $(seq 100); do
+		s=$("$ctl" info -j "$1" 2>/dev/null | sed -nE 's/.*"size": ([0-9]+).*/\1/p')
+		[ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "$1: size ${s:-none}, want $2 or more"
+	return 1
+}
+
+# gone NAME: until the cache has no NAME (10 s at most).
+gone() {
+	local i
+
+	for i in $(seq 100); do
+		"$ctl" info "$1" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	echo "$1 is still in the cache:"
+	"$ctl" info "$1"
+	return 1
+}
+
+# Someone else's fill (vcachectl load from a pipe we hold) is joined, then
+# dies: the response, whose head is out, ends early with the connection
+# closed; the kernel deletes the abandoned video, and the next request
+# fills it from the origin.
+t_filler_dies() {
+	local name=dead.bin dsize=12582912 lpid cpid rc fills coalesced
+
+	fills=$(counter fills)
+	coalesced=$(counter coalesced)
+	mkfifo "$tmp/feed"
+	"$ctl" load --fps 25 --capacity $dsize $name - <"$tmp/feed" &
+	lpid=$!
+	exec 7>"$tmp/feed"
+	head -c 2097152 "$origin/$name" >&7
+	size_at_least $name 2097152 || return 1
+	curl -s -D "$tmp/head" -o "$tmp/body" "$URL/v/$name" &
+	cpid=$!
+	# Its head and the bytes there are sent: then the loader dies.
+	for _ in $(seq 100); do
+		[ "$(stat -c %s "$tmp/body" 2>/dev/null || echo 0)" -ge 2097152 ] && break
+		sleep 0.1
+	done
+	kill -9 $lpid
+	wait $lpid
+	exec 7>&-
+	wait $cpid
+	rc=$?
+	echo "curl exit $rc, $(stat -c %s "$tmp/body") bytes"
+	eq "$(hdr "$tmp/head" Content-Length)" $dsize &&
+	[ "$rc" -ne 0 ] &&
+	[ "$(stat -c %s "$tmp/body")" -ge 2097152 ] &&
+	[ "$(stat -c %s "$tmp/body")" -lt $dsize ] &&
+	head -c "$(stat -c %s "$tmp/body")" "$origin/$name" | cmp -s - "$tmp/body" &&
+	eq "$(counter coalesced)" $((coalesced + 1)) &&
+	gone $name &&
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	sealed $name
 }
 
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
@@ -225,11 +306,12 @@ ok "a miss: 8 concurrent clients, byte-exact while it fills, one fill" t_concurr
 ok "the fill ends sealed, every origin byte read once" t_sealed
 ok "the next request is a hit: no origin read" t_hit
 ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escapes
+ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small; do
+for f in $big $small dead.bin; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
