@@ -335,12 +335,13 @@ int open_listener(struct sockaddr_storage *addr, socklen_t len)
  * pipe (two) once it has spliced, or the device descriptor of the live
  * stream it writes or follows; each worker holds its epoll set, two eventfds,
  * listener, spare, AIO eventfd, netlink socket and up to VIDEO_CACHE_MAX
- * open videos; a few more come and go (the log, a lookup). If the limit
+ * open videos, and with --origin four for each of up to ORIGIN_FILLS_MAX
+ * fills; a few more come and go (the log, a lookup). If the limit
  * cannot hold --max-conns such connections, --max-conns comes down to
  * what it can: over it, a connection gets the 503 rather than a server
  * that runs out of descriptors in the middle of a response.
  */
-#define FDS_PER_WORKER	(7 + VIDEO_CACHE_MAX)
+#define FDS_PER_WORKER	(7 + VIDEO_CACHE_MAX + (cfg.norigins ? 4 * ORIGIN_FILLS_MAX : 0))
 #define FDS_RESERVED	32
 
 int budget_nofile(void)

@@ -166,6 +166,7 @@ static void fill_free(struct fill *f)
 	for (pp = &f->w->fills; *pp; pp = &(*pp)->next) {
 		if (*pp == f) {
 			*pp = f->next;
+			f->w->nfills--;
 			break;
 		}
 	}
@@ -289,6 +290,10 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	int in, vfd;
 
 	*created = false;
+	if (w->nfills >= ORIGIN_FILLS_MAX) {
+		*err = EBUSY;
+		return ORIGIN_ERROR;
+	}
 	v = origin_lookup(cfg.origin_fds, cfg.norigins, name, &in, &st, &dir, err);
 	if (v != ORIGIN_FOUND)
 		return v;
@@ -321,6 +326,7 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	memcpy(f->name, name, strlen(name));
 	f->next = w->fills;
 	w->fills = f;
+	w->nfills++;
 	*err = -fill_begin(w, f, st.st_size);
 	if (*err) {
 		fill_free(f);

@@ -34,6 +34,12 @@
 #include <sys/stat.h>
 
 #define ORIGIN_DIRS_MAX	16
+/*
+ * Fills one worker runs at once; a miss over it gets 503. Each holds four
+ * descriptors (the writer, the file twice, the AIO eventfd), counted in
+ * loop.c's descriptor budget, and LOAD_DEPTH reads in flight.
+ */
+#define ORIGIN_FILLS_MAX	8
 
 enum origin_verdict {
 	ORIGIN_FOUND,		/* *fd is a regular file beneath one of the dirs */

@@ -223,6 +223,7 @@ struct worker {
 	struct video *videos;
 	unsigned int nvideos;
 	struct fill *fills;		/* origin fills this worker runs */
+	unsigned int nfills;
 	bool stopping;
 	uint64_t stop_deadline_ms;
 	uint64_t now_ms;
