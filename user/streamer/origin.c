@@ -225,8 +225,14 @@ void origin_event(struct worker *w, enum ep_kind *k)
 {
 	struct fill *f = (struct fill *)k;
 
-	load_reap(f->l);
-	fill_run(f);
+	/*
+	 * A broken engine: what is in flight will never be reaped here, so
+	 * the fill ends now (load_end() waits for those reads) and fails.
+	 */
+	if (load_reap(f->l))
+		fill_end(f);
+	else
+		fill_run(f);
 }
 
 /* CREATE @name of @size on a writable descriptor: it or a negative errno. */

@@ -291,12 +291,15 @@ void vod_respond(struct worker *w, struct conn *c, const char *name)
 	if (!(cfg.norigins ? plan_video_fill(w, c, name) : plan_video_get(w, c, name)))
 		return;
 	size = c->r.v->info.size;
-	if (c->r.v->follow && c->r.v->info.state == VCACHE_STATE_LOADING) {
+	if (c->r.v->follow && c->r.v->info.state == VCACHE_STATE_LOADING &&
+	    !vaio_is_sync(&w->aio)) {
 		/*
 		 * Filling: the whole video is promised now, and sent by AIO
 		 * reads, which wait in the kernel for bytes not committed yet
-		 * (splice and copy would fail or block there). A fill that
-		 * fails ends them early: the connection is closed.
+		 * (splice and copy would fail or block there, and so would the
+		 * synchronous AIO engine: without kernel AIO only what is
+		 * there is sent, as without --origin). A fill that fails ends
+		 * them early: the connection is closed.
 		 */
 		size = c->r.v->info.capacity;
 		c->r.mode = SEND_AIO;
