@@ -40,6 +40,7 @@ size=$((${ORIGIN_MB:-64} * 1048576))
 head -c $size /dev/urandom >"$origin/big.bin"
 head -c 3000000 /dev/urandom >"$origin/small.bin"
 head -c 12582912 /dev/urandom >"$origin/dead.bin"
+head -c 16777216 /dev/urandom >"$origin/two.bin"
 # What an escape would reach: it must never come back in a body.
 echo DECOY-OUTSIDE-THE-ORIGIN >"$tmp/decoy"
 cp "$tmp/decoy" "$origin/../decoy.bin"
@@ -50,7 +51,7 @@ mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
-for f in $big $small dead.bin up abs magic fifo sub .hidden; do
+for f in $big $small dead.bin two.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -63,9 +64,9 @@ start_streamer origin "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 \
 wait_up "$URL/origin/"
 echo "# setup took $(($(date +%s) - start_s)) s"
 
-# counter NAME: the server's /origin/ counter NAME.
+# counter NAME [URL]: the server's /origin/ counter NAME.
 counter() {
-	curl -s "$URL/origin/" | sed -nE "s/.*\"$1\": ([0-9]+).*/\1/p"
+	curl -s "${2:-$URL}/origin/" | sed -nE "s/.*\"$1\": ([0-9]+).*/\1/p"
 }
 
 # sealed NAME: vcachectl info says NAME is sealed (10 s at most: the fill
@@ -194,8 +195,10 @@ t_io_submit() {
 	wait_up "http://127.0.0.1:$sp/origin/"
 	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$sp/v/$small")" 200 &&
 	cmp -s "$tmp/body" "$origin/$small" &&
-	sealed "$small" &&
-	kill "${pid[strace]}" && wait "${pid[strace]}"
+	sealed "$small" || return 1
+	# The server, strace's child, stops; strace ends with it.
+	kill "$(ps -o pid= --ppid "${pid[strace]}")"
+	wait "${pid[strace]}"
 	unset 'pid[strace]'
 	echo "io_submit of the file: $(grep -c "io_submit(.*$small" "$out")," \
 	     "read(2) of it: $(grep -cE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out")"
@@ -270,6 +273,34 @@ t_filler_dies() {
 	sealed $name
 }
 
+# Two servers, one name, at once: one fill between them (the CREATE is the
+# lock), the other serves from it; every body byte-exact.
+t_two_servers() {
+	local url2=http://127.0.0.1:18093 name=two.bin i bad=0 f1 f2
+	local -a cpid=()
+
+	f1=$(counter fills)
+	start_streamer second "$tmp/stderr2" --listen 127.0.0.1:18093 --threads 2 --quiet \
+		--origin "$origin"
+	wait_up "$url2/origin/"
+	for i in 0 1 2 3 4 5; do
+		curl -s -o "$tmp/t$i" "$([ $((i % 2)) = 0 ] && echo "$URL" || echo "$url2")/v/$name" &
+		cpid+=($!)
+	done
+	for i in "${!cpid[@]}"; do
+		wait "${cpid[$i]}"
+	done
+	for i in 0 1 2 3 4 5; do
+		cmp -s "$tmp/t$i" "$origin/$name" || { echo "client $i differs"; bad=1; }
+	done
+	f2=$(counter fills "$url2")
+	echo "fills: $((f1 + 0))->$(counter fills) here, $f2 there; coalesced there:" \
+	     "$(counter coalesced "$url2")"
+	kill "${pid[second]}" && wait "${pid[second]}"
+	unset 'pid[second]'
+	[ $bad = 0 ] && eq $(($(counter fills) - f1 + f2)) 1 && sealed $name
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -307,11 +338,12 @@ ok "the fill ends sealed, every origin byte read once" t_sealed
 ok "the next request is a hit: no origin read" t_hit
 ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escapes
 ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
+ok "two servers, one name at once: one fill between them" t_two_servers
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin; do
+for f in $big $small dead.bin two.bin; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
