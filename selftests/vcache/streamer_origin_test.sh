@@ -55,8 +55,8 @@ for f in $big $small dead.bin two.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
-start_streamer origin "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 \
-	--log "$tmp/access.log" --origin "$tmp/nothing-here-$$" 2>/dev/null
+start_streamer origin "$tmp/stderr-bad" --listen 127.0.0.1:$P --threads 2 \
+	--log "$tmp/access.log" --origin "$tmp/nothing-here-$$"
 wait "${pid[origin]}"
 bad_dir=$?
 start_streamer origin "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 \
@@ -100,7 +100,9 @@ slice() {
 }
 
 t_bad_dir() {
-	eq "$bad_dir" 2 && grep -q -- "--origin $tmp/nothing-here-$$: No such file" "$tmp/stderr"
+	cat "$tmp/stderr-bad"
+	eq "$bad_dir" 2 && eq "$(wc -l <"$tmp/stderr-bad")" 1 &&
+	grep -q -- "--origin $tmp/nothing-here-$$: No such file" "$tmp/stderr-bad"
 }
 
 t_not_cached() {
@@ -200,8 +202,9 @@ t_io_submit() {
 	kill "$(ps -o pid= --ppid "${pid[strace]}")"
 	wait "${pid[strace]}"
 	unset 'pid[strace]'
-	echo "io_submit of the file: $(grep -c "io_submit(.*$small" "$out")," \
-	     "read(2) of it: $(grep -cE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out")"
+	echo "strace: io_submit of the file: $(grep -c "io_submit(.*$small" "$out")," \
+	     "read(2) of it: $(grep -cE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out")" |
+		tee "$tmp/summary"
 	[ "$(grep -c "io_submit(.*$small" "$out")" -ge 1 ] &&
 	! grep -qE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out"
 }
@@ -294,8 +297,8 @@ t_two_servers() {
 		cmp -s "$tmp/t$i" "$origin/$name" || { echo "client $i differs"; bad=1; }
 	done
 	f2=$(counter fills "$url2")
-	echo "fills: $((f1 + 0))->$(counter fills) here, $f2 there; coalesced there:" \
-	     "$(counter coalesced "$url2")"
+	echo "two servers: fills $f1->$(counter fills) here, $f2 there; coalesced there:" \
+	     "$(counter coalesced "$url2")" | tee "$tmp/summary"
 	kill "${pid[second]}" && wait "${pid[second]}"
 	unset 'pid[second]'
 	[ $bad = 0 ] && eq $(($(counter fills) - f1 + f2)) 1 && sealed $name
@@ -335,11 +338,15 @@ ok "--origin of a missing directory: exit 2, one line" t_bad_dir
 ok "before the first request the video is not cached" t_not_cached
 ok "a miss: 8 concurrent clients, byte-exact while it fills, one fill" t_concurrent_miss
 ok "the fill ends sealed, every origin byte read once" t_sealed
+echo "# after the miss: $(curl -s "$URL/origin/")"
 ok "the next request is a hit: no origin read" t_hit
+echo "# after the hit: $(curl -s "$URL/origin/")"
 ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escapes
 ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
 ok "two servers, one name at once: one fill between them" t_two_servers
+sed 's/^/# /' "$tmp/summary"
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
+sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
