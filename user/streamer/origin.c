@@ -321,8 +321,11 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
+		close(vfd);	/* the video is abandoned: the kernel deletes it */
+		close(in);
+		atomic_fetch_add(&origin_count.fill_errors, 1);
 		*err = ENOMEM;
-		goto undo;
+		return ORIGIN_ERROR;
 	}
 	f->kind = EP_FILL;
 	f->w = w;
@@ -335,21 +338,14 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	w->nfills++;
 	*err = -fill_begin(w, f, st.st_size);
 	if (*err) {
-		fill_free(f);
-		in = vfd = -1;	/* closed by fill_free() */
-		goto undo;
+		fill_free(f);	/* closes vfd and in */
+		atomic_fetch_add(&origin_count.fill_errors, 1);
+		return ORIGIN_ERROR;
 	}
 	*created = true;
 	atomic_fetch_add(&origin_count.fills, 1);
 	fill_run(f);
 	return ORIGIN_FOUND;
-undo:
-	atomic_fetch_add(&origin_count.fill_errors, 1);
-	if (vfd >= 0) {
-		close(vfd);	/* the video is abandoned: the kernel deletes it */
-		close(in);
-	}
-	return ORIGIN_ERROR;
 }
 
 /* The worker stops: fills under way are given up (and deleted). */

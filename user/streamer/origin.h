@@ -44,8 +44,8 @@
 enum origin_verdict {
 	ORIGIN_FOUND,		/* *fd is a regular file beneath one of the dirs */
 	ORIGIN_MISSING,		/* in none of them: 404 */
-	ORIGIN_REFUSED,		/* there, but not servable (a directory, a FIFO,
-				 * a symlink out, no openat2): 403 */
+	/* There, but not servable (a directory, a FIFO, a symlink out, no openat2): 403 */
+	ORIGIN_REFUSED,
 	ORIGIN_ERROR,		/* the lookup failed (EMFILE...): 503 */
 };
 
