@@ -247,9 +247,10 @@ static uint64_t open_direct(struct loader *l)
 		}
 		align = oa;
 	}
-	fd = open(job->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	fd = job->open_direct ? job->open_direct(job->arg) :
+	     open(job->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0) {
-		int err = errno;
+		int err = job->open_direct ? -fd : errno;
 
 		snprintf(job->why, sizeof(job->why), "open with O_DIRECT: %s%s",
 			 load_errname(err), err == EINVAL ?
@@ -501,7 +502,7 @@ static unsigned int aio_depth(void)
 	return !*end && v >= 1 && v <= LOAD_DEPTH ? v : LOAD_DEPTH;
 }
 
-int load_file(struct load_job *job)
+int load_begin(struct load_job *job, struct loader **out)
 {
 	struct loader *l;
 	struct load_plan plan;
@@ -509,6 +510,7 @@ int load_file(struct load_job *job)
 	unsigned int i;
 	int err;
 
+	*out = NULL;
 	job->size = 0;
 	job->why[0] = '\0';
 	job->requests = job->direct = job->submits = 0;
@@ -540,23 +542,51 @@ int load_file(struct load_job *job)
 	}
 	load_plan_init(&plan, job->total, LOAD_CHUNK, LOAD_WINDOW, align);
 	load_track_init(&l->t, &plan, LOAD_DEPTH);
+	*out = l;
+	return 0;
+}
 
-	for (;;) {
-		if (job->stop && *job->stop && !l->t.stopped)
-			fail_at(l, EINTR, LOAD_STEP_STOP);
-		retire(l);
-		if (load_track_over(&l->t))
-			break;
-		submit(l);
-		if (!l->t.in_flight)
-			continue;
-		err = wait_and_reap(l);
-		if (err) {
-			/* The engine is broken: what is in flight is lost to us. */
-			fail_at(l, err, LOAD_STEP_READ);
-			break;
-		}
-	}
+int load_eventfd(const struct loader *l)
+{
+	return vaio_eventfd(&l->aio);
+}
+
+bool load_step(struct loader *l)
+{
+	struct load_job *job = l->job;
+
+	if (job->stop && *job->stop && !l->t.stopped)
+		fail_at(l, EINTR, LOAD_STEP_STOP);
+	retire(l);
+	if (load_track_over(&l->t))
+		return true;
+	submit(l);
+	/* A failure at submission with nothing in flight ends it now. */
+	retire(l);
+	return load_track_over(&l->t);
+}
+
+int load_reap(struct loader *l)
+{
+	int n = vaio_reap(&l->aio, on_done, l);
+
+	if (n < 0)
+		/* The engine is broken: what is in flight is lost to us. */
+		fail_at(l, -n, LOAD_STEP_READ);
+	return n < 0 ? n : 0;
+}
+
+void load_abort(struct loader *l, int err)
+{
+	fail_at(l, err, LOAD_STEP_STOP);
+}
+
+int load_end(struct loader *l)
+{
+	struct load_job *job = l->job;
+	unsigned int i;
+	int err;
+
 	/* io_destroy() waits for anything still in flight before the unmap. */
 	vaio_destroy(&l->aio);
 	for (i = 0; i < LOAD_WINDOWS; i++)
@@ -568,6 +598,26 @@ int load_file(struct load_job *job)
 	err = l->err;
 	free(l);
 	return -err;
+}
+
+int load_file(struct load_job *job)
+{
+	struct loader *l;
+	int err;
+
+	err = load_begin(job, &l);
+	if (err)
+		return err;
+	while (!load_step(l)) {
+		if (!l->t.in_flight)
+			continue;
+		err = wait_and_reap(l);
+		if (err) {
+			fail_at(l, err, LOAD_STEP_READ);
+			break;
+		}
+	}
+	return load_end(l);
 }
 
 static void head_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie,

@@ -159,7 +159,11 @@ enum load_step {
  * @total:    bytes to load (the file's size).
  * @stop:     set by a signal handler to stop; may be NULL.
  * @progress: called with the bytes published so far; may be NULL.
- * @arg:      for @progress.
+ * @open_direct: opens the file again with O_DIRECT and returns the
+ *            descriptor or a negative errno; NULL: open(@path). For a
+ *            caller that must not open by path (the streamer's origin
+ *            lookup stays beneath its directory).
+ * @arg:      for @progress and @open_direct.
  *
  * Out:
  * @size:     bytes loaded: @total, or less if the file shrank meanwhile.
@@ -178,6 +182,7 @@ struct load_job {
 	uint64_t total;
 	volatile sig_atomic_t *stop;
 	void (*progress)(void *arg, uint64_t done);
+	int (*open_direct)(void *arg);
 	void *arg;
 
 	uint64_t size;
@@ -192,6 +197,34 @@ struct load_job {
 
 /* Returns 0, or a negative errno with @job->step saying where. */
 int load_file(struct load_job *job);
+
+/*
+ * load_file() a step at a time, for a caller with an event loop of its own
+ * (vcache-streamer's origin fill): nothing here ever blocks but
+ * load_end() while reads are still in flight.
+ *
+ *	load_begin(job, &l);			// 0 or a negative errno
+ *	watch load_eventfd(l) for POLLIN;
+ *	while (!load_step(l)) {			// true: every read is done
+ *		... the descriptor polls readable ...
+ *		load_reap(l);
+ *	}
+ *	err = load_end(l);			// load_file()'s result
+ *
+ * load_step() hands out the reads the windows allow and publishes
+ * (COMMIT, then @job->progress) the windows that are complete.
+ * load_abort() stops handing out reads (the caller's reason, reported as
+ * LOAD_STEP_STOP); load_step() then returns true once what is in flight
+ * has come back.
+ */
+struct loader;
+
+int load_begin(struct load_job *job, struct loader **l);
+int load_eventfd(const struct loader *l);
+bool load_step(struct loader *l);
+int load_reap(struct loader *l);
+void load_abort(struct loader *l, int err);
+int load_end(struct loader *l);
 
 /*
  * Reads the first @len bytes of @fd (a regular file) into @buf with one

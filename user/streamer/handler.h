@@ -25,6 +25,8 @@ void live_ingest_respond(struct worker *w, struct conn *c, const char *name);
 void hls_vod_respond(struct worker *w, struct conn *c, const char *name);
 /* live_stats.c: GET|HEAD /live/, the live counters as JSON */
 void live_stats_respond(struct worker *w, struct conn *c, const char *name);
+/* origin_stats.c: GET|HEAD /origin/, the --origin counters as JSON */
+void origin_stats_respond(struct worker *w, struct conn *c, const char *name);
 /* web.c: GET|HEAD / (the player page) and /web/FILE, from --web DIR */
 int web_load(const char *dir);
 void web_respond(struct worker *w, struct conn *c, const char *name);

@@ -202,14 +202,16 @@ void log_flush(struct worker *w)
 
 /*
  * 2025-01-22T10:00:00.123Z 127.0.0.1:40000 "GET /v/a HTTP/1.1" 206 1048576
- *   "bytes=0-1048575" 3.214ms splice
- * Method, target and range are escaped: they come from the client.
+ *   "bytes=0-1048575" 3.214ms splice [aborted] [cache=hit|miss|fill]
+ * Method, target and range are escaped: they come from the client. cache=
+ * (--origin only): found sealed, filled by this request, or served from a
+ * fill under way.
  */
 void log_request(struct worker *w, struct conn *c, bool aborted)
 {
 	const struct resp *r = &c->r;
 	char line[1024], method[64], target[512], request[600] = "-", range[160] = "-";
-	char when[32], live[160] = "";
+	char when[32], live[160] = "", cache[16] = "";
 	struct timespec ts;
 	struct tm tm;
 	uint64_t dur = now_ns() - c->resp_start_ns;
@@ -230,12 +232,14 @@ void log_request(struct worker *w, struct conn *c, bool aborted)
 	}
 	if (c->ext && c->ext_ops->log)
 		c->ext_ops->log(c, live, sizeof(live));
+	if (r->cache)
+		snprintf(cache, sizeof(cache), " cache=%s", r->cache);
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s \"%s\" %d %" PRIu64
-		     " \"%s\" %" PRIu64 ".%03ums %s%s%s\n", when, ts.tv_nsec / 1000000, c->peer,
+		     " \"%s\" %" PRIu64 ".%03ums %s%s%s%s\n", when, ts.tv_nsec / 1000000, c->peer,
 		     request, r->status, r->sent > r->head_bytes ? r->sent - r->head_bytes : 0,
 		     range, dur / 1000000, (unsigned int)(dur / 1000 % 1000),
 		     r->file_sent ? send_mode_names[r->mode] : "-",
-		     aborted ? " aborted" : "", live);
+		     aborted ? " aborted" : "", cache, live);
 	if (n >= sizeof(line))
 		n = sizeof(line) - 1;
 	if (w->loglen + n > sizeof(w->logbuf))

@@ -221,6 +221,9 @@ void *worker_main(void *arg)
 			case EP_JOB:
 				jobs_reap(w);
 				break;
+			case EP_FILL:
+				origin_event(w, k);
+				break;
 			}
 		}
 		conn_run_ready(w);
@@ -231,6 +234,7 @@ void *worker_main(void *arg)
 				listen_resume(w);
 		}
 	}
+	origin_stop_all(w);
 	log_flush(w);
 	video_sweep(w, true);
 	return NULL;
@@ -267,7 +271,8 @@ int worker_init(struct worker *w, unsigned int id, int lfd,
 		fprintf(stderr, PROG ": worker %u: %s\n", id, strerror(errno));
 		return -1;
 	}
-	if (cfg.send == SEND_AIO) {
+	/* --origin: loading videos are sent by AIO reads that wait for their bytes. */
+	if (cfg.send == SEND_AIO || cfg.norigins) {
 		err = vaio_init(&w->aio, AIO_DEPTH, 0);
 		if (err) {
 			fprintf(stderr, PROG ": worker %u: AIO: %s\n", id,
@@ -330,12 +335,13 @@ int open_listener(struct sockaddr_storage *addr, socklen_t len)
  * pipe (two) once it has spliced, or the device descriptor of the live
  * stream it writes or follows; each worker holds its epoll set, two eventfds,
  * listener, spare, AIO eventfd, netlink socket and up to VIDEO_CACHE_MAX
- * open videos; a few more come and go (the log, a lookup). If the limit
+ * open videos, and with --origin four for each of up to ORIGIN_FILLS_MAX
+ * fills; a few more come and go (the log, a lookup). If the limit
  * cannot hold --max-conns such connections, --max-conns comes down to
  * what it can: over it, a connection gets the 503 rather than a server
  * that runs out of descriptors in the middle of a response.
  */
-#define FDS_PER_WORKER	(7 + VIDEO_CACHE_MAX)
+#define FDS_PER_WORKER	(7 + VIDEO_CACHE_MAX + (cfg.norigins ? 4 * ORIGIN_FILLS_MAX : 0))
 #define FDS_RESERVED	32
 
 int budget_nofile(void)

@@ -13,10 +13,11 @@
  *   conn.c                 a connection's state machine (knows no handler)
  *   handlers.c, route.c    the route table and the router
  *   vod.c hls_vod.c list.c live_view.c live_ingest.c live_stats.c web.c
- *                          the handlers: a request -> a plan (plan.h)
+ *   origin_stats.c         the handlers: a request -> a plan (plan.h)
  *   send.c                 executes a plan: splice, mmap, aio or copy
  *   reply.c, live_ring.c, live_range.c, ingest_open.c, listing.c, video.c,
  *   playlists.c, live_playlists.c, seek.c, rings.c, jobs.c, log.c,
+ *   origin.c (--origin fills), origin_open.c (its lookup),
  *   ingest_auth.c, streamer.c (config; types in streamer.h)  what they stand on
  * The layers below call back up only through function pointers that the
  * layer above set: worker->resume (conn.c's, for jobs.c and send.c) and a
@@ -53,6 +54,8 @@ static void print_totals(struct worker *workers)
 		fprintf(stderr, " %s %" PRIu64 "%s", send_mode_names[m], bytes[m],
 			m + 1 < SEND_NR ? "," : "\n");
 	live_totals();
+	if (cfg.norigins)
+		origin_totals();
 }
 
 int main(int argc, char **argv)

@@ -70,6 +70,10 @@ static int usage(FILE *f)
 		"                         (16+ characters; 401 without)\n"
 		"  --web DIR              serve DIR's files at /web/FILE and DIR/player.html\n"
 		"                         at / (the player page; read once, at start)\n"
+		"  --origin DIR           a GET/HEAD of /v/NAME that misses the cache fills it\n"
+		"                         from DIR/NAME (regular files beneath DIR only) and\n"
+		"                         is served as it fills; repeatable, first match wins;\n"
+		"                         counters at GET /origin/\n"
 		"  -h, --help             this help\n\n"
 		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
 		"the log. On exit, the bytes sent by each send path go to stderr.\n");
@@ -206,7 +210,39 @@ enum {
 	OPT_INGEST_ALLOW,
 	OPT_INGEST_TOKEN_FILE,
 	OPT_WEB,
+	OPT_ORIGIN,
 };
+
+/*
+ * --origin DIR: the directory opened once (O_PATH), every lookup relative
+ * to it. openat2() is tried here, so that a kernel without it (before
+ * 5.6) is an error at start, not a 403 for every miss.
+ */
+static int add_origin(const char *dir)
+{
+	int fd, probe;
+
+	if (cfg.norigins == ORIGIN_DIRS_MAX) {
+		fprintf(stderr, PROG ": --origin: at most %d directories\n", ORIGIN_DIRS_MAX);
+		return -1;
+	}
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": --origin %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	probe = origin_openat(fd, ".", O_RDONLY | O_DIRECTORY);
+	if (probe < 0) {
+		fprintf(stderr, PROG ": --origin %s: openat2: %s%s\n", dir, strerror(-probe),
+			probe == -ENOSYS ? " (Linux 5.6 or later is needed to stay beneath DIR)" :
+			"");
+		close(fd);
+		return -1;
+	}
+	close(probe);
+	cfg.origin_fds[cfg.norigins++] = fd;
+	return 0;
+}
 
 int options_parse(int argc, char **argv)
 {
@@ -231,6 +267,7 @@ int options_parse(int argc, char **argv)
 		{ "ingest-allow", required_argument, NULL, OPT_INGEST_ALLOW },
 		{ "ingest-token-file", required_argument, NULL, OPT_INGEST_TOKEN_FILE },
 		{ "web", required_argument, NULL, OPT_WEB },
+		{ "origin", required_argument, NULL, OPT_ORIGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -355,6 +392,10 @@ int options_parse(int argc, char **argv)
 			}
 			cfg.web_dir = optarg;
 			if (web_load(optarg))
+				return 2;
+			break;
+		case OPT_ORIGIN:
+			if (add_origin(optarg))
 				return 2;
 			break;
 		case 'h':

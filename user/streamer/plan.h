@@ -90,6 +90,7 @@ struct resp {
 	uint64_t sent;		/* head and body */
 	uint64_t file_sent;	/* of which video bytes */
 	enum send_mode mode;	/* the path that sent the body */
+	const char *cache;	/* --origin: "hit", "miss" or "fill"; NULL */
 };
 
 /*

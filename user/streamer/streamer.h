@@ -25,6 +25,7 @@
 #include "http.h"
 #include "ingest_auth.h"
 #include "nl.h"
+#include "origin.h"
 #include "plan.h"
 
 #define PROG	"vcache-streamer"
@@ -53,6 +54,8 @@ struct config {
 	uint64_t live_budget;		/* bytes of live rings, written or ended */
 	struct ingest_auth ingest;	/* who may publish (ingest_auth.h) */
 	const char *web_dir;		/* --web: the player page's files */
+	int origin_fds[ORIGIN_DIRS_MAX];		/* --origin DIRs, opened O_PATH (origin.h) */
+	unsigned int norigins;
 };
 
 extern struct config cfg;
@@ -77,6 +80,7 @@ struct video {
 	unsigned int refs;		/* responses using it */
 	uint64_t last_used_ms;
 	bool stale;			/* deleted: close once unused */
+	bool follow;			/* opened VCACHE_OPEN_FOLLOW (--origin) */
 };
 
 #define VIDEO_IDLE_MS	2000
@@ -90,6 +94,7 @@ enum ep_kind {
 	EP_CONN,
 	EP_SRC,		/* a connection's source (conn->src_kind): a live viewer's stream */
 	EP_JOB,		/* jobs done: jobs.c */
+	EP_FILL,	/* an origin fill's AIO completions: origin.c */
 };
 
 enum conn_state {
@@ -217,6 +222,8 @@ struct worker {
 	struct conn *graveyard;		/* closed, freed at the end of the turn */
 	struct video *videos;
 	unsigned int nvideos;
+	struct fill *fills;		/* origin fills this worker runs */
+	unsigned int nfills;
 	bool stopping;
 	uint64_t stop_deadline_ms;
 	uint64_t now_ms;
@@ -418,6 +425,18 @@ struct lpl_job *lpl_job_new(const char *name, uint64_t target,
 			    void (*done)(struct worker *w, struct job *j));
 void lpl_job_free(struct lpl_job *lj);
 void lpl_drop_all(void);
+
+/*
+ * origin.c: read-through from --origin (origin.h). plan_video_fill() is
+ * plan_video_get() that fills a miss from the origin (403 for a name the
+ * origin refuses, 502 when the fill failed at once). origin_event() is
+ * EP_FILL's; origin_stop_all() gives up a stopping worker's fills;
+ * origin_totals() prints the counters at exit.
+ */
+bool plan_video_fill(struct worker *w, struct conn *c, const char *name);
+void origin_event(struct worker *w, enum ep_kind *k);
+void origin_stop_all(struct worker *w);
+void origin_totals(void);
 
 /* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);

@@ -49,6 +49,12 @@ static int video_open(struct worker *w, const char *name, struct video **out)
 		return errno == ENOENT ? ENODEV : errno;	/* no device, not no video */
 	memset(&req, 0, sizeof(req));
 	strncpy(req.name, name, sizeof(req.name) - 1);
+	/*
+	 * With --origin, a loading video is served whole as it fills: reads
+	 * past what is committed wait in the kernel (by AIO, see vod.c).
+	 */
+	if (cfg.norigins)
+		req.flags = VCACHE_OPEN_FOLLOW;
 	v = calloc(1, sizeof(*v));
 	if (!v) {
 		close(fd);
@@ -62,6 +68,7 @@ static int video_open(struct worker *w, const char *name, struct video **out)
 	}
 	memcpy(v->name, req.name, sizeof(v->name));
 	v->fd = fd;
+	v->follow = req.flags & VCACHE_OPEN_FOLLOW;
 	v->next = w->videos;
 	w->videos = v;
 	w->nvideos++;

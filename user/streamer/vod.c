@@ -12,6 +12,10 @@
  * ?t= and ?loop= responses are views computed per request: they carry no
  * validators, ignore Range and conditionals, and say Accept-Ranges: none.
  *
+ * With --origin, a miss is filled from the origin (origin.c) and served
+ * as it fills; 403 for a name the origin refuses, 502 for a fill that
+ * failed at once.
+ *
  * Errors: 400 (a bad query), 409 (?t= on a video without a keyframe index:
  * the video exists, its state does not allow the request), 412, 416 (a
  * range or ?t= past the end), 404 (no such video), 503 (the device cannot
@@ -284,9 +288,22 @@ void vod_respond(struct worker *w, struct conn *c, const char *name)
 		respond_text(w, c, 400, NULL, "%s", why);
 		return;
 	}
-	if (!plan_video_get(w, c, name))
+	if (!(cfg.norigins ? plan_video_fill(w, c, name) : plan_video_get(w, c, name)))
 		return;
 	size = c->r.v->info.size;
+	if (c->r.v->follow && c->r.v->info.state == VCACHE_STATE_LOADING &&
+	    !vaio_is_sync(&w->aio)) {
+		/*
+		 * Filling: the whole video is promised now, and sent by AIO
+		 * reads, which wait in the kernel for bytes not committed yet
+		 * (splice and copy would fail or block there, and so would the
+		 * synchronous AIO engine: without kernel AIO only what is
+		 * there is sent, as without --origin). A fill that fails ends
+		 * them early: the connection is closed.
+		 */
+		size = c->r.v->info.capacity;
+		c->r.mode = SEND_AIO;
+	}
 	if (q.has_t && lookup(w, c, &q, &start, extra, sizeof(extra)))
 		return;
 	if (q.has_loop) {

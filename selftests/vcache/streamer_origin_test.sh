@@ -1,0 +1,356 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vcache-streamer --origin DIR (read-through fill), in the VM (needs
+# /dev/vcache and root):
+#   scripts/vm-run -k 6.12 -- selftests/vcache/streamer_origin_test.sh
+# A miss on a large origin file fetched by 8 concurrent clients with
+# different ranges while it fills, one fill, the video sealed, then a hit
+# that reads nothing from the origin; the fill's reads are io_submit(2),
+# not read(2); names that would leave DIR (.., %2e%2e, %2f, symlinks out,
+# a FIFO, a directory, a dotfile) are refused and the decoy outside DIR is
+# never served. Waits on state (the server's /origin/ counters, vcachectl
+# info), never on time. Prints kselftest-style TAP ending in "# Totals:".
+#
+# Environment: ORIGIN_MB (the large file's size, default 64), STREAMER_BIN.
+set -u
+
+root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
+	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
+	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
+	exit 4
+fi
+cd "$root" || exit 1
+tmp=$(mktemp -d /tmp/streamer_origin_test.XXXXXX)
+P=18091
+URL=http://127.0.0.1:$P
+curl_max_time=120
+
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$root/selftests/vcache/streamer_lib.sh"
+need "$streamer" "$ctl"
+
+# --- the origin --------------------------------------------------------------
+
+start_s=$(date +%s)
+origin=$tmp/origin
+mkdir -p "$origin/sub"
+size=$((${ORIGIN_MB:-64} * 1048576))
+head -c $size /dev/urandom >"$origin/big.bin"
+head -c 3000000 /dev/urandom >"$origin/small.bin"
+head -c 12582912 /dev/urandom >"$origin/dead.bin"
+head -c 16777216 /dev/urandom >"$origin/two.bin"
+# What an escape would reach: it must never come back in a body.
+echo DECOY-OUTSIDE-THE-ORIGIN >"$tmp/decoy"
+cp "$tmp/decoy" "$origin/../decoy.bin"
+ln -s ../decoy "$origin/up"
+ln -s "$tmp/decoy" "$origin/abs"
+ln -s /proc/self/root/etc/hostname "$origin/magic"
+mkfifo "$origin/fifo"
+cp "$tmp/decoy" "$origin/.hidden"
+# Names of this run only: the cache is the machine's.
+big=big.bin small=small.bin
+for f in $big $small dead.bin two.bin up abs magic fifo sub .hidden; do
+	"$ctl" rm "$f" >/dev/null 2>&1
+done
+
+start_streamer origin "$tmp/stderr-bad" --listen 127.0.0.1:$P --threads 2 \
+	--log "$tmp/access.log" --origin "$tmp/nothing-here-$$"
+wait "${pid[origin]}"
+bad_dir=$?
+start_streamer origin "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 \
+	--log "$tmp/access.log" --origin "$origin"
+wait_up "$URL/origin/"
+echo "# setup took $(($(date +%s) - start_s)) s"
+
+# counter NAME [URL]: the server's /origin/ counter NAME.
+counter() {
+	curl -s "${2:-$URL}/origin/" | sed -nE "s/.*\"$1\": ([0-9]+).*/\1/p"
+}
+
+# sealed NAME: vcachectl info says NAME is sealed (10 s at most: the fill
+# ends within a few reaps of its last COMMIT, which the clients waited for).
+sealed() {
+	local i
+
+	for i in $(seq 100); do
+		"$ctl" info -j "$1" 2>/dev/null | grep -q '"state": "sealed"' && return 0
+		sleep 0.1
+	done
+	"$ctl" info "$1"
+	return 1
+}
+
+# logged REGEX N: until the access log (written by the server's log thread)
+# has N lines matching REGEX (10 s at most).
+logged() {
+	local i
+
+	for i in $(seq 100); do
+		[ "$(grep -cE "$1" "$tmp/access.log")" -ge "$2" ] && break
+		sleep 0.1
+	done
+	eq "$(grep -cE "$1" "$tmp/access.log")" "$2"
+}
+
+# slice FIRST LEN: bytes [FIRST, FIRST + LEN) of the origin's big file.
+slice() {
+	tail -c +$(($1 + 1)) "$origin/$big" | head -c "$2"
+}
+
+t_bad_dir() {
+	cat "$tmp/stderr-bad"
+	eq "$bad_dir" 2 && eq "$(wc -l <"$tmp/stderr-bad")" 1 &&
+	grep -q -- "--origin $tmp/nothing-here-$$: No such file" "$tmp/stderr-bad"
+}
+
+t_not_cached() {
+	! "$ctl" info "$big" >/dev/null 2>&1 && eq "$(counter fills)" 0
+}
+
+# client I RANGE FIRST LEN STATUS: one of the concurrent clients.
+client_run() {
+	local i=$1 range=$2
+
+	if [ -n "$range" ]; then
+		curl -s -H "Range: bytes=$range" -D "$tmp/h$i" -o "$tmp/b$i" \
+			-w '%{http_code}' "$URL/v/$big" >"$tmp/s$i"
+	else
+		curl -s -D "$tmp/h$i" -o "$tmp/b$i" -w '%{http_code}' "$URL/v/$big" >"$tmp/s$i"
+	fi
+}
+
+# Eight at once, on a name nobody has asked for: ranges across windows
+# (8 MiB), the end, a suffix, the whole video twice.
+t_concurrent_miss() {
+	local -a spec=(
+		"|0|$size|200"
+		"0-1048575|0|1048576|206"
+		"8388000-8389000|8388000|1001|206"
+		"33554000-33555000|33554000|1001|206"
+		"$((size - 5000000))-|$((size - 5000000))|5000000|206"
+		"-1000|$((size - 1000))|1000|206"
+		"20000000-29999999|20000000|10000000|206"
+		"|0|$size|200"
+	)
+	local i r first len st bad=0
+	local -a cpid=()
+
+	for i in "${!spec[@]}"; do
+		IFS='|' read -r r first len st <<<"${spec[$i]}"
+		client_run "$i" "$r" &
+		cpid+=($!)
+	done
+	for i in "${!cpid[@]}"; do
+		wait "${cpid[$i]}"
+	done
+	for i in "${!spec[@]}"; do
+		IFS='|' read -r r first len st <<<"${spec[$i]}"
+		if [ "$(cat "$tmp/s$i")" != "$st" ]; then
+			echo "client $i ($r): status $(cat "$tmp/s$i"), want $st"
+			bad=1
+		elif ! slice "$first" "$len" | cmp -s - "$tmp/b$i"; then
+			echo "client $i ($r): body differs ($(stat -c %s "$tmp/b$i") bytes)"
+			bad=1
+		fi
+	done
+	[ $bad = 0 ] &&
+	eq "$(hdr "$tmp/h0" Content-Length)" $size &&
+	eq "$(counter fills)" 1 &&
+	logged "GET /v/$big .* cache=(miss|fill)" 8 &&
+	eq "$(grep -c "GET /v/$big .* cache=miss" "$tmp/access.log")" 1
+}
+
+t_sealed() {
+	sealed "$big" &&
+	"$ctl" info -j "$big" | grep -q "\"size\": $size" &&
+	eq "$(counter fill_errors)" 0 &&
+	eq "$(counter origin_bytes)" $size
+}
+
+t_hit() {
+	local hits
+
+	hits=$(counter hits)
+	eq "$(curl -s -D "$tmp/head" -o "$tmp/body" -w '%{http_code}' "$URL/v/$big")" 200 &&
+	cmp -s "$tmp/body" "$origin/$big" &&
+	grep -q '^ETag: ' "$tmp/head" &&
+	eq "$(counter hits)" $((hits + 1)) &&
+	eq "$(counter fills)" 1 &&
+	eq "$(counter origin_bytes)" $size &&
+	logged "GET /v/$big .* cache=hit" 1
+}
+
+# The fill's bytes come by io_submit(2): strace the server for one fill.
+t_io_submit() {
+	local sp=18092 out=$tmp/strace
+
+	if ! command -v strace >/dev/null; then
+		echo "no strace here"
+		return 4
+	fi
+	strace -f -y -e trace=read,pread64,readv,preadv,preadv2,io_submit -o "$out" \
+		"$streamer" --listen 127.0.0.1:$sp --threads 1 --quiet --origin "$origin" \
+		2>"$tmp/stderr-strace" &
+	pid[strace]=$!
+	wait_up "http://127.0.0.1:$sp/origin/"
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$sp/v/$small")" 200 &&
+	cmp -s "$tmp/body" "$origin/$small" &&
+	sealed "$small" || return 1
+	# The server, strace's child, stops; strace ends with it.
+	kill "$(ps -o pid= --ppid "${pid[strace]}")"
+	wait "${pid[strace]}"
+	unset 'pid[strace]'
+	echo "strace: io_submit of the file: $(grep -c "io_submit(.*$small" "$out")," \
+	     "read(2) of it: $(grep -cE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out")" |
+		tee "$tmp/summary"
+	[ "$(grep -c "io_submit(.*$small" "$out")" -ge 1 ] &&
+	! grep -qE "^[0-9]+ +(p?readv?2?|pread64)\([0-9]+<[^>]*$small>" "$out"
+}
+
+# size_at_least NAME BYTES: until the cache's NAME holds BYTES (10 s at most).
+size_at_least() {
+	local i s
+
+	for i in $(seq 100); do
+		s=$("$ctl" info -j "$1" 2>/dev/null | sed -nE 's/.*"size": ([0-9]+).*/\1/p')
+		[ -n "$s" ] && [ "$s" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "$1: size ${s:-none}, want $2 or more"
+	return 1
+}
+
+# gone NAME: until the cache has no NAME (10 s at most).
+gone() {
+	local i
+
+	for i in $(seq 100); do
+		"$ctl" info "$1" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	echo "$1 is still in the cache:"
+	"$ctl" info "$1"
+	return 1
+}
+
+# Someone else's fill (vcachectl load from a pipe we hold) is joined, then
+# dies: the response, whose head is out, ends early with the connection
+# closed; the kernel deletes the abandoned video, and the next request
+# fills it from the origin.
+t_filler_dies() {
+	local name=dead.bin dsize=12582912 lpid cpid rc fills coalesced
+
+	fills=$(counter fills)
+	coalesced=$(counter coalesced)
+	mkfifo "$tmp/feed"
+	"$ctl" load --fps 25 --capacity $dsize $name - <"$tmp/feed" &
+	lpid=$!
+	exec 7>"$tmp/feed"
+	head -c 2097152 "$origin/$name" >&7
+	size_at_least $name 2097152 || return 1
+	curl -s -D "$tmp/head" -o "$tmp/body" "$URL/v/$name" &
+	cpid=$!
+	# Its head and the bytes there are sent: then the loader dies.
+	for _ in $(seq 100); do
+		[ "$(stat -c %s "$tmp/body" 2>/dev/null || echo 0)" -ge 2097152 ] && break
+		sleep 0.1
+	done
+	kill -9 $lpid
+	wait $lpid
+	exec 7>&-
+	wait $cpid
+	rc=$?
+	echo "curl exit $rc, $(stat -c %s "$tmp/body") bytes"
+	eq "$(hdr "$tmp/head" Content-Length)" $dsize &&
+	[ "$rc" -ne 0 ] &&
+	[ "$(stat -c %s "$tmp/body")" -ge 2097152 ] &&
+	[ "$(stat -c %s "$tmp/body")" -lt $dsize ] &&
+	head -c "$(stat -c %s "$tmp/body")" "$origin/$name" | cmp -s - "$tmp/body" &&
+	eq "$(counter coalesced)" $((coalesced + 1)) &&
+	gone $name &&
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	sealed $name
+}
+
+# Two servers, one name, at once: one fill between them (the CREATE is the
+# lock), the other serves from it; every body byte-exact.
+t_two_servers() {
+	local url2=http://127.0.0.1:18093 name=two.bin i bad=0 f1 f2
+	local -a cpid=()
+
+	f1=$(counter fills)
+	start_streamer second "$tmp/stderr2" --listen 127.0.0.1:18093 --threads 2 --quiet \
+		--origin "$origin"
+	wait_up "$url2/origin/"
+	for i in 0 1 2 3 4 5; do
+		curl -s -o "$tmp/t$i" "$([ $((i % 2)) = 0 ] && echo "$URL" || echo "$url2")/v/$name" &
+		cpid+=($!)
+	done
+	for i in "${!cpid[@]}"; do
+		wait "${cpid[$i]}"
+	done
+	for i in 0 1 2 3 4 5; do
+		cmp -s "$tmp/t$i" "$origin/$name" || { echo "client $i differs"; bad=1; }
+	done
+	f2=$(counter fills "$url2")
+	echo "two servers: fills $f1->$(counter fills) here, $f2 there; coalesced there:" \
+	     "$(counter coalesced "$url2")" | tee "$tmp/summary"
+	kill "${pid[second]}" && wait "${pid[second]}"
+	unset 'pid[second]'
+	[ $bad = 0 ] && eq $(($(counter fills) - f1 + f2)) 1 && sealed $name
+}
+
+# get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
+status() {
+	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
+}
+
+t_escapes() {
+	local p want bad=0 refused
+
+	refused=$(counter refused)
+	for p in "/v/..|404" "/v/%2e%2e|404" "/v/%2E%2E|404" "/v/..%2fdecoy|404" \
+		 "/v/%2e%2e%2fdecoy|404" "/v/%2fetc%2fhostname|404" "/v/../decoy|404" \
+		 "/v/up|403" "/v/abs|403" "/v/magic|403" "/v/fifo|403" "/v/sub|403" \
+		 "/v/.hidden|403" "/v/missing.bin|404" "/v/decoy|404"; do
+		want=${p#*|}
+		p=${p%|*}
+		if [ "$(status "$p")" != "$want" ]; then
+			echo "GET $p: $(cat "$tmp/body")"
+			echo "  status $(status "$p"), want $want"
+			bad=1
+		fi
+		if grep -q DECOY "$tmp/body"; then
+			echo "GET $p served the decoy"
+			bad=1
+		fi
+	done
+	[ $bad = 0 ] &&
+	eq "$(counter refused)" $((refused + 6)) &&
+	! "$ctl" info up >/dev/null 2>&1 && ! "$ctl" info fifo >/dev/null 2>&1
+}
+
+ok "--origin of a missing directory: exit 2, one line" t_bad_dir
+ok "before the first request the video is not cached" t_not_cached
+ok "a miss: 8 concurrent clients, byte-exact while it fills, one fill" t_concurrent_miss
+ok "the fill ends sealed, every origin byte read once" t_sealed
+echo "# after the miss: $(curl -s "$URL/origin/")"
+ok "the next request is a hit: no origin read" t_hit
+echo "# after the hit: $(curl -s "$URL/origin/")"
+ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escapes
+ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
+ok "two servers, one name at once: one fill between them" t_two_servers
+sed 's/^/# /' "$tmp/summary"
+ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
+sed 's/^/# /' "$tmp/summary"
+
+kill "${pid[origin]}" && wait "${pid[origin]}"
+unset 'pid[origin]'
+grep "origin:" "$tmp/stderr" | sed 's/^/# /'
+for f in $big $small dead.bin two.bin; do
+	"$ctl" rm "$f" >/dev/null 2>&1
+done

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vcache-streamer, below the handlers: read-through from --origin DIR.
+ *
+ * A GET/HEAD of /v/NAME that misses the cache looks for DIR/NAME in each
+ * --origin directory, first match wins (origin_lookup(), origin_open.c:
+ * no streamer state, unit-tested on the host). The lookup never leaves
+ * DIR: NAME is a cache name (the router percent-decoded it once and checked
+ * it: no '/', not "." or ".."), it must not start with '.', and it is
+ * opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative to
+ * the directory opened at start, so ".." and symlinks that lead out fail
+ * in the kernel. Without openat2 (ENOSYS) nothing is served: there is no
+ * equally safe fallback. The open is O_NONBLOCK (a FIFO never blocks the
+ * loop), then only a regular file is taken.
+ *
+ * The fill (origin.c) runs in the worker's own epoll loop: CREATE with
+ * the file's size as capacity, then user/lib/load.c's steps (kernel AIO,
+ * O_DIRECT where the file system has it, into the video's writable
+ * mapping, COMMIT a window at a time), the keyframes indexed as windows
+ * are published, SEAL at the end. Requests are served from the loading
+ * video meanwhile: its descriptors are opened with VCACHE_OPEN_FOLLOW and
+ * read by kernel AIO, whose reads past the committed size wait in the
+ * kernel for the COMMIT that brings their bytes.
+ *
+ * One fill per name, across workers and processes: the CREATE is the
+ * lock. EEXIST means someone fills it (or it just arrived): serve from it.
+ */
+#ifndef VCACHE_STREAMER_ORIGIN_H
+#define VCACHE_STREAMER_ORIGIN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define ORIGIN_DIRS_MAX	16
+/*
+ * Fills one worker runs at once; a miss over it gets 503. Each holds four
+ * descriptors (the writer, the file twice, the AIO eventfd), counted in
+ * loop.c's descriptor budget, and LOAD_DEPTH reads in flight.
+ */
+#define ORIGIN_FILLS_MAX	8
+
+enum origin_verdict {
+	ORIGIN_FOUND,		/* *fd is a regular file beneath one of the dirs */
+	ORIGIN_MISSING,		/* in none of them: 404 */
+	/* There, but not servable (a directory, a FIFO, a symlink out, no openat2): 403 */
+	ORIGIN_REFUSED,
+	ORIGIN_ERROR,		/* the lookup failed (EMFILE...): 503 */
+};
+
+/* A name the origin may be asked for: a cache name, and not a dotfile. */
+bool origin_name_ok(const char *name);
+
+/*
+ * Looks @name up in @dirs (descriptors of directories, @n of them), in
+ * order. ORIGIN_FOUND: *@fd is open O_RDONLY (blocking reads), *@st its
+ * fstat(), *@dir the index of its directory. Otherwise *@err says why
+ * (a positive errno: ENOENT, EXDEV for an escape, ELOOP, ENOSYS, EISDIR,
+ * EINVAL for a FIFO or device, ...).
+ */
+enum origin_verdict origin_lookup(const int *dirs, unsigned int n, const char *name,
+				  int *fd, struct stat *st, unsigned int *dir, int *err);
+
+/* openat2() of @name beneath @dirfd with @flags, as origin_lookup() does. */
+int origin_openat(int dirfd, const char *name, int flags);
+
+/* Counters of all workers: GET /origin/ and the totals at exit. */
+struct origin_counters {
+	atomic_uint_fast64_t hits, misses, fills, coalesced, fill_errors, origin_bytes;
+	atomic_uint_fast64_t refused;
+};
+
+extern struct origin_counters origin_count;
+
+#endif /* VCACHE_STREAMER_ORIGIN_H */

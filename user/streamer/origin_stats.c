@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcache-streamer, layer: a handler (see handlers.c). GET|HEAD /origin/,
+ * the --origin counters (origin.h) as JSON:
+ *   hits          requests that found the video sealed in the cache
+ *   misses        requests that found it in neither and in the origin
+ *   fills         fills started (CREATEs that won)
+ *   coalesced     requests served from a fill under way (ours or another's)
+ *   fill_errors   fills that failed (the video deleted again)
+ *   origin_bytes  bytes read from the origin into the cache
+ *   refused       names the origin would not serve (403)
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include "handler.h"
+#include "streamer.h"
+
+#define N(name)		((uint64_t)atomic_load(&origin_count.name))
+
+void origin_stats_respond(struct worker *w, struct conn *c, const char *name)
+{
+	size_t body;
+
+	c->out_len = 0;
+	out_printf(c, "{\"origins\": %u, \"hits\": %" PRIu64 ", \"misses\": %" PRIu64
+		   ", \"fills\": %" PRIu64 ", \"coalesced\": %" PRIu64 ", \"fill_errors\": %"
+		   PRIu64 ", \"origin_bytes\": %" PRIu64 ", \"refused\": %" PRIu64 "}\n",
+		   cfg.norigins, N(hits), N(misses), N(fills), N(coalesced), N(fill_errors),
+		   N(origin_bytes), N(refused));
+	body = c->out_len;
+	head_start(w, c, 200);
+	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-cache\r\n", body);
+	head_end(c, body);
+	if (c->req.method != HTTP_HEAD)
+		plan_add_seg(c, SEG_OUT, 0, body);	/* the body was written first */
+}
