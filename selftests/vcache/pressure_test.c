@@ -16,8 +16,8 @@
  * the reason, where the numbers leave no room for the scenario.
  *
  * The memcg_limit_* tests: a loader in a memory cgroup of 16 MiB loads a
- * video of 64 MiB (pwrite, a writable mapping, vcachectl load) and is
- * stopped at the cgroup's limit without an OOM kill. They mount cgroup2
+ * video of 64 MiB (pwrite, a writable mapping, vcachectl load from stdin)
+ * and is stopped at the cgroup's limit without an OOM kill. They mount cgroup2
  * and enable the memory controller if need be, and skip without them.
  */
 #include <fcntl.h>

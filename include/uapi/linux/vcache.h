@@ -53,7 +53,10 @@
  * (the same errors then). ENOSPC stays the cache's own limit (max_mb).
  * The loader that gives up leaves nothing behind: its video, still
  * LOADING, is deleted when its last descriptor and mapping go, and its
- * pages are uncharged from the cache and the cgroup as they are freed.
+ * pages are uncharged from the cgroup and the cache as they are freed.
+ * Only the cache's own allocations fail this way: the loader's other
+ * kernel memory at the limit (page tables, a new mapping, its own code
+ * read back) is charged as usual and may still call the OOM killer.
  *
  * A video stays in the cache, with no descriptor open, until it is deleted
  * (VCACHE_IOC_DELETE) or evicted. Deleting only removes the name: descriptors
