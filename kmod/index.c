@@ -44,8 +44,11 @@ static int vcache_index_reserve(struct vcache_video *v, u32 need)
 	err = vcache_mem_charge(more);
 	if (err)
 		return err;
-	entries = kvmalloc_array(cap, sizeof(*entries), GFP_KERNEL_ACCOUNT);
-	keys = kvmalloc_array(cap, sizeof(*keys), GFP_KERNEL_ACCOUNT);
+	/* At the memory cgroup's limit: ENOMEM, not the OOM killer. */
+	entries = kvmalloc_array(cap, sizeof(*entries),
+				 GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
+	keys = kvmalloc_array(cap, sizeof(*keys),
+			      GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!entries || !keys) {
 		kvfree(entries);
 		kvfree(keys);

@@ -93,10 +93,17 @@ static vm_fault_t vcache_vm_fault(struct vm_fault *vmf)
 			pages = vcache_zero_run;
 			goto insert;
 		}
+		/*
+		 * Out of the cache's budget (-ENOSPC) or of the memory
+		 * cgroup's (-ENOMEM): SIGBUS, as a file's mapping past the
+		 * end of a full file system. Never VM_FAULT_OOM: the fault
+		 * would be retried for ever (pagefault_out_of_memory() of 6.1
+		 * and 6.12 only retries it), and the loader is better told
+		 * than killed.
+		 */
 		page = vcache_video_page(v, idx, VCACHE_PAGE_ALLOC);
 		if (IS_ERR(page))
-			return PTR_ERR(page) == -ENOMEM ? VM_FAULT_OOM :
-							  VM_FAULT_SIGBUS;
+			return VM_FAULT_SIGBUS;
 	}
 
 	/* Extend to the run of present pages after this one. */

@@ -47,10 +47,16 @@ struct vcache_video *vcache_video_alloc(const struct vcache_create *req)
 	if (err)
 		return ERR_PTR(err);
 
-	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	/*
+	 * Charged to the creator's memory cgroup; past its memory.max CREATE
+	 * fails with ENOMEM rather than OOM-kill the loader (see
+	 * VCACHE_GFP_DATA): the page array of a large video is large.
+	 */
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!v)
 		goto nomem;
-	v->pages = kvcalloc(nr_pages, sizeof(*v->pages), GFP_KERNEL_ACCOUNT);
+	v->pages = kvcalloc(nr_pages, sizeof(*v->pages),
+			    GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!v->pages) {
 		kfree(v);
 		goto nomem;
@@ -166,6 +172,24 @@ unsigned long vcache_video_put_freed(struct vcache_video *v)
 	return vcache_video_free(v);
 }
 
+/*
+ * A video's data pages are charged to the memory cgroup of the task that
+ * allocates them, the loader (its write(2), or its fault on a writable
+ * mapping; a live stream's ring: its CREATE), by __GFP_ACCOUNT: kernel
+ * memory of that cgroup ("kernel" in memory.stat), not through an
+ * address_space, as they are no page cache of any file. __GFP_RETRY_MAYFAIL
+ * makes a charge past the cgroup's memory.max fail once the cgroup's
+ * reclaim could not make room, instead of calling the OOM killer
+ * (try_charge_memcg(), alike in 6.1 and 6.12): a load at its cgroup's
+ * limit fails cleanly (write(2) with ENOMEM, a fault with SIGBUS) and
+ * nothing is killed for the sake of a cache. The same holds when the
+ * whole machine is short: the page allocator reclaims hard (the shrinker
+ * gives back unused videos then) and fails rather than OOM-kill. NOWARN:
+ * a failure is the caller's errno, not a splat in the kernel log.
+ */
+#define VCACHE_GFP_DATA	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | \
+			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 /**
  * vcache_video_page() - the page at @idx of a video, allocated if need be
  * @v: the video
@@ -180,12 +204,13 @@ unsigned long vcache_video_put_freed(struct vcache_video *v)
  * for VCACHE_PAGE_ALLOC; does not sleep for VCACHE_PAGE_ALLOC_NOWAIT.
  * Return: the page; NULL when @how is VCACHE_PAGE_FIND and there is none;
  * else a new zeroed page, or an ERR_PTR (-EAGAIN for
- * VCACHE_PAGE_ALLOC_NOWAIT, -ENOSPC, -ENOMEM).
+ * VCACHE_PAGE_ALLOC_NOWAIT, -ENOSPC at the cache's limit, -ENOMEM at the
+ * memory cgroup's or when the system has none).
  */
 struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 			       enum vcache_page_how how)
 {
-	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
+	gfp_t gfp = VCACHE_GFP_DATA;
 	struct page *page, *old;
 	int err;
 
@@ -196,7 +221,7 @@ struct page *vcache_video_page(struct vcache_video *v, unsigned long idx,
 
 	if (how == VCACHE_PAGE_ALLOC_NOWAIT) {
 		err = vcache_mem_charge_nowait(1);
-		gfp = (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN;
+		gfp &= ~__GFP_DIRECT_RECLAIM;
 	} else {
 		err = vcache_mem_charge(1);
 	}

@@ -14,13 +14,24 @@
  * "max_mb=512"; it works the same in the 1 GiB VM with the default limit
  * (a quarter of RAM: fewer videos, a child sized to match), and skips, with
  * the reason, where the numbers leave no room for the scenario.
+ *
+ * The memcg_limit_* tests: a loader in a memory cgroup of 16 MiB loads a
+ * video of 64 MiB (pwrite, a writable mapping, vcachectl load from stdin)
+ * and is stopped at the cgroup's limit without an OOM kill. They mount cgroup2
+ * and enable the memory controller if need be, and skip without them.
  */
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/magic.h>
 #include "vcache_util.h"
+#include "run_util.h"
 #include "kselftest_harness.h"
 
 #define MiB		(1024ULL * 1024)
@@ -483,6 +494,481 @@ TEST_F(pressure, shrink_count_honest_with_pipe_holding_pages)
 	EXPECT_EQ(st1.shrink_pages, st2.shrink_pages);
 	vc_cleanup(a);
 	vc_cleanup(b);
+}
+
+/*
+ * Item 4, memory cgroups: a loader in a cgroup whose memory.max is below
+ * the video's size. The video's pages are charged to the loader's cgroup,
+ * so the load stops at that limit, cleanly: pwrite(2) fails with ENOMEM, a
+ * store into the writable mapping gets SIGBUS, vcachectl says so in one
+ * line. Nobody is OOM-killed (memory.events: oom_kill 0), the abandoned
+ * video leaves the cache and its pages leave both mem_used and the
+ * cgroup's charge.
+ */
+#define CG_MAX		(16 * MiB)
+#define CG_VIDEO	(64 * MiB)
+#define CG_FIRST	(4 * MiB)	/* written before the charge is measured */
+
+struct memcg {
+	char root[64];		/* a cgroup2 mount */
+	char dir[128];		/* our cgroup in it */
+	bool mounted;		/* root is a mount of our own, to undo */
+	bool enabled;		/* we enabled +memory in root */
+};
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* A cgroup file's value, or of "KEY value" in it; UINT64_MAX if none. */
+static uint64_t cg_value(const struct memcg *cg, const char *file, const char *key)
+{
+	char path[192], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", cg->dir, file);
+	if (read_str(path, buf, sizeof(buf)))
+		return UINT64_MAX;
+	if (!key)
+		return strtoull(buf, NULL, 10);
+	for (p = buf; p; p = strchr(p, '\n')) {
+		p += *p == '\n';
+		if (!strncmp(p, key, strlen(key)) && p[strlen(key)] == ' ')
+			return strtoull(p + strlen(key) + 1, NULL, 10);
+	}
+	return UINT64_MAX;
+}
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p;
+
+	for (p = strstr(list, word); p; p = strstr(p + 1, word))
+		if ((p == list || p[-1] == ' ') && (!p[len] || strchr(" \n", p[len])))
+			return true;
+	return false;
+}
+
+/*
+ * A memory cgroup of @max bytes, without swap. cgroup2 where it is
+ * (/sys/fs/cgroup), else mounted: there when nothing is (the VM), else on
+ * a directory of our own. NULL, or why there can be none (a skip).
+ */
+static const char *memcg_make(struct memcg *cg, uint64_t max)
+{
+	static char why[512];
+	char path[192], buf[256];
+	struct statfs sfs;
+
+	memset(cg, 0, sizeof(*cg));
+	snprintf(cg->root, sizeof(cg->root), "/sys/fs/cgroup");
+	if (statfs(cg->root, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		if (!statfs(cg->root, &sfs) && sfs.f_type != SYSFS_MAGIC) {
+			snprintf(cg->root, sizeof(cg->root), "/tmp/vcache-cg-XXXXXX");
+			if (!mkdtemp(cg->root))
+				return "no directory to mount cgroup2 on";
+			cg->mounted = true;
+		}
+		if (mount("none", cg->root, "cgroup2", 0, NULL)) {
+			snprintf(why, sizeof(why), "cannot mount cgroup2: %s", strerror(errno));
+			if (cg->mounted)
+				rmdir(cg->root);
+			cg->mounted = false;
+			return why;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg->root);
+	if (read_str(path, buf, sizeof(buf)) || !has_word(buf, "memory")) {
+		snprintf(why, sizeof(why), "no memory controller in cgroup2 (%s)", buf);
+		return why;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg->root);
+	if (!read_str(path, buf, sizeof(buf)) && !has_word(buf, "memory")) {
+		if (write_file(path, "+memory")) {
+			snprintf(why, sizeof(why), "cannot enable +memory in %s", cg->root);
+			return why;
+		}
+		cg->enabled = true;
+	}
+	snprintf(cg->dir, sizeof(cg->dir), "%s/vcache-pressure-%d", cg->root, getpid());
+	if (mkdir(cg->dir, 0755) && errno != EEXIST) {
+		snprintf(why, sizeof(why), "mkdir %s: %s", cg->dir, strerror(errno));
+		return why;
+	}
+	snprintf(path, sizeof(path), "%s/memory.max", cg->dir);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)max);
+	if (write_file(path, buf)) {
+		snprintf(why, sizeof(why), "cannot set %s", path);
+		return why;
+	}
+	/* The loader's own memory stays put: the limit is the video's. */
+	snprintf(path, sizeof(path), "%s/memory.swap.max", cg->dir);
+	write_file(path, "0");
+	return NULL;
+}
+
+/* Removes the cgroup, once its last task has left, and what we set up. */
+static void memcg_remove(struct memcg *cg)
+{
+	char path[192];
+	int i;
+
+	for (i = 0; cg->dir[0] && rmdir(cg->dir) && errno == EBUSY && i < 100; i++)
+		usleep(10000);
+	if (cg->enabled) {
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg->root);
+		write_file(path, "-memory");
+	}
+	if (cg->mounted) {
+		umount2(cg->root, MNT_DETACH);
+		rmdir(cg->root);
+	}
+}
+
+/* Moves @pid into the cgroup: 0 or -errno. */
+static int memcg_enter(const struct memcg *cg, pid_t pid)
+{
+	char path[192], buf[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->dir);
+	snprintf(buf, sizeof(buf), "%d", pid);
+	return write_file(path, buf);
+}
+
+/* What the loader in the cgroup saw, in memory shared with the test. */
+struct memcg_report {
+	int stage;		/* how far it got: 1 in the cgroup, 2 created, 3 done */
+	int create_err;		/* CREATE: 0 or -errno */
+	int err;		/* the errno that stopped pwrite(2) */
+	int sigbus;		/* a store into the mapping got SIGBUS */
+	uint64_t written;	/* bytes in the video when it stopped */
+	uint64_t charged;	/* the cgroup's growth over the first CG_FIRST */
+};
+
+static sigjmp_buf memcg_jmp;
+
+static void memcg_on_sigbus(int sig)
+{
+	siglongjmp(memcg_jmp, 1);
+}
+
+static uint64_t memcg_current_fd(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
+/*
+ * The loader, in the cgroup: CREATE a video of CG_VIDEO bytes and fill it
+ * through a writable mapping (@mapped) or pwrite(2) until the cache says
+ * no. At the limit its cgroup is full to the page and any new charge
+ * would call the OOM killer on it for reasons of its own (a stack page, a
+ * page table): everything it touches after the limit is touched before,
+ * and it gives the video up (close, unmap) before anything else.
+ */
+static void memcg_loader(const char *dir, const char *name, bool mapped,
+			 struct memcg_report *rep)
+{
+	static uint8_t buf[MiB];
+	volatile uint64_t off = 0;
+	uint64_t before = 0;
+	struct sigaction sa;
+	char path[192];
+	stack_t ss;
+	uint8_t *map = MAP_FAILED;
+	int fd, cur;
+	ssize_t n;
+
+	rep->stage = 1;
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	cur = open(path, O_RDONLY);
+	fd = open(VCACHE_DEV, O_RDWR);
+	if (fd < 0 || cur < 0)
+		_exit(3);
+	memset(buf, 0x5a, sizeof(buf));
+	/* SIGBUS lands on a stack touched now. */
+	ss.ss_size = 64 * 1024;
+	ss.ss_flags = 0;
+	ss.ss_sp = mmap(NULL, ss.ss_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL))
+		_exit(4);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = memcg_on_sigbus;
+	sa.sa_flags = SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	rep->create_err = vc_create(fd, name, CG_VIDEO);
+	if (rep->create_err)
+		_exit(0);
+	rep->stage = 2;
+	if (mapped) {
+		map = mmap(NULL, CG_VIDEO, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			_exit(5);
+		/*
+		 * The page tables first, a page in each 2 MiB: a page table
+		 * allocated at the limit is charged without __GFP_RETRY_MAYFAIL
+		 * and would call the OOM killer, the kernel's doing, not ours.
+		 */
+		for (off = 0; off < CG_VIDEO; off += 2 * MiB)
+			map[off] = 0x5a;
+		off = 0;
+	}
+	errno = 0;
+	before = memcg_current_fd(cur);
+	if (!sigsetjmp(memcg_jmp, 1)) {
+		while (off < CG_VIDEO) {
+			if (off == CG_FIRST)
+				rep->charged = memcg_current_fd(cur) - before;
+			if (mapped) {
+				memset(map + off, 0x5a, PAGE);
+				off += PAGE;
+				continue;
+			}
+			n = pwrite(fd, buf, sizeof(buf), off);
+			if (n <= 0) {
+				rep->err = n ? errno : EIO;
+				break;
+			}
+			off += n;
+		}
+	} else {
+		rep->sigbus = 1;
+	}
+	/* Give the cgroup's memory back first, then say what happened. */
+	if (map != MAP_FAILED)
+		munmap(map, CG_VIDEO);
+	close(fd);
+	rep->written = off;
+	rep->stage = 3;
+	_exit(0);
+}
+
+enum memcg_how { BY_PWRITE, BY_MMAP, BY_VCACHECTL };
+
+/* Reads @path whole, into the page cache: 0 or -errno. */
+static int precache(const char *path)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n ? -EIO : 0;
+}
+
+/* A file of @len bytes in /tmp for vcachectl to load; its path in @path. */
+static int make_file(char *path, size_t size, uint64_t len)
+{
+	static uint8_t buf[MiB];
+	uint64_t off;
+	int fd;
+
+	snprintf(path, size, "/tmp/vcache-memcg-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	memset(buf, 0, sizeof(buf));
+	for (off = 0; off < len; off += sizeof(buf))
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf)) {
+			close(fd);
+			unlink(path);
+			return -EIO;
+		}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Forks a loader into a cgroup of CG_MAX bytes, lets it load a video of
+ * CG_VIDEO bytes as @how says, and checks that the load stopped at the
+ * cgroup's limit, cleanly, leaving nothing behind.
+ */
+static void memcg_load(struct __test_metadata *_metadata, enum memcg_how how)
+{
+	static const char *const hows[] = { "pwrite", "mmap", "vcachectl load" };
+	const char *name = vc_name(how == BY_MMAP ? "memcg-map" : "memcg-load");
+	struct memcg_report *rep;
+	uint64_t base, limit, kills, maxed, over, cur;
+	char file[64] = "", c, *err = NULL;
+	size_t err_len = 0;
+	int status, go[2], errfd = -1;
+	struct memcg cg;
+	const char *why;
+	pid_t pid;
+
+	if (how == BY_VCACHECTL) {
+		const char *help[] = { "--help", NULL };
+		struct run r;
+
+		VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
+		/*
+		 * vcachectl's code in the page cache, charged here, not to the
+		 * loader's cgroup: there, reclaim would evict it to make room
+		 * for the video, and the refault after the limit (a charge
+		 * without __GFP_RETRY_MAYFAIL: the page, 9p's request) would
+		 * call the OOM killer on vcachectl. That is any program whose
+		 * own pages live in the cgroup it fills with kernel memory, not
+		 * the module's allocation, which this test is about.
+		 */
+		ASSERT_EQ(0, precache(CTL));
+		ASSERT_EQ(0, run_ctl(&r, -1, -1, help));
+		run_free(&r);
+		errfd = memfd_create("vcachectl-stderr", 0);
+		ASSERT_LE(0, errfd);
+		ASSERT_EQ(0, make_file(file, sizeof(file), CG_VIDEO));
+	}
+	limit = vc_stats().mem_limit;
+	base = vc_stats().mem_used;
+	if (limit < base + CG_VIDEO + MiB)
+		SKIP(goto out, "the cache's limit (%llu MiB) leaves no room for a %llu MiB video",
+		     (unsigned long long)(limit / MiB), (unsigned long long)(CG_VIDEO / MiB));
+	why = memcg_make(&cg, CG_MAX);
+	if (why) {
+		memcg_remove(&cg);
+		SKIP(goto out, "%s", why);
+	}
+	rep = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, rep);
+	memset(rep, 0, PAGE);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+		/* Killable, whatever the test runs with: the bug shows. */
+		if (f) {
+			fputs("1000\n", f);
+			fclose(f);
+		}
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		if (how == BY_VCACHECTL) {
+			const char *argv[] = { CTL, "load", name, "-", "--capacity", "64M",
+					       NULL };
+			int nul = open("/dev/null", O_WRONLY), in = open(file, O_RDONLY);
+
+			/*
+			 * From stdin: read(2) and pwrite(2) through one buffer,
+			 * so the first charge past the limit is the video's. A
+			 * file's load maps window after window of the video,
+			 * and a mapping's VMA, charged at the limit, would call
+			 * the OOM killer on vcachectl: not the module's doing.
+			 */
+			dup2(in, 0);
+			/* Its stdout is not the harness's TAP. */
+			dup2(nul, 1);
+			dup2(errfd, 2);
+			execv(argv[0], (char **)argv);
+			_exit(127);
+		}
+		memcg_loader(cg.dir, name, how == BY_MMAP, rep);
+	}
+	close(go[0]);
+	ASSERT_EQ(0, memcg_enter(&cg, pid));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+
+	kills = cg_value(&cg, "memory.events", "oom_kill");
+	maxed = cg_value(&cg, "memory.events", "max");
+	cur = cg_value(&cg, "memory.current", NULL);
+	TH_LOG("%s: memory.events max %llu oom_kill %llu; memory.current %llu KiB after",
+	       hows[how], (unsigned long long)maxed, (unsigned long long)kills,
+	       (unsigned long long)(cur / 1024));
+	if (how != BY_VCACHECTL)
+		TH_LOG("%llu KiB in before the limit, %llu KiB charged for the first %llu KiB, err %d (%s), sigbus %d",
+		       (unsigned long long)(rep->written / 1024),
+		       (unsigned long long)(rep->charged / 1024),
+		       (unsigned long long)(CG_FIRST / 1024), rep->err, strerror(rep->err),
+		       rep->sigbus);
+	EXPECT_EQ(0, kills) TH_LOG("the OOM killer ran in the cgroup");
+	/* Stopped by the cgroup's limit, which the video's pages were charged to. */
+	EXPECT_LT(0, maxed);
+	if (how == BY_VCACHECTL) {
+		err = slurp(errfd, &err_len);
+		TH_LOG("vcachectl: exit %d, stderr: %s", WIFEXITED(status) ?
+		       WEXITSTATUS(status) : 128 + WTERMSIG(status), err ? err : "");
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+		ASSERT_NE(NULL, err);
+		/* One line: text, then its only newline at the end. */
+		EXPECT_LT(1, err_len);
+		EXPECT_EQ(err + err_len - 1, strchr(err, '\n'));
+		EXPECT_NE(NULL, strstr(err, "memory.max"));
+		EXPECT_NE(NULL, strstr(err, strerror(ENOMEM)));
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("the loader did not complete: %s %d",
+			       WIFSIGNALED(status) ? "signal" : "exit status",
+			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		EXPECT_EQ(0, rep->create_err);
+		EXPECT_EQ(3, rep->stage);
+		if (how == BY_MMAP) {
+			EXPECT_EQ(1, rep->sigbus);
+		} else {
+			EXPECT_EQ(ENOMEM, rep->err);
+		}
+		EXPECT_LE(CG_FIRST, rep->written);
+		EXPECT_GT(CG_MAX, rep->written);
+		/* Less what the cgroup's per-CPU stock had charged before. */
+		EXPECT_LE(CG_FIRST - MiB, rep->charged);
+	}
+	/* Nothing left: the video, its charge to the cache and to the cgroup. */
+	EXPECT_EQ(-1, vc_reopen(name, O_RDONLY));
+	EXPECT_EQ(ENOENT, errno);
+	over = vc_settle_charged(base);
+	EXPECT_EQ(0, over) TH_LOG("%llu bytes still charged to the cache",
+				  (unsigned long long)over);
+	cur = cg_value(&cg, "memory.current", NULL);
+	EXPECT_GT(CG_FIRST, cur) TH_LOG("memory.current %llu after the loader",
+				       (unsigned long long)cur);
+	munmap(rep, PAGE);
+	vc_cleanup(name);
+	memcg_remove(&cg);
+out:
+	free(err);
+	if (errfd >= 0)
+		close(errfd);
+	if (file[0])
+		unlink(file);
+}
+
+TEST_F(pressure, memcg_limit_pwrite_enomem)
+{
+	memcg_load(_metadata, BY_PWRITE);
+}
+
+TEST_F(pressure, memcg_limit_mmap_sigbus)
+{
+	memcg_load(_metadata, BY_MMAP);
+}
+
+TEST_F(pressure, memcg_limit_vcachectl_load)
+{
+	memcg_load(_metadata, BY_VCACHECTL);
 }
 
 TEST_HARNESS_MAIN

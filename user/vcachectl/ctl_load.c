@@ -133,6 +133,48 @@ static void load_progress(void *arg, uint64_t done)
 }
 
 /*
+ * Which memory limit stopped a load, said in the message: ENOSPC is the
+ * cache's own (max_mb), ENOMEM the memory cgroup's memory.max or the
+ * machine's (include/uapi/linux/vcache.h, "Memory cgroups").
+ */
+static const char *limit_why(int err)
+{
+	if (err == ENOSPC)
+		return ": the cache's limit (max_mb) is reached";
+	if (err == ENOMEM)
+		return ": the memory cgroup's memory.max (or the system's memory) is reached";
+	return "";
+}
+
+/*
+ * A read into the video's mapping failed because the page it touched could
+ * not be allocated: the fault says only SIGBUS (EFAULT or ENOMEM to the
+ * read). At the cache's limit the cache is full to the page; with room
+ * left in it, the memory cgroup's (or the system's) memory ran out.
+ */
+static int load_full_errno(int vfd)
+{
+	struct vcache_stats st;
+
+	if (!ioctl(vfd, VCACHE_IOC_STATS, &st) && st.mem_used + MiB <= st.mem_limit)
+		return ENOMEM;
+	return ENOSPC;
+}
+
+/*
+ * Gives the video up before saying why: at its memory cgroup's limit the
+ * loader's cgroup is full to the page, and the message's own page (a
+ * pipe's, a file's) would be charged there and call the OOM killer on us.
+ * The video, still loading, is deleted with its last descriptor, and its
+ * pages are uncharged.
+ */
+static void load_give_up(struct load *ld)
+{
+	close(ld->vfd);
+	ld->vfd = -1;
+}
+
+/*
  * Copies @total bytes of a regular file with no buffer of our own, with
  * kernel AIO straight into writable mappings of the video (user/lib/load.c).
  * A file that shrank meanwhile just makes a shorter video: it is what the
@@ -166,7 +208,10 @@ static int load_mapped(struct load *ld, uint64_t total)
 	case LOAD_STEP_COMMIT:
 		return fail(err, "commit to video %s", show(ld->name));
 	case LOAD_STEP_FULL:
-		return fail(ENOSPC, "read %s into video %s", file_label(ld), show(ld->name));
+		err = load_full_errno(ld->vfd);
+		load_give_up(ld);
+		return fail(err, "read %s into video %s%s", file_label(ld), show(ld->name),
+			    limit_why(err));
 	case LOAD_STEP_READ:
 		break;
 	}
@@ -221,7 +266,10 @@ static int load_stream(struct load *ld)
 				err = n ? errno : EIO;
 				if (err == EINTR && !stop_signal)
 					continue;
-				ret = fail(err, "write to video %s", show(ld->name));
+				if (err == ENOMEM || err == ENOSPC)
+					load_give_up(ld);
+				ret = fail(err, "write to video %s%s", show(ld->name),
+					   limit_why(err));
 				goto out;
 			}
 			done += n;
@@ -251,7 +299,7 @@ static int load_create(struct load *ld, uint32_t num, uint32_t den)
 	if (err == EFBIG && !ioctl(ld->vfd, VCACHE_IOC_STATS, &st))
 		return fail(err, "create video %s: capacity %s, but the cache holds at most %s",
 			    show(ld->name), hsize(ld->capacity), hsize(st.mem_limit));
-	return fail(err, "create video %s", show(ld->name));
+	return fail(err, "create video %s%s", show(ld->name), limit_why(err));
 }
 
 /* What a load learns about the video, besides its bytes. */

@@ -42,6 +42,22 @@
  * cgroup hits its memory.max (the kernel calls a shrinker that is not
  * memcg-aware for the root's reclaim only).
  *
+ * Memory cgroups: a video's pages are charged, as kernel memory, to the
+ * memory cgroup of the task that makes them exist (the loader's write(2),
+ * its fault on a writable mapping, a live stream's CREATE). A load that
+ * reaches its cgroup's memory.max fails with ENOMEM once the cgroup's
+ * reclaim cannot make room: write(2) returns ENOMEM (after a short count
+ * for the bytes that fit), a writable mapping's fault raises SIGBUS,
+ * CREATE and INDEX_APPEND return ENOMEM. The OOM killer is never called
+ * for a video's memory, in a cgroup or when the whole machine is short
+ * (the same errors then). ENOSPC stays the cache's own limit (max_mb).
+ * The loader that gives up leaves nothing behind: its video, still
+ * LOADING, is deleted when its last descriptor and mapping go, and its
+ * pages are uncharged from the cgroup and the cache as they are freed.
+ * Only the cache's own allocations fail this way: the loader's other
+ * kernel memory at the limit (page tables, a new mapping, its own code
+ * read back) is charged as usual and may still call the OOM killer.
+ *
  * A video stays in the cache, with no descriptor open, until it is deleted
  * (VCACHE_IOC_DELETE) or evicted. Deleting only removes the name: descriptors
  * and mappings that already use the video keep working, and its memory is
@@ -225,7 +241,9 @@ struct vcache_live_ctrl {
  * pages, allocated at once. Binds the descriptor to the new video (the
  * stream's writer). Errors: EEXIST (the name is taken),
  * EBUSY (the descriptor is already bound), EBADF (descriptor not writable),
- * ENOMEM.
+ * ENOMEM (no memory, or the creator's memory cgroup is at its memory.max:
+ * see "Memory cgroups" above), ENOSPC (the cache's limit, with nothing
+ * left to evict).
  */
 struct vcache_create {
 	char name[VCACHE_NAME_MAX];
@@ -706,7 +724,10 @@ struct vcache_lookup {
  * starting at or past the capacity fails with EFBIG; one that crosses it is
  * cut short at the capacity. ENOSPC when the cache's memory limit is reached
  * and evicting unused sealed videos (least recently released first) did not
- * free enough. O_APPEND writes at the current size.
+ * free enough. ENOMEM when the writer's memory cgroup is at its memory.max
+ * (or the system is out of memory): the bytes that fitted were written, a
+ * write that wrote some returns their count first. Neither kills the writer.
+ * O_APPEND writes at the current size.
  *
  * lseek(2): SEEK_SET, SEEK_CUR, and SEEK_END (relative to the size). Offsets
  * up to the capacity are allowed (any offset >= 0 on a live stream); others
@@ -722,7 +743,8 @@ struct vcache_lookup {
  *   - A loading video maps up to its capacity (rounded up to a page), larger
  *     ranges fail with EINVAL. A descriptor opened for writing may map it
  *     writable: pages are allocated as they are touched (SIGBUS if the
- *     memory limit is reached). A read-only mapping of a loading video gets
+ *     cache's limit or the memory cgroup's memory.max is reached; never the
+ *     OOM killer). A read-only mapping of a loading video gets
  *     SIGBUS when it touches a page past the size that no one has written.
  *   - A mapping keeps the video's memory alive after DELETE, eviction or
  *     close(2) of the descriptor; videos in use are never evicted.
