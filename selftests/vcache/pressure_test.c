@@ -555,7 +555,7 @@ static bool has_word(const char *list, const char *word)
 	const char *p;
 
 	for (p = strstr(list, word); p; p = strstr(p + 1, word))
-		if ((p == list || p[-1] == ' ') && (!p[len] || strchr(" \n", p[len])))
+		if ((p == list || p[-1] == ' ') && (!p[len] || (p[len] == ' ' || p[len] == '\n')))
 			return true;
 	return false;
 }
@@ -819,7 +819,7 @@ static void memcg_load(struct __test_metadata *_metadata, enum memcg_how how)
 	pid_t pid;
 
 	if (how == BY_VCACHECTL) {
-		const char *help[] = { "--help", NULL };
+		static const char *const help[] = { "--help", NULL };
 		struct run r;
 
 		VC_NEED_TREE_FILE(CTL, X_OK, "build " CTL " first (make user)");
@@ -867,8 +867,8 @@ static void memcg_load(struct __test_metadata *_metadata, enum memcg_how how)
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		if (how == BY_VCACHECTL) {
-			const char *argv[] = { CTL, "load", name, "-", "--capacity", "64M",
-					       NULL };
+			const char *const argv[] = { CTL, "load", name, "-", "--capacity",
+						     "64M", NULL };
 			int nul = open("/dev/null", O_WRONLY), in = open(file, O_RDONLY);
 
 			/*
@@ -943,8 +943,8 @@ static void memcg_load(struct __test_metadata *_metadata, enum memcg_how how)
 	EXPECT_EQ(0, over) TH_LOG("%llu bytes still charged to the cache",
 				  (unsigned long long)over);
 	cur = cg_value(&cg, "memory.current", NULL);
-	EXPECT_GT(CG_FIRST, cur) TH_LOG("memory.current %llu after the loader",
-				       (unsigned long long)cur);
+	EXPECT_GT(CG_FIRST, cur)
+		TH_LOG("memory.current %llu after the loader", (unsigned long long)cur);
 	munmap(rep, PAGE);
 	vc_cleanup(name);
 	memcg_remove(&cg);
