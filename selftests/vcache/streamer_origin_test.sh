@@ -46,7 +46,7 @@ echo DECOY-OUTSIDE-THE-ORIGIN >"$tmp/decoy"
 cp "$tmp/decoy" "$origin/../decoy.bin"
 ln -s ../decoy "$origin/up"
 ln -s "$tmp/decoy" "$origin/abs"
-ln -s /proc/self/root/etc/hostname "$origin/magic"
+ln -s /proc/self/cwd/README.md "$origin/magic"	# a magic link, then a file
 mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
