@@ -384,6 +384,17 @@ def verdict(v):
 
 method = "(wrk -t2, %s s runs, %s reps interleaved, one boot; median of the" \
          " per-repetition ratios, min-max)" % (duration, reps)
+lines += ["| cell | vcache / nginx GB/s | vcache / nginx CPU per GB |",
+          "|---|---:|---:|"]
+for c in cells:
+    # For the playlist GB/s is requests/s times the same bytes, and CPU per
+    # GB is CPU per request: the same ratios.
+    g, u = ratios(c, "gb_per_s"), ratios(c, "cpu_s_per_gb")
+    lines.append("| %s | %s (%s; %s) | %s (%s; %s) |" % (
+        label(c), fmt(med(g)), spread(g), verdict(g), fmt(med(u)), spread(u), verdict(u)))
+lines += ["", "Ratios: per repetition (the two servers' runs back to back), median of"
+          " the %s, (min-max) of them; \"above/below 1 in every repetition\": the"
+          " difference is larger than the spread." % reps, ""]
 for c in cells:
     tag = "playlist" if c == "pl" else "segments_c%s" % c
     for k, what in ((("req_per_s", "reqs"), ("cpu_ms_per_req", "cpu_per_req")) if c == "pl"
