@@ -17,8 +17,8 @@
 # audio, kept in DIR (build/hls-media) until the recipe below changes. The
 # second form needs /dev/vcache (the VM), root, nginx, wrk, curl and
 # python3: it loads the TS into vcache (vcachectl load, which indexes it),
-# copies it to tmpfs for nginx (2 workers, sendfile on) and runs
-# vcache-streamer (--threads 2, splice).
+# copies it to tmpfs for nginx (2 workers, sendfile on, open_file_cache)
+# and runs vcache-streamer (--threads 2, splice).
 #
 # Segments: wrk -t2 -cC with bench/wrk-hls.lua: C viewers, each starting at
 # a random segment of the playlist and asking for the next one after each
@@ -139,6 +139,10 @@ http {
 	tcp_nopush on;
 	keepalive_requests 1000000;
 	keepalive_timeout 120s;
+	# Descriptors of open files kept, as a static HLS origin would be set
+	# up (and as the streamer keeps its videos open): no open() a request.
+	open_file_cache max=100 inactive=300s;
+	open_file_cache_valid 300s;
 	types {
 		application/vnd.apple.mpegurl m3u8;
 		video/mp2t ts;
