@@ -398,7 +398,9 @@ for c in cells:
         label(c), fmt(med(g)), spread(g), verdict(g), fmt(med(u)), spread(u), verdict(u)))
 lines += ["", "Ratios: per repetition (the two servers' runs back to back), median of"
           " the %s, (min-max) of them; \"above/below 1 in every repetition\": the"
-          " difference is larger than the spread." % reps, ""]
+          " difference is larger than the spread. For the playlist (the same bytes"
+          " each time) they are, within the partial responses at a run's end, the"
+          " ratios of requests/s and of CPU per request." % reps, ""]
 for c in cells:
     tag = "playlist" if c == "pl" else "segments_c%s" % c
     for k, what in ((("req_per_s", "reqs"), ("cpu_ms_per_req", "cpu_per_req")) if c == "pl"
