@@ -217,6 +217,29 @@ bench-seek bench-seek-quick: modules user benches
 		$(BUILD)/vm-out/seek-raw.txt $(ROOT)/bench/results/
 	$(ROOT)/bench/seek-bench.sh --plot $(ROOT)/bench/results/seek.csv $(ROOT)/bench/results/seek.png
 
+# HLS segments against nginx serving the same bytes as static byte-range HLS
+# from tmpfs (bench/hls-serve-bench.sh): the 10 min, 3 Mbit/s media made on
+# the host once (build/hls-media), the runs in one VM boot, into
+# bench/results/hls-serve.{md,csv}, hls-serve-runs.csv and hls-serve-raw.txt;
+# hls-serve-host.txt has the host's load average before and after.
+# bench-hls-serve-quick: one run of 1 s a cell, 8 and 64 viewers, a smoke test.
+HLS_MEDIA := $(BUILD)/hls-media
+HLS_BENCH_ARGS ?=
+
+.PHONY: bench-hls-serve bench-hls-serve-quick
+bench-hls-serve bench-hls-serve-quick: modules user
+	$(ROOT)/bench/hls-serve-bench.sh --make-media $(HLS_MEDIA)
+	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_start=$$(cut -d' ' -f1-3 /proc/loadavg)" >$(ROOT)/bench/results/hls-serve-host.txt
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G --timeout 900 -- sh -c \
+		'$(ROOT)/bench/hls-serve-bench.sh --media $(HLS_MEDIA) \
+		$(if $(filter bench-hls-serve-quick,$@),--reps 1 --duration 1 --conns "8 64") \
+		$(HLS_BENCH_ARGS) "$$VCACHE_OUT"'
+	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/hls-serve-host.txt
+	cp $(BUILD)/vm-out/hls-serve.md $(BUILD)/vm-out/hls-serve.csv \
+		$(BUILD)/vm-out/hls-serve-runs.csv $(BUILD)/vm-out/hls-serve-raw.txt \
+		$(ROOT)/bench/results/
+
 .PHONY: bench-aio bench-aio-quick
 
 # In the VM (tmpfs and /dev/vcache), then on the host (tmpfs), into
