@@ -38,8 +38,9 @@
 # evictions by pressure, the shrinker's pages), ext4 and tmpfs the files'
 # resident pages before-after (fincore), plus Cached and Shmem from
 # /proc/meminfo; the work: /proc/vmstat pgscan/pgsteal (kswapd + direct;
-# the LRU's: vcache's shrinker frees its pages outside them) and allocstall
-# over the hog's run.
+# the LRU's: vcache's shrinker frees its pages outside them), slabs_scanned
+# (the shrinkers' objects: vcache's are pages), allocstall, compact_stall
+# and pgmajfault over the hog's run.
 #
 # Writes OUTDIR/reclaim-runs.csv (every run), reclaim.md (medians and
 # min-max per holder, ratios vcache/ext4 of the hog's time per repetition)
@@ -196,7 +197,8 @@ csv=$out/reclaim-runs.csv
 cols="rep holder result secs touched_mib hog_mib fill_secs held_before_mib held_after_mib"
 cols+=" given_mib cached_before_mib cached_after_mib shmem_before_mib shmem_after_mib"
 cols+=" memfree_before_mib memavail_before_mib evict_pressure shrink_mib"
-cols+=" pgscan pgsteal pgscan_file pgscan_anon pgsteal_file pgsteal_anon allocstall oom_kill"
+cols+=" pgscan pgsteal pgscan_file pgscan_anon pgsteal_file pgsteal_anon allocstall"
+cols+=" slabs_scanned compact_stall pgmajfault oom_kill"
 echo "${cols// /,}" >"$csv"
 
 for ((r = 1; r <= reps; r++)); do
@@ -226,7 +228,8 @@ for ((r = 1; r <= reps; r++)); do
 			"$fill_secs" "$hb" "$ha" $((hb - ha)) "$cb" "$ca" "$sb" "$sa" "$fb" "$ab" "$ep" "$sp"
 			$((h[pgscan_kswapd] + h[pgscan_direct])) $((h[pgsteal_kswapd] + h[pgsteal_direct]))
 			"${h[pgscan_file]}" "${h[pgscan_anon]}" "${h[pgsteal_file]}" "${h[pgsteal_anon]}"
-			$((h[allocstall_normal] + h[allocstall_movable])) "${h[oom_kill]}")
+			$((h[allocstall_normal] + h[allocstall_movable])) "${h[slabs_scanned]}"
+			"${h[compact_stall]}" "${h[pgmajfault]}" "${h[oom_kill]}")
 		(IFS=,; echo "${row[*]}") >>"$csv"
 		printf '%s: rep %d %-6s %-10s %7.3f s  touched %6.1f/%d MiB  held %d -> %d MiB  pgscan %d pgsteal %d oom_kill %d\n' \
 			"$me" "$r" "$holder" "${h[result]}" "${h[secs]}" "${h[touched_mib]}" "$hog_mb" \
@@ -284,10 +287,10 @@ md=$out/reclaim.md
 	echo "$fill_mb MiB held, MemAvailable with nothing held $avail0 MiB, hog $hog_mb MiB"
 	echo "(so $need_mb MiB must come back from the holder); $reps repetitions, interleaved."
 	echo
-	echo "| holder | hog result | hog time s | fill s | held before MiB | given back MiB | shrinker MiB | evictions (pressure) | pgscan | pgsteal | allocstall | Cached before→after MiB | Shmem before→after MiB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| holder | hog result | hog time s | fill s | held before MiB | given back MiB | shrinker MiB | evictions (pressure) | pgscan | pgsteal | slabs_scanned | allocstall | Cached before→after MiB | Shmem before→after MiB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for holder in none vcache ext4 tmpfs; do
-		echo "| $holder | $(results $holder) | $(med secs $holder) | $(med fill_secs $holder) | $(med held_before_mib $holder) | $(med given_mib $holder) | $(med shrink_mib $holder) | $(med evict_pressure $holder) | $(med pgscan $holder) | $(med pgsteal $holder) | $(med allocstall $holder) | $(med cached_before_mib $holder) → $(med cached_after_mib $holder) | $(med shmem_before_mib $holder) → $(med shmem_after_mib $holder) |"
+		echo "| $holder | $(results $holder) | $(med secs $holder) | $(med fill_secs $holder) | $(med held_before_mib $holder) | $(med given_mib $holder) | $(med shrink_mib $holder) | $(med evict_pressure $holder) | $(med pgscan $holder) | $(med pgsteal $holder) | $(med slabs_scanned $holder) | $(med allocstall $holder) | $(med cached_before_mib $holder) → $(med cached_after_mib $holder) | $(med shmem_before_mib $holder) → $(med shmem_after_mib $holder) |"
 	done
 	echo
 	echo "Medians (min-max). Hog time: from fork to the last page touched, or to the"

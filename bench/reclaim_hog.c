@@ -19,7 +19,8 @@
  *	fork to the last page touched; to the child's death when it did not
  *	get there), touched_mib, and the /proc/vmstat counters' deltas over
  *	the run (pgscan/pgsteal kswapd+direct, their file and anon parts,
- *	allocstalls, oom_kill). oom-killed means killed by SIGKILL with
+ *	allocstalls, slabs_scanned (shrinkers' objects), compact_stall,
+ *	pgmajfault, oom_kill: the last). oom-killed means killed by SIGKILL with
  *	oom_kill up; killed by our own timeout is "timeout".
  */
 #define BENCH_NAME "reclaim_hog"
@@ -36,7 +37,8 @@
 static const char *const keys[] = {
 	"pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct",
 	"pgscan_file", "pgscan_anon", "pgsteal_file", "pgsteal_anon",
-	"allocstall_normal", "allocstall_movable", "oom_kill",
+	"allocstall_normal", "allocstall_movable", "slabs_scanned",
+	"compact_stall", "pgmajfault", "oom_kill",
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
