@@ -220,14 +220,18 @@ bench-seek bench-seek-quick: modules user benches
 # Reclaim under pressure (issue 18): the time for a hog to get 256 MiB back
 # from 300 MiB held by vcache, by ext4's page cache and by tmpfs, in one VM
 # boot (bench/reclaim-bench.sh), into bench/results/reclaim.md (medians),
-# reclaim-runs.csv (every run), reclaim-raw.txt and reclaim-setup.txt.
+# reclaim-runs.csv (every run), reclaim-raw.txt and reclaim-setup.txt;
+# reclaim-host.txt has the host's load average before and after (waiting
+# for the VM lock included).
 RECLAIM_BENCH_ARGS ?=
 
 .PHONY: bench-reclaim
 bench-reclaim: modules user $(BUILD)/bench/reclaim_hog
+	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_start=$$(cut -d' ' -f1-3 /proc/loadavg)" >$(ROOT)/bench/results/reclaim-host.txt
 	$(ROOT)/scripts/vm-run -k 6.12 --mem 768M --timeout 900 -- sh -c \
 		'$(ROOT)/bench/reclaim-bench.sh $(RECLAIM_BENCH_ARGS) "$$VCACHE_OUT"'
-	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/reclaim-host.txt
 	cp $(BUILD)/vm-out/reclaim.md $(BUILD)/vm-out/reclaim-runs.csv \
 		$(BUILD)/vm-out/reclaim-raw.txt $(BUILD)/vm-out/reclaim-setup.txt $(ROOT)/bench/results/
 

@@ -20,7 +20,8 @@
  *	get there), touched_mib, and the /proc/vmstat counters' deltas over
  *	the run (pgscan/pgsteal kswapd+direct, their file and anon parts,
  *	allocstalls, slabs_scanned (shrinkers' objects), compact_stall,
- *	pgmajfault, oom_kill: the last). oom-killed means killed by SIGKILL with
+ *	pgmajfault, oom_kill: the last), and marks_s: the seconds at which
+ *	each 64 MiB had been touched. oom-killed means killed by SIGKILL with
  *	oom_kill up; killed by our own timeout is "timeout".
  */
 #define BENCH_NAME "reclaim_hog"
@@ -94,10 +95,18 @@ static int gen(uint64_t bytes, uint64_t seed)
 	return 0;
 }
 
-/* What the child publishes: pages touched so far, and when it finished. */
+#define MARK_MIB	64
+#define MARKS		64
+
+/*
+ * What the child publishes: pages touched so far, when it finished, and
+ * when it had touched each MARK_MIB (where the time went: the part that
+ * was free, then the part reclaim had to find).
+ */
 struct progress {
 	volatile uint64_t pages;
 	volatile double done_ns;
+	volatile double mark_ns[MARKS];
 };
 
 static void child(uint64_t bytes, struct progress *pr)
@@ -118,8 +127,12 @@ static void child(uint64_t bytes, struct progress *pr)
 	for (off = 0; off < bytes; off += PAGE) {
 		p[off] = 1;
 		/* Every 1 MiB: cheap enough, and fine enough for a report. */
-		if (!(++n & 255))
+		if (!(++n & 255)) {
 			pr->pages = n;
+			if (!(n % (MARK_MIB * MIB / PAGE)) &&
+			    n / (MARK_MIB * MIB / PAGE) <= MARKS)
+				pr->mark_ns[n / (MARK_MIB * MIB / PAGE) - 1] = now_ns();
+		}
 	}
 	pr->pages = n;
 	pr->done_ns = now_ns();
@@ -183,6 +196,9 @@ static int hog(uint64_t bytes, int timeout_s)
 	       pr->pages * (double)PAGE / MIB);
 	for (i = 0; i < NKEYS; i++)
 		printf(" %s=%llu", keys[i], v1[i] - v0[i]);
+	printf(" marks_s=");
+	for (i = 0; i < MARKS && pr->mark_ns[i] > 0; i++)
+		printf("%s%.2f", i ? "," : "", (pr->mark_ns[i] - t0) / 1e9);
 	putchar('\n');
 	return 0;
 }
