@@ -13,8 +13,6 @@
 
 void live_stats_respond(struct worker *w, struct conn *c, const char *name)
 {
-	size_t body;
-
 	c->out_len = 0;
 	out_printf(c, "{\"viewers\": %" PRIu64 ", \"viewers_now\": %" PRIu64 ", \"rejoins\": %"
 		   PRIu64 ", \"aside\": %" PRIu64 ", \"torn_resets\": %" PRIu64
@@ -25,15 +23,7 @@ void live_stats_respond(struct worker *w, struct conn *c, const char *name)
 		   N(viewers), N(viewers_now), N(rejoins), N(aside), N(torn_resets), N(ingests),
 		   N(ingest_bytes), N(copied), N(commits), N(refused_auth), N(refused_limit),
 		   rings_deleted());
-	body = c->out_len;
-	head_start(w, c, 200);
-	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-cache\r\n", body);
-	head_end(c, body);
-	if (c->req.method != HTTP_HEAD) {
-		/* The body was written first: send it after the head. */
-		plan_add_seg(c, SEG_OUT, 0, body);
-	}
+	plan_json_counters(w, c);
 }
 
 void live_totals(void)

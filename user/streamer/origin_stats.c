@@ -19,19 +19,11 @@
 
 void origin_stats_respond(struct worker *w, struct conn *c, const char *name)
 {
-	size_t body;
-
 	c->out_len = 0;
 	out_printf(c, "{\"origins\": %u, \"hits\": %" PRIu64 ", \"misses\": %" PRIu64
 		   ", \"fills\": %" PRIu64 ", \"coalesced\": %" PRIu64 ", \"fill_errors\": %"
 		   PRIu64 ", \"origin_bytes\": %" PRIu64 ", \"refused\": %" PRIu64 "}\n",
 		   cfg.norigins, N(hits), N(misses), N(fills), N(coalesced), N(fill_errors),
 		   N(origin_bytes), N(refused));
-	body = c->out_len;
-	head_start(w, c, 200);
-	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-cache\r\n", body);
-	head_end(c, body);
-	if (c->req.method != HTTP_HEAD)
-		plan_add_seg(c, SEG_OUT, 0, body);	/* the body was written first */
+	plan_json_counters(w, c);
 }

@@ -174,6 +174,18 @@ bool plan_not_modified(struct worker *w, struct conn *c, const char *etag)
 	return false;
 }
 
+void plan_json_counters(struct worker *w, struct conn *c)
+{
+	size_t body = c->out_len;
+
+	head_start(w, c, 200);
+	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-cache\r\n", body);
+	head_end(c, body);
+	if (c->req.method != HTTP_HEAD)
+		plan_add_seg(c, SEG_OUT, 0, body);
+}
+
 bool plan_video_get(struct worker *w, struct conn *c, const char *name)
 {
 	char shown_name[4 * VCACHE_NAME_MAX + 1];
