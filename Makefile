@@ -323,6 +323,13 @@ $(HLS_JS):
 browser-player: all web
 	@$(ROOT)/scripts/browser-player
 
+# Three vcache nodes (QEMU guests) behind HAProxy running deploy/haproxy.cfg:
+# placement, node loss and return, live through the balancer (make check
+# runs it).
+.PHONY: check-cluster
+check-cluster: all
+	@$(ROOT)/scripts/cluster-test
+
 # The browser tooling (issue 16): Debian's chromium, headless, driven by
 # puppeteer-core, loads hls.js from build/web/node_modules (both installed by
 # scripts/install-deps from web/package-lock.json) and prints its version.

@@ -27,6 +27,8 @@ void hls_vod_respond(struct worker *w, struct conn *c, const char *name);
 void live_stats_respond(struct worker *w, struct conn *c, const char *name);
 /* origin_stats.c: GET|HEAD /origin/, the --origin counters as JSON */
 void origin_stats_respond(struct worker *w, struct conn *c, const char *name);
+/* health.c: GET|HEAD /health, for a load balancer's checks */
+void health_respond(struct worker *w, struct conn *c, const char *name);
 /* web.c: GET|HEAD / (the player page) and /web/FILE, from --web DIR */
 int web_load(const char *dir);
 void web_respond(struct worker *w, struct conn *c, const char *name);

@@ -14,6 +14,7 @@
  *   GET|HEAD /                   the player page (web.c, from --web DIR)
  *   GET|HEAD /web/FILE           the page's files: its script, hls.js (web.c)
  *   GET|HEAD /origin/            JSON: the --origin counters (origin_stats.c)
+ *   GET|HEAD /health             200 or 503 for a load balancer (health.c)
  *
  * A new resource is a line here and a handler in a file of its own. The
  * first matching line answers, so the refusals come after the routes they
@@ -66,6 +67,7 @@ static const struct route routes[] = {
 	{ "/web/",	ROUTE_NAME,	M_GET | M_HEAD,		web_respond },
 	{ "/web/",	ROUTE_PREFIX,	M_GET | M_HEAD,		web_respond },
 	{ "/origin/",	ROUTE_EXACT,	M_GET | M_HEAD,		origin_stats_respond },
+	{ "/health",	ROUTE_EXACT,	M_GET | M_HEAD,		health_respond },
 	{ "",		ROUTE_PREFIX,	M_ANY,			not_found },
 };
 

@@ -138,11 +138,12 @@ static int list_one(const struct vcache_info *in, void *arg)
 		*sp = '\0';
 	sb_printf(&lb->sb, "%s\n  {\"name\": \"%s\", \"size\": %" PRIu64
 		  ", \"duration\": %" PRIu64 ".%03u, \"fps\": %s, \"fps_num\": %" PRIu32
-		  ", \"fps_den\": %" PRIu32 ", \"state\": \"%s\"}",
+		  ", \"fps_den\": %" PRIu32 ", \"state\": \"%s\", \"id\": %" PRIu64
+		  ", \"mem_bytes\": %" PRIu64 "}",
 		  lb->n ? "," : "", name, (uint64_t)in->size,
 		  (uint64_t)in->duration / 90000, (unsigned int)(in->duration % 90000 / 90),
 		  in->fps_den ? fps : "null", (uint32_t)in->fps_num, (uint32_t)in->fps_den,
-		  state_name(in->state));
+		  state_name(in->state), (uint64_t)in->id, (uint64_t)in->mem_bytes);
 	if (lb->sb.failed)
 		return -ENOMEM;
 	lb->n++;

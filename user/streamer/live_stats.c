@@ -23,7 +23,7 @@ void live_stats_respond(struct worker *w, struct conn *c, const char *name)
 		   N(viewers), N(viewers_now), N(rejoins), N(aside), N(torn_resets), N(ingests),
 		   N(ingest_bytes), N(copied), N(commits), N(refused_auth), N(refused_limit),
 		   rings_deleted());
-	plan_json_counters(w, c);
+	plan_json(w, c, 200);
 }
 
 void live_totals(void)

@@ -74,6 +74,9 @@ static int usage(FILE *f)
 		"                         from DIR/NAME (regular files beneath DIR only) and\n"
 		"                         is served as it fills; repeatable, first match wins;\n"
 		"                         counters at GET /origin/\n"
+		"  --node-name NAME       this node's name in an X-Vcache-Node header on every\n"
+		"                         response and in GET /health (200 when the device\n"
+		"                         answers, else 503: for a load balancer's checks)\n"
 		"  -h, --help             this help\n\n"
 		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
 		"the log. On exit, the bytes sent by each send path go to stderr.\n");
@@ -211,6 +214,7 @@ enum {
 	OPT_INGEST_TOKEN_FILE,
 	OPT_WEB,
 	OPT_ORIGIN,
+	OPT_NODE_NAME,
 };
 
 /*
@@ -244,6 +248,17 @@ static int add_origin(const char *dir)
 	return 0;
 }
 
+/*
+ * A node's name goes into a header and into JSON as it is: letters,
+ * digits and ". _ -" need no quoting in either.
+ */
+static bool node_name_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+
+	return n && n == strlen(s) && n <= NODE_NAME_MAX;
+}
+
 int options_parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -268,6 +283,7 @@ int options_parse(int argc, char **argv)
 		{ "ingest-token-file", required_argument, NULL, OPT_INGEST_TOKEN_FILE },
 		{ "web", required_argument, NULL, OPT_WEB },
 		{ "origin", required_argument, NULL, OPT_ORIGIN },
+		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -397,6 +413,14 @@ int options_parse(int argc, char **argv)
 		case OPT_ORIGIN:
 			if (add_origin(optarg))
 				return 2;
+			break;
+		case OPT_NODE_NAME:
+			if (!node_name_ok(optarg)) {
+				fprintf(stderr, PROG ": bad --node-name %s: want 1 to %d of A-Z a-z "
+					"0-9 . _ -\n", optarg, NODE_NAME_MAX);
+				return 2;
+			}
+			cfg.node_name = optarg;
 			break;
 		case 'h':
 			return usage(stdout) - 1;

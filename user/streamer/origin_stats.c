@@ -25,5 +25,5 @@ void origin_stats_respond(struct worker *w, struct conn *c, const char *name)
 		   PRIu64 ", \"origin_bytes\": %" PRIu64 ", \"refused\": %" PRIu64 "}\n",
 		   cfg.norigins, N(hits), N(misses), N(fills), N(coalesced), N(fill_errors),
 		   N(origin_bytes), N(refused));
-	plan_json_counters(w, c);
+	plan_json(w, c, 200);
 }

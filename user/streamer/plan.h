@@ -130,10 +130,11 @@ const char *shown(const char *name, char *buf, size_t size);
 /* If-None-Match names @etag: true with a 304 planned. */
 bool plan_not_modified(struct worker *w, struct conn *c, const char *etag);
 /*
- * A 200 of the JSON counters the handler wrote at the start of c->out
- * (c->out_len bytes): the head goes after them, the body is sent after it.
+ * A response of @status with the JSON the handler wrote at the start of
+ * c->out (c->out_len bytes): the head goes after it, the body is sent
+ * after the head. For counters and health, never cached.
  */
-void plan_json_counters(struct worker *w, struct conn *c);
+void plan_json(struct worker *w, struct conn *c, int status);
 /* c->r.v = the video NAME, or false with a 404 or 503 planned. */
 bool plan_video_get(struct worker *w, struct conn *c, const char *name);
 

@@ -74,6 +74,8 @@ void head_start(struct worker *w, struct conn *c, int status)
 	c->r.status = status;
 	out_printf(c, "HTTP/1.1 %d %s\r\nServer: " PROG "\r\nDate: %s\r\n",
 		   status, http_reason(status), w->date);
+	if (cfg.node_name)
+		out_printf(c, "X-Vcache-Node: %s\r\n", cfg.node_name);
 	if (c->close_after)
 		out_printf(c, "Connection: close\r\n");
 	else if (c->have_req && c->req.minor == 0)
@@ -174,11 +176,11 @@ bool plan_not_modified(struct worker *w, struct conn *c, const char *etag)
 	return false;
 }
 
-void plan_json_counters(struct worker *w, struct conn *c)
+void plan_json(struct worker *w, struct conn *c, int status)
 {
 	size_t body = c->out_len;
 
-	head_start(w, c, 200);
+	head_start(w, c, status);
 	out_printf(c, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 		   "Cache-Control: no-cache\r\n", body);
 	head_end(c, body);

@@ -56,7 +56,10 @@ struct config {
 	const char *web_dir;		/* --web: the player page's files */
 	int origin_fds[ORIGIN_DIRS_MAX];		/* --origin DIRs, opened O_PATH (origin.h) */
 	unsigned int norigins;
+	const char *node_name;		/* --node-name: X-Vcache-Node, /health */
 };
+
+#define NODE_NAME_MAX	63
 
 extern struct config cfg;
 
