@@ -152,7 +152,8 @@ $(BUILD)/bench/lookup_bench: LDLIBS += -lm
 $(BUILD)/bench/seek_client: LDLIBS += -lpthread
 
 # Every experiment of issue 10 into bench/results/REPORT.md (bench/run-all):
-# the module experiments in one VM boot, then bench-aio and bench-live.
+# the module experiments in one VM boot, then bench-aio, bench-live,
+# bench-hls-serve and bench-reclaim (each its own boot).
 bench: modules user benches
 	$(ROOT)/bench/run-all
 

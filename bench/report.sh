@@ -193,6 +193,8 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 	echo "| 7. timecode seek | \`$(ratio seek_nginx_over_vcache_cpu_per_req_14400s)\`;" \
 		"\`$(ratio seek_vcache_over_nginx_reqs_14400s)\` |"
 	echo "| 8. HLS playlists | \`$(grep -h '^RATIO hls_ns_per_entry' "$res/hls_playlists.md" 2>/dev/null || true)\` |"
+	echo "| 9. HLS segments | \`$(grep -h '^RATIO hls_' "$res/hls-serve.md" 2>/dev/null | head -n 1 || true)\` |"
+	echo "| 10. reclaim | \`$(grep -h '^RATIO reclaim_vcache_over_ext4' "$res/reclaim.md" 2>/dev/null || true)\` |"
 	echo
 	echo "## 1. Chunk access (bench/chunk_bench.c)"
 	echo
@@ -293,6 +295,23 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 		"under TCG. The ratio is ns per entry at 10 h over 10 min (1.0: linear)."
 	echo
 	section "$res/hls_playlists.md" "build/bench/hls_bench did not write hls_playlists.md in this run."
+	echo "## 9. HLS segments served: vcache vs nginx (make bench-hls-serve)"
+	echo
+	echo "The segments of a 10 min VOD media playlist (EXT-X-BYTERANGE ranges of" \
+		"/v/NAME, spliced from the cache) against nginx serving the same bytes as" \
+		"static byte-range HLS from tmpfs, and the playlist itself, in one VM boot" \
+		"(bench/hls-serve-bench.sh; its own heading says how)."
+	echo
+	sed -e 's/^#/###/' "$res/hls-serve.md" >"$tmp/hls-serve.md" 2>/dev/null
+	section "$tmp/hls-serve.md" "make bench-hls-serve did not write bench/results/hls-serve.md in this run."
+	echo "## 10. Memory pressure: reclaim from vcache, ext4, tmpfs (make bench-reclaim)"
+	echo
+	echo "The time for a process to get 256 MiB back when the memory is held by" \
+		"vcache (its shrinker), by ext4's page cache, or by tmpfs (no swap: the" \
+		"OOM killer), in one VM boot (bench/reclaim-bench.sh)."
+	echo
+	sed -e 's/^#/###/' "$res/reclaim.md" >"$tmp/reclaim.md" 2>/dev/null
+	section "$tmp/reclaim.md" "make bench-reclaim did not write bench/results/reclaim.md in this run."
 	cat <<'EOF'
 ## Reproducing on a real machine
 
@@ -330,7 +349,7 @@ EOF
 		grep -h '^RATIO ' "$res/$f.txt" 2>/dev/null
 	done
 	grep -h '^RATIO ' "$res/aio.md" "$res/live_ingest.md" "$res/calibrate.md" \
-		"$res/hls_playlists.md" 2>/dev/null
+		"$res/hls_playlists.md" "$res/hls-serve.md" "$res/reclaim.md" 2>/dev/null
 	echo '```'
 } >"$res/REPORT.md"
 echo "report: wrote $res/REPORT.md" >&2
