@@ -41,6 +41,7 @@ head -c $size /dev/urandom >"$origin/big.bin"
 head -c 3000000 /dev/urandom >"$origin/small.bin"
 head -c 12582912 /dev/urandom >"$origin/dead.bin"
 head -c 16777216 /dev/urandom >"$origin/two.bin"
+head -c 2000000 /dev/urandom >"$origin/fresh.bin"
 # What an escape would reach: it must never come back in a body.
 echo DECOY-OUTSIDE-THE-ORIGIN >"$tmp/decoy"
 cp "$tmp/decoy" "$origin/../decoy.bin"
@@ -51,7 +52,7 @@ mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
-for f in $big $small dead.bin two.bin up abs magic fifo sub .hidden; do
+for f in $big $small dead.bin two.bin fresh.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -304,6 +305,47 @@ t_two_servers() {
 	[ $bad = 0 ] && eq $(($(counter fills) - f1 + f2)) 1 && sealed $name
 }
 
+# An origin file replaced under a server with --origin-ttl 1: within a few
+# checks (polled, bounded) the ETag changes, the new bytes are served
+# byte-exact, and the counters say one stale copy was found and refilled.
+t_revalidate() {
+	local url3=http://127.0.0.1:18094 name=fresh.bin e1 e2= rc
+	local nsize=2500001
+
+	start_streamer fresh "$tmp/stderr3" --listen 127.0.0.1:18094 --threads 2 \
+		--log "$tmp/access3.log" --origin "$origin" --origin-ttl 1
+	wait_up "$url3/origin/"
+	eq "$(curl -s -D "$tmp/h-f1" -o "$tmp/body" -w '%{http_code}' "$url3/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" && sealed $name || return 1
+	# Sealed (a loading video has no ETag): its ETag, the file unchanged.
+	curl -s -I -o "$tmp/h-f1" "$url3/v/$name"
+	e1=$(hdr "$tmp/h-f1" ETag)
+	[ -n "$e1" ] || return 1
+	# Another size and other bytes, written in place (the same inode).
+	head -c $nsize /dev/urandom >"$origin/$name"
+	for _ in $(seq 150); do
+		curl -s -I -o "$tmp/h-f2" "$url3/v/$name"
+		e2=$(hdr "$tmp/h-f2" ETag)
+		[ -n "$e2" ] && [ "$e2" != "$e1" ] && break
+		sleep 0.1
+	done
+	echo "ETag $e1 -> $e2; $(curl -s "$url3/origin/")" | tee "$tmp/summary"
+	[ -n "$e2" ] && [ "$e2" != "$e1" ] &&
+	eq "$(curl -s -D "$tmp/h-f3" -o "$tmp/body" -w '%{http_code}' "$url3/v/$name")" 200 &&
+	eq "$(hdr "$tmp/h-f3" Content-Length)" $nsize &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(counter stale "$url3")" 1 &&
+	[ "$(counter revalidated "$url3")" -ge 1 ] &&
+	eq "$(counter fills "$url3")" 2 &&
+	sealed $name &&
+	eq "$(hdr "$tmp/h-f3" ETag)" "$e2"
+	rc=$?
+	kill "${pid[fresh]}" && wait "${pid[fresh]}"
+	unset 'pid[fresh]'
+	grep "origin:" "$tmp/stderr3" | tee -a "$tmp/summary"
+	return $rc
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -345,12 +387,14 @@ ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escape
 ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
 ok "two servers, one name at once: one fill between them" t_two_servers
 sed 's/^/# /' "$tmp/summary"
+ok "origin file replaced: after --origin-ttl a new ETag, the new bytes" t_revalidate
+sed 's/^/# /' "$tmp/summary"
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
 sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin two.bin; do
+for f in $big $small dead.bin two.bin fresh.bin; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done

@@ -74,6 +74,9 @@ static int usage(FILE *f)
 		"                         from DIR/NAME (regular files beneath DIR only) and\n"
 		"                         is served as it fills; repeatable, first match wins;\n"
 		"                         counters at GET /origin/\n"
+		"  --origin-ttl SECONDS   re-check a filled file's size and times at most this\n"
+		"                         often (default 60; 0: at every request); a changed\n"
+		"                         file is deleted from the cache and filled again\n"
 		"  -h, --help             this help\n\n"
 		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
 		"the log. On exit, the bytes sent by each send path go to stderr.\n");
@@ -211,6 +214,7 @@ enum {
 	OPT_INGEST_TOKEN_FILE,
 	OPT_WEB,
 	OPT_ORIGIN,
+	OPT_ORIGIN_TTL,
 };
 
 /*
@@ -268,6 +272,7 @@ int options_parse(int argc, char **argv)
 		{ "ingest-token-file", required_argument, NULL, OPT_INGEST_TOKEN_FILE },
 		{ "web", required_argument, NULL, OPT_WEB },
 		{ "origin", required_argument, NULL, OPT_ORIGIN },
+		{ "origin-ttl", required_argument, NULL, OPT_ORIGIN_TTL },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -397,6 +402,14 @@ int options_parse(int argc, char **argv)
 		case OPT_ORIGIN:
 			if (add_origin(optarg))
 				return 2;
+			break;
+		case OPT_ORIGIN_TTL:
+			cfg.origin_ttl_ms = 0;
+			if (strcmp(optarg, "0") && parse_secs(optarg, &cfg.origin_ttl_ms)) {
+				fprintf(stderr, PROG ": bad --origin-ttl %s: want seconds, 0 or "
+					"more\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			return usage(stdout) - 1;

@@ -289,6 +289,7 @@ static int fill_begin(struct worker *w, struct fill *f, uint64_t size)
  */
 enum origin_verdict origin_fill(struct worker *w, const char *name, bool *created, int *err)
 {
+	struct vcache_info info;
 	enum origin_verdict v;
 	unsigned int dir;
 	struct fill *f;
@@ -344,6 +345,8 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	}
 	*created = true;
 	atomic_fetch_add(&origin_count.fills, 1);
+	if (!ioctl(vfd, VCACHE_IOC_INFO, &info))
+		origin_fresh_record(info.id, &st);
 	fill_run(f);
 	return ORIGIN_FOUND;
 }
@@ -362,11 +365,13 @@ void origin_totals(void)
 {
 	fprintf(stderr, PROG ": origin: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
 		" fills, %" PRIu64 " coalesced, %" PRIu64 " fill errors, %" PRIu64
-		" bytes read from the origin, %" PRIu64 " refused\n",
+		" bytes read from the origin, %" PRIu64 " refused, %" PRIu64 " revalidated, %"
+		PRIu64 " stale, %" PRIu64 " bypassed\n",
 		(uint64_t)origin_count.hits, (uint64_t)origin_count.misses,
 		(uint64_t)origin_count.fills, (uint64_t)origin_count.coalesced,
 		(uint64_t)origin_count.fill_errors, (uint64_t)origin_count.origin_bytes,
-		(uint64_t)origin_count.refused);
+		(uint64_t)origin_count.refused, (uint64_t)origin_count.revalidated,
+		(uint64_t)origin_count.stale, (uint64_t)origin_count.bypassed);
 }
 
 /* What the request found, for the counters and the access log. */
@@ -390,6 +395,8 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name)
 
 	c->r.v = video_get(w, name, &err);
 	if (c->r.v) {
+		if (origin_fresh_check(w, c, name))
+			return false;	/* routed again once checked */
 		count_found(c);
 		return true;
 	}

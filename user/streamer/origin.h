@@ -68,9 +68,12 @@ int origin_openat(int dirfd, const char *name, int flags);
 /* Counters of all workers: GET /origin/ and the totals at exit. */
 struct origin_counters {
 	atomic_uint_fast64_t hits, misses, fills, coalesced, fill_errors, origin_bytes;
-	atomic_uint_fast64_t refused;
+	atomic_uint_fast64_t refused, revalidated, stale, bypassed;
 };
 
 extern struct origin_counters origin_count;
+
+/* origin_fresh.c: the file a fill of video @id read, as its lookup saw it. */
+void origin_fresh_record(uint64_t id, const struct stat *st);
 
 #endif /* VCACHE_STREAMER_ORIGIN_H */

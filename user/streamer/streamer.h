@@ -56,6 +56,7 @@ struct config {
 	const char *web_dir;		/* --web: the player page's files */
 	int origin_fds[ORIGIN_DIRS_MAX];		/* --origin DIRs, opened O_PATH (origin.h) */
 	unsigned int norigins;
+	uint64_t origin_ttl_ms;		/* --origin-ttl: re-check a filled file after */
 };
 
 extern struct config cfg;
@@ -130,6 +131,7 @@ struct conn {
 	bool close_after;		/* close once this response is out */
 	bool dead;			/* closed, freed when its AIO completes */
 	unsigned int jobs;		/* jobs working for it: not freed before */
+	bool origin_checked;		/* routed again after its origin check */
 
 	char *in;			/* cfg.max_header bytes, while needed */
 	size_t in_len;
@@ -437,6 +439,12 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name);
 void origin_event(struct worker *w, enum ep_kind *k);
 void origin_stop_all(struct worker *w);
 void origin_totals(void);
+
+/*
+ * origin_fresh.c: true when @c's video (found sealed) is due for its
+ * --origin-ttl check: a job checks the origin file, then routes @c again.
+ */
+bool origin_fresh_check(struct worker *w, struct conn *c, const char *name);
 
 /* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);
