@@ -52,7 +52,7 @@ mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
-for f in $big $small dead.bin two.bin fresh.bin up abs magic fifo sub .hidden; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -346,6 +346,41 @@ t_revalidate() {
 	return $rc
 }
 
+# With the cache's limit (max_mb) below the file's size, CREATE fails
+# (EFBIG) and the file is sent from the origin, not cached: whole and in
+# ranges that start and end off the O_DIRECT alignment, byte-exact.
+t_bypass() {
+	local name=bypass.bin bsize=12582913 by fills old r first len bad=0
+	local lim=/sys/module/vcache/parameters/max_mb
+
+	old=$(cat $lim) && echo 8 >$lim || { echo "cannot set max_mb"; return 1; }
+	by=$(counter bypassed)
+	fills=$(counter fills)
+	head -c $bsize /dev/urandom >"$origin/$name"
+	eq "$(curl -s -D "$tmp/h-b" -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(hdr "$tmp/h-b" Content-Length)" $bsize &&
+	grep -q '^ETag: ' "$tmp/h-b" || bad=1
+	for r in "5000001-9000000|5000001|4000000" "-4097|$((bsize - 4097))|4097" \
+		 "4095-4096|4095|2" "0-0|0|1"; do
+		IFS='|' read -r r first len <<<"$r"
+		if [ "$(curl -s -H "Range: bytes=$r" -o "$tmp/body" -w '%{http_code}' \
+			"$URL/v/$name")" != 206 ] ||
+		   ! tail -c +$((first + 1)) "$origin/$name" | head -c "$len" |
+			cmp -s - "$tmp/body"; then
+			echo "range $r: differs ($(stat -c %s "$tmp/body") bytes)"
+			bad=1
+		fi
+	done
+	echo "$old" >$lim
+	echo "bypass ($(stat -f -c %T "$origin")): $(curl -s "$URL/origin/")" | tee "$tmp/summary"
+	[ $bad = 0 ] &&
+	eq "$(counter bypassed)" $((by + 5)) &&
+	eq "$(counter fills)" "$fills" &&
+	! "$ctl" info $name >/dev/null 2>&1 &&
+	logged "GET /v/$name .* cache=bypass" 5
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -391,10 +426,12 @@ ok "origin file replaced: after --origin-ttl a new ETag, the new bytes" t_revali
 sed 's/^/# /' "$tmp/summary"
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
 sed 's/^/# /' "$tmp/summary"
+ok "larger than the cache (max_mb): sent from the origin, not cached" t_bypass
+sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin two.bin fresh.bin; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done

@@ -47,6 +47,7 @@ enum origin_verdict {
 	/* There, but not servable (a directory, a FIFO, a symlink out, no openat2): 403 */
 	ORIGIN_REFUSED,
 	ORIGIN_ERROR,		/* the lookup failed (EMFILE...): 503 */
+	ORIGIN_BYPASS,		/* found, but the cache cannot take it: served from the file */
 };
 
 /* A name the origin may be asked for: a cache name, and not a dotfile. */

@@ -82,6 +82,12 @@ struct video {
 	uint64_t last_used_ms;
 	bool stale;			/* deleted: close once unused */
 	bool follow;			/* opened VCACHE_OPEN_FOLLOW (--origin) */
+	/*
+	 * --origin bypass (origin.c): not a video but the origin file, not in
+	 * the table; @fd is O_DIRECT when this is its alignment, and is
+	 * sent by AIO only.
+	 */
+	unsigned int dio_align;
 };
 
 #define VIDEO_IDLE_MS	2000
@@ -157,6 +163,7 @@ struct conn {
 	struct vaio_iocb cb;
 	bool aio_busy;			/* cb is in flight */
 	size_t aio_len;			/* of buf, being read */
+	size_t aio_skip;		/* O_DIRECT: bytes of buf before r.pos */
 	bool aio_waiting;		/* on the worker's list for a free slot */
 	int aio_err;
 	struct conn *aio_next;
