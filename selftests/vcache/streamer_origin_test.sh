@@ -41,6 +41,7 @@ head -c $size /dev/urandom >"$origin/big.bin"
 head -c 3000000 /dev/urandom >"$origin/small.bin"
 head -c 12582912 /dev/urandom >"$origin/dead.bin"
 head -c 16777216 /dev/urandom >"$origin/two.bin"
+head -c 2000000 /dev/urandom >"$origin/fresh.bin"
 # What an escape would reach: it must never come back in a body.
 echo DECOY-OUTSIDE-THE-ORIGIN >"$tmp/decoy"
 cp "$tmp/decoy" "$origin/../decoy.bin"
@@ -51,7 +52,7 @@ mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
-for f in $big $small dead.bin two.bin up abs magic fifo sub .hidden; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -304,6 +305,145 @@ t_two_servers() {
 	[ $bad = 0 ] && eq $(($(counter fills) - f1 + f2)) 1 && sealed $name
 }
 
+# An origin file replaced under a server with --origin-ttl 1: within a few
+# checks (polled, bounded) the ETag changes, the new bytes are served
+# byte-exact, and the counters say one stale copy was found and refilled.
+t_revalidate() {
+	local url3=http://127.0.0.1:18094 name=fresh.bin e1 e2='' rc end
+	local nsize=2500001
+
+	start_streamer fresh "$tmp/stderr3" --listen 127.0.0.1:18094 --threads 2 \
+		--log "$tmp/access3.log" --origin "$origin" --origin-ttl 1
+	wait_up "$url3/origin/"
+	eq "$(curl -s -D "$tmp/h-f1" -o "$tmp/body" -w '%{http_code}' "$url3/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" && sealed $name || return 1
+	# Sealed (a loading video has no ETag): its ETag, the file unchanged.
+	curl -s -I -o "$tmp/h-f1" "$url3/v/$name"
+	e1=$(hdr "$tmp/h-f1" ETag)
+	[ -n "$e1" ] || return 1
+	# Another size and other bytes, written in place (the same inode).
+	head -c $nsize /dev/urandom >"$origin/$name"
+	# Within 20 s: the TTL is 1 s, and each poll may be the request that checks.
+	end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
+		curl -s -I -o "$tmp/h-f2" "$url3/v/$name"
+		e2=$(hdr "$tmp/h-f2" ETag)
+		[ -n "$e2" ] && [ "$e2" != "$e1" ] && break
+		sleep 0.1
+	done
+	echo "ETag $e1 -> $e2; $(curl -s "$url3/origin/")" | tee "$tmp/summary"
+	[ -n "$e2" ] && [ "$e2" != "$e1" ] &&
+	eq "$(curl -s -D "$tmp/h-f3" -o "$tmp/body" -w '%{http_code}' "$url3/v/$name")" 200 &&
+	eq "$(hdr "$tmp/h-f3" Content-Length)" $nsize &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(counter stale "$url3")" 1 &&
+	[ "$(counter revalidated "$url3")" -ge 1 ] &&
+	eq "$(counter fills "$url3")" 2 &&
+	sealed $name &&
+	eq "$(hdr "$tmp/h-f3" ETag)" "$e2"
+	rc=$?
+	kill "${pid[fresh]}" && wait "${pid[fresh]}"
+	unset 'pid[fresh]'
+	grep "origin:" "$tmp/stderr3" | tee -a "$tmp/summary"
+	return $rc
+}
+
+# info_field NAME FIELD: vcachectl info's FIELD of NAME (a number or a word).
+info_field() {
+	"$ctl" info -j "$1" 2>/dev/null | sed -nE "s/.*\"$2\": \"?([a-z0-9]+).*/\1/p"
+}
+
+# The origin file is truncated while it fills: the server is frozen
+# (SIGSTOP) once the fill is seen under way with more than 24 MiB still to
+# read (LOAD_DEPTH reads in flight and a window read ahead are less), the
+# file cut to 1 MiB, the server let go. The fill fails and leaves nothing,
+# the response whose head was out is cut (a prefix of the old bytes), the
+# next request fills the 1 MiB anew. A fill too quick to be caught is run
+# again with a new file (5 tries).
+t_truncated() {
+	local name=cut.bin fe fills try st sz cpid rc caught=0 got
+
+	fe=$(counter fill_errors)
+	for try in 1 2 3 4 5; do
+		"$ctl" rm $name >/dev/null 2>&1
+		head -c $size /dev/urandom >"$origin/$name"
+		cp "$origin/$name" "$tmp/cut.orig"
+		fills=$(counter fills)
+		curl -s -o "$tmp/body" "$URL/v/$name" &
+		cpid=$!
+		for _ in $(seq 300); do
+			st=$(info_field $name state)
+			[ -n "$st" ] && break
+		done
+		if [ "$st" = loading ]; then
+			kill -STOP "${pid[origin]}"
+			st=$(info_field $name state)
+			sz=$(info_field $name size)
+			if [ "$st" = loading ] && [ "$sz" -lt $((size - 25165824)) ]; then
+				truncate -s 1048576 "$origin/$name"
+				caught=1
+			fi
+			kill -CONT "${pid[origin]}"
+		fi
+		wait $cpid
+		rc=$?
+		[ $caught = 1 ] && break
+		echo "try $try: the fill was $st at ${sz:-?} bytes when seen: again"
+	done
+	[ $caught = 1 ] || { echo "no fill caught under way"; return 4; }
+	got=$(stat -c %s "$tmp/body")
+	echo "truncated at $sz of $size bytes (try $try): curl exit $rc, $got bytes" |
+		tee "$tmp/summary"
+	[ "$rc" -ne 0 ] && [ "$got" -lt $size ] &&
+	head -c "$got" "$tmp/cut.orig" | cmp -s - "$tmp/body" &&
+	gone $name &&
+	eq "$(counter fill_errors)" $((fe + 1)) &&
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(stat -c %s "$tmp/body")" 1048576 &&
+	eq "$(counter fills)" $((fills + 2)) &&
+	sealed $name
+}
+
+# With the cache's limit (max_mb) below the file's size, CREATE fails
+# (EFBIG) and the file is sent from the origin, not cached: whole and in
+# ranges that start and end off the O_DIRECT alignment, byte-exact.
+t_bypass() {
+	local name=bypass.bin bsize=12582913 by fills old r first len bad=0
+	local lim=/sys/module/vcache/parameters/max_mb
+
+	old=$(cat $lim)
+	if ! echo 8 >$lim; then
+		echo "cannot set max_mb"
+		return 1
+	fi
+	by=$(counter bypassed)
+	fills=$(counter fills)
+	head -c $bsize /dev/urandom >"$origin/$name"
+	eq "$(curl -s -D "$tmp/h-b" -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name" &&
+	eq "$(hdr "$tmp/h-b" Content-Length)" $bsize &&
+	grep -q '^ETag: ' "$tmp/h-b" || bad=1
+	for r in "5000001-9000000|5000001|4000000" "-4097|$((bsize - 4097))|4097" \
+		 "4095-4096|4095|2" "0-0|0|1"; do
+		IFS='|' read -r r first len <<<"$r"
+		if [ "$(curl -s -H "Range: bytes=$r" -o "$tmp/body" -w '%{http_code}' \
+			"$URL/v/$name")" != 206 ] ||
+		   ! tail -c +$((first + 1)) "$origin/$name" | head -c "$len" |
+			cmp -s - "$tmp/body"; then
+			echo "range $r: differs ($(stat -c %s "$tmp/body") bytes)"
+			bad=1
+		fi
+	done
+	echo "$old" >$lim
+	echo "bypass ($(stat -f -c %T "$origin")): $(curl -s "$URL/origin/")" | tee "$tmp/summary"
+	[ $bad = 0 ] &&
+	eq "$(counter bypassed)" $((by + 5)) &&
+	eq "$(counter fills)" "$fills" &&
+	! "$ctl" info $name >/dev/null 2>&1 &&
+	logged "GET /v/$name .* cache=bypass" 5
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -345,12 +485,18 @@ ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escape
 ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
 ok "two servers, one name at once: one fill between them" t_two_servers
 sed 's/^/# /' "$tmp/summary"
+ok "origin file replaced: after --origin-ttl a new ETag, the new bytes" t_revalidate
+sed 's/^/# /' "$tmp/summary"
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
+sed 's/^/# /' "$tmp/summary"
+ok "origin file truncated mid-fill: cut, nothing left, the next fills" t_truncated
+sed 's/^/# /' "$tmp/summary"
+ok "larger than the cache (max_mb): sent from the origin, not cached" t_bypass
 sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin two.bin; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done

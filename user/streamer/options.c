@@ -77,6 +77,9 @@ static int usage(FILE *f)
 		"  --node-name NAME       this node's name in an X-Vcache-Node header on every\n"
 		"                         response and in GET /health (200 when the device\n"
 		"                         answers, else 503: for a load balancer's checks)\n"
+		"  --origin-ttl SECONDS   re-check a filled file's size and times at most this\n"
+		"                         often (default 60; 0: at every request); a changed\n"
+		"                         file is deleted from the cache and filled again\n"
 		"  -h, --help             this help\n\n"
 		"SIGINT/SIGTERM: finish the responses under way, then exit 0. SIGHUP: reopen\n"
 		"the log. On exit, the bytes sent by each send path go to stderr.\n");
@@ -215,6 +218,7 @@ enum {
 	OPT_WEB,
 	OPT_ORIGIN,
 	OPT_NODE_NAME,
+	OPT_ORIGIN_TTL,
 };
 
 /*
@@ -284,6 +288,7 @@ int options_parse(int argc, char **argv)
 		{ "web", required_argument, NULL, OPT_WEB },
 		{ "origin", required_argument, NULL, OPT_ORIGIN },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "origin-ttl", required_argument, NULL, OPT_ORIGIN_TTL },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -421,6 +426,14 @@ int options_parse(int argc, char **argv)
 				return 2;
 			}
 			cfg.node_name = optarg;
+			break;
+		case OPT_ORIGIN_TTL:
+			cfg.origin_ttl_ms = 0;
+			if (strcmp(optarg, "0") && parse_secs(optarg, &cfg.origin_ttl_ms)) {
+				fprintf(stderr, PROG ": bad --origin-ttl %s: want seconds, 0 or "
+					"more\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			return usage(stdout) - 1;

@@ -37,6 +37,9 @@ struct origin_counters origin_count;
 #define FILL_FPS_NUM	25
 #define FILL_FPS_DEN	1
 
+/* O_DIRECT reads of a bypass: offsets, lengths and buffers aligned to it. */
+#define BYPASS_ALIGN	4096
+
 struct fill {
 	enum ep_kind kind;		/* EP_FILL: first member */
 	struct worker *w;
@@ -285,10 +288,14 @@ static int fill_begin(struct worker *w, struct fill *f, uint64_t size)
 /*
  * A miss of @name: fill it from the origin if it is there. Returns
  * ORIGIN_FOUND when the video now exists (*@created: we started the fill;
- * else someone else fills it), or why not, with *@err.
+ * else someone else fills it), ORIGIN_BYPASS when the cache cannot take
+ * it (*@bypass: the file, open, *@bst its stat), or why not, with *@err.
  */
-enum origin_verdict origin_fill(struct worker *w, const char *name, bool *created, int *err)
+static enum origin_verdict origin_fill(struct worker *w, const char *name, bool *created,
+				       int *err, int *bypass, struct stat *bst,
+				       unsigned int *bdir)
 {
+	struct vcache_info info;
 	enum origin_verdict v;
 	unsigned int dir;
 	struct fill *f;
@@ -313,6 +320,14 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	if (vfd == -EEXIST) {
 		close(in);
 		return ORIGIN_FOUND;
+	}
+	if (vfd == -EFBIG || vfd == -ENOSPC || vfd == -ENOMEM) {
+		/* Larger than the cache, or nothing left to evict: not cached. */
+		*bypass = in;
+		*bst = st;
+		*bdir = dir;
+		*err = -vfd;
+		return ORIGIN_BYPASS;
 	}
 	if (vfd < 0) {
 		close(in);
@@ -344,6 +359,8 @@ enum origin_verdict origin_fill(struct worker *w, const char *name, bool *create
 	}
 	*created = true;
 	atomic_fetch_add(&origin_count.fills, 1);
+	if (!ioctl(vfd, VCACHE_IOC_INFO, &info))
+		origin_fresh_record(info.id, &st);
 	fill_run(f);
 	return ORIGIN_FOUND;
 }
@@ -362,11 +379,13 @@ void origin_totals(void)
 {
 	fprintf(stderr, PROG ": origin: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
 		" fills, %" PRIu64 " coalesced, %" PRIu64 " fill errors, %" PRIu64
-		" bytes read from the origin, %" PRIu64 " refused\n",
+		" bytes read from the origin, %" PRIu64 " refused, %" PRIu64 " revalidated, %"
+		PRIu64 " stale, %" PRIu64 " bypassed\n",
 		(uint64_t)origin_count.hits, (uint64_t)origin_count.misses,
 		(uint64_t)origin_count.fills, (uint64_t)origin_count.coalesced,
 		(uint64_t)origin_count.fill_errors, (uint64_t)origin_count.origin_bytes,
-		(uint64_t)origin_count.refused);
+		(uint64_t)origin_count.refused, (uint64_t)origin_count.revalidated,
+		(uint64_t)origin_count.stale, (uint64_t)origin_count.bypassed);
 }
 
 /* What the request found, for the counters and the access log. */
@@ -381,25 +400,86 @@ static void count_found(struct conn *c)
 	}
 }
 
+/*
+ * The origin file @in (@st) as the video a response sends from: not in
+ * the worker's table, freed by video_put() once sent. Its body goes by
+ * kernel AIO (SEND_AIO) only, so that no disk read blocks the worker's
+ * loop: the other paths would fault pages in (mmap), splice or pread in
+ * the loop. Through a second descriptor opened O_DIRECT where the file
+ * system has it, because kernel AIO of a buffered file does its read
+ * inside io_submit(2): O_DIRECT reads are queued to the disk and complete
+ * through the AIO eventfd. Where O_DIRECT is refused (tmpfs before Linux
+ * 6.6, some FUSE mounts) the buffered descriptor is read, synchronously
+ * in io_submit; for tmpfs that is a copy from memory. The validators are
+ * the file's: ETag of (inode, size, mtime), Last-Modified its mtime.
+ */
+static struct video *bypass_video(struct worker *w, const char *name, int in,
+				  const struct stat *st, unsigned int dir)
+{
+	struct video *v = calloc(1, sizeof(*v));
+	int fd, fl;
+
+	if (!v) {
+		close(in);
+		return NULL;
+	}
+	fd = origin_openat(cfg.origin_fds[dir], name, O_RDONLY | O_DIRECT | O_NONBLOCK);
+	fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+	if (fl >= 0 && !fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		close(in);
+		v->fd = fd;
+		v->dio_align = BYPASS_ALIGN;
+	} else {
+		if (fd >= 0)
+			close(fd);
+		v->fd = in;
+	}
+	memcpy(v->name, name, strlen(name));
+	v->info.size = st->st_size;
+	v->info.capacity = st->st_size;
+	v->info.state = VCACHE_STATE_SEALED;
+	v->info.id = st->st_ino;
+	v->info.seal_time_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	v->refs = 1;
+	v->stale = true;	/* video_put() frees it */
+	w->nvideos++;		/* video_free() counts it out */
+	return v;
+}
+
 bool plan_video_fill(struct worker *w, struct conn *c, const char *name)
 {
 	char shown_name[4 * VCACHE_NAME_MAX + 1];
 	enum origin_verdict v;
+	unsigned int bdir = 0;
+	int err, bypass = -1;
+	struct stat bst = { 0 };
 	bool created;
-	int err;
 
 	c->r.v = video_get(w, name, &err);
 	if (c->r.v) {
+		if (origin_fresh_check(w, c, name))
+			return false;	/* routed again once checked */
 		count_found(c);
 		return true;
 	}
 	if (err != ENOENT)
 		return plan_video_get(w, c, name);	/* its 503 */
 	shown(name, shown_name, sizeof(shown_name));
-	v = origin_fill(w, name, &created, &err);
+	v = origin_fill(w, name, &created, &err, &bypass, &bst, &bdir);
 	switch (v) {
 	case ORIGIN_FOUND:
 		break;
+	case ORIGIN_BYPASS:
+		c->r.v = bypass_video(w, name, bypass, &bst, bdir);
+		if (!c->r.v) {
+			respond_text(w, c, 503, NULL, "out of memory");
+			return false;
+		}
+		atomic_fetch_add(&origin_count.misses, 1);
+		atomic_fetch_add(&origin_count.bypassed, 1);
+		c->r.cache = "bypass";
+		c->r.mode = SEND_AIO;
+		return true;
 	case ORIGIN_MISSING:
 		respond_text(w, c, 404, NULL, "no video named \"%s\", in the cache or the origin",
 			     shown_name);

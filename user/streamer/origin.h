@@ -47,6 +47,7 @@ enum origin_verdict {
 	/* There, but not servable (a directory, a FIFO, a symlink out, no openat2): 403 */
 	ORIGIN_REFUSED,
 	ORIGIN_ERROR,		/* the lookup failed (EMFILE...): 503 */
+	ORIGIN_BYPASS,		/* found, but the cache cannot take it: served from the file */
 };
 
 /* A name the origin may be asked for: a cache name, and not a dotfile. */
@@ -68,9 +69,12 @@ int origin_openat(int dirfd, const char *name, int flags);
 /* Counters of all workers: GET /origin/ and the totals at exit. */
 struct origin_counters {
 	atomic_uint_fast64_t hits, misses, fills, coalesced, fill_errors, origin_bytes;
-	atomic_uint_fast64_t refused;
+	atomic_uint_fast64_t refused, revalidated, stale, bypassed;
 };
 
 extern struct origin_counters origin_count;
+
+/* origin_fresh.c: the file a fill of video @id read, as its lookup saw it. */
+void origin_fresh_record(uint64_t id, const struct stat *st);
 
 #endif /* VCACHE_STREAMER_ORIGIN_H */

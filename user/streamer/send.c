@@ -176,6 +176,27 @@ static size_t get_buf(struct conn *c)
 	return c->buf ? want : 0;
 }
 
+/*
+ * An O_DIRECT read's buffer (an --origin bypass, origin.c): the read starts
+ * at r->pos rounded down to @align and its length is rounded up, both as
+ * O_DIRECT wants; the bytes before r->pos (c->aio_skip) are not sent.
+ */
+static size_t get_direct_buf(struct conn *c, size_t align)
+{
+	struct resp *r = &c->r;
+	size_t want = min_u64(r->end - r->pos, c->buf_want ? c->buf_want : BUF_SIZE);
+	void *b;
+
+	c->aio_skip = r->pos % align;
+	want = (c->aio_skip + want + align - 1) / align * align;
+	free(c->buf);
+	c->buf = NULL;
+	if (posix_memalign(&b, align, want))
+		return 0;
+	c->buf = b;
+	return want;
+}
+
 /* Sent: the buffer goes, so that a waiting connection holds none. */
 static void put_buf(struct conn *c)
 {
@@ -350,10 +371,17 @@ static int send_aio(struct worker *w, struct conn *c)
 		aio_wait(w, c);
 		return 0;
 	}
-	want = get_buf(c);
-	if (!want)
-		return -1;
-	vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos, c);
+	if (r->v->dio_align) {
+		want = get_direct_buf(c, r->v->dio_align);
+		if (!want)
+			return -1;
+		vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos - c->aio_skip, c);
+	} else {
+		want = get_buf(c);
+		if (!want)
+			return -1;
+		vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos, c);
+	}
 	ret = vaio_submit(&w->aio, cbs, 1);
 	if (ret == -EAGAIN) {
 		/* Every slot is taken: retried when completions free one. */
@@ -379,12 +407,14 @@ void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long re
 	c->aio_len = 0;
 	if (c->dead)
 		return;		/* closed meanwhile: bury() frees it now */
-	if (res <= 0) {
-		c->aio_err = res ? -res : EIO;
+	if (res <= 0 || (size_t)res <= c->aio_skip) {
+		c->aio_err = res < 0 ? -res : EIO;	/* short of r->pos: the file shrank */
 	} else {
-		c->buf_len = res;
-		c->buf_off = 0;
+		/* Past r->end an O_DIRECT read brings bytes not asked for. */
+		c->buf_off = c->aio_skip;
+		c->buf_len = min_u64(res, c->aio_skip + (c->r.end - c->r.pos));
 	}
+	c->aio_skip = 0;
 	w->resume(w, c);
 }
 

@@ -19,4 +19,5 @@ struct config cfg = {
 	.live_fps_num = 30000,
 	.live_fps_den = 1001,
 	.live_max_streams = 8,
+	.origin_ttl_ms = 60000,
 };

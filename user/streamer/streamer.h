@@ -57,6 +57,7 @@ struct config {
 	int origin_fds[ORIGIN_DIRS_MAX];		/* --origin DIRs, opened O_PATH (origin.h) */
 	unsigned int norigins;
 	const char *node_name;		/* --node-name: X-Vcache-Node, /health */
+	uint64_t origin_ttl_ms;		/* --origin-ttl: re-check a filled file after */
 };
 
 #define NODE_NAME_MAX	63
@@ -84,6 +85,12 @@ struct video {
 	uint64_t last_used_ms;
 	bool stale;			/* deleted: close once unused */
 	bool follow;			/* opened VCACHE_OPEN_FOLLOW (--origin) */
+	/*
+	 * --origin bypass (origin.c): not a video but the origin file, not in
+	 * the table; @fd is O_DIRECT when this is its alignment, and is
+	 * sent by AIO only.
+	 */
+	unsigned int dio_align;
 };
 
 #define VIDEO_IDLE_MS	2000
@@ -133,6 +140,7 @@ struct conn {
 	bool close_after;		/* close once this response is out */
 	bool dead;			/* closed, freed when its AIO completes */
 	unsigned int jobs;		/* jobs working for it: not freed before */
+	bool origin_checked;		/* routed again after its origin check */
 
 	char *in;			/* cfg.max_header bytes, while needed */
 	size_t in_len;
@@ -158,6 +166,7 @@ struct conn {
 	struct vaio_iocb cb;
 	bool aio_busy;			/* cb is in flight */
 	size_t aio_len;			/* of buf, being read */
+	size_t aio_skip;		/* O_DIRECT: bytes of buf before r.pos */
 	bool aio_waiting;		/* on the worker's list for a free slot */
 	int aio_err;
 	struct conn *aio_next;
@@ -440,6 +449,12 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name);
 void origin_event(struct worker *w, enum ep_kind *k);
 void origin_stop_all(struct worker *w);
 void origin_totals(void);
+
+/*
+ * origin_fresh.c: true when @c's video (found sealed) is due for its
+ * --origin-ttl check: a job checks the origin file, then routes @c again.
+ */
+bool origin_fresh_check(struct worker *w, struct conn *c, const char *name);
 
 /* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);
