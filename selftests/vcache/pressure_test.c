@@ -1001,6 +1001,34 @@ static int precache(const char *path)
 	return n ? -EIO : 0;
 }
 
+/*
+ * The files the test has mapped (its own program, libc, the loader) into
+ * the page cache, charged here. The loader runs their code in the cgroup:
+ * a page of it read back there is charged to the cgroup, which reclaim at
+ * the limit takes again, and its refault, charged without
+ * __GFP_RETRY_MAYFAIL, calls the OOM killer on the loader (as for
+ * vcachectl above). hog_oom_killed_with_shrinker_off before this test
+ * leaves the page cache all but empty.
+ */
+static void precache_maps(void)
+{
+	char line[512], last[512] = "", *path;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		path = strchr(line, '/');
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (strcmp(path, last))
+			precache(path);
+		snprintf(last, sizeof(last), "%s", path);
+	}
+	fclose(f);
+}
+
 /* A file of @len bytes in /tmp for vcachectl to load; its path in @path. */
 static int make_file(char *path, size_t size, uint64_t len)
 {
@@ -1062,6 +1090,7 @@ static void memcg_load(struct __test_metadata *_metadata, enum memcg_how how)
 		ASSERT_LE(0, errfd);
 		ASSERT_EQ(0, make_file(file, sizeof(file), CG_VIDEO));
 	}
+	precache_maps();
 	limit = vc_stats().mem_limit;
 	base = vc_stats().mem_used;
 	if (limit < base + CG_VIDEO + MiB)
