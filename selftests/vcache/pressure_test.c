@@ -9,11 +9,14 @@
  *
  * Sized from the machine: about 400 MiB of videos (less if the cache's
  * limit is lower), then a child that allocates and touches more anonymous
- * memory than is available, at least 500 MiB, short of what the videos
- * could give back. Meant for scripts/vm-run --mem 768M --modparams
- * "max_mb=512"; it works the same in the 1 GiB VM with the default limit
- * (a quarter of RAM: fewer videos, a child sized to match), and skips, with
- * the reason, where the numbers leave no room for the scenario.
+ * memory than the machine has without them (avail_max()), at least
+ * 500 MiB, short of what the videos could give back. Meant for
+ * scripts/vm-run --mem 768M --modparams "max_mb=512"; it works the same in
+ * the 1 GiB VM with the default limit (a quarter of RAM: fewer videos, a
+ * child sized to match), and skips, with the reason, where the numbers
+ * leave no room for the scenario. hog_oom_killed_with_shrinker_off is the
+ * same run with the shrinker off: the child is OOM-killed, which shows
+ * that hog_evicts_lru_without_oom completes thanks to the shrinker.
  *
  * The memcg_limit_* tests: a loader in a memory cgroup of 16 MiB loads a
  * video of 64 MiB (pwrite, a writable mapping, vcachectl load from stdin)
@@ -21,11 +24,13 @@
  * and enable the memory controller if need be, and skip without them.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +78,42 @@ static uint64_t vmstat_get(const char *key)
 		}
 	fclose(f);
 	return ret;
+}
+
+/*
+ * What an anonymous hog can get without the videos, at most: free pages,
+ * those on the per-CPU lists too, the page cache and reclaimable slab, less
+ * the zones' min watermarks, below which the allocator calls the OOM
+ * killer. Not MemAvailable: it leaves out the per-CPU lists (tens of MiB
+ * after a hog's exit: up to a zone's low watermark per CPU) and takes the
+ * high watermarks off. In the 1 GiB VM a hog got 703 MiB where
+ * MemAvailable said 634, enough to swallow the margin a child sized from
+ * it had over the machine, and the shrinker-off test's hog completed.
+ */
+static uint64_t avail_max(void)
+{
+	uint64_t pages = meminfo_get("MemFree") + meminfo_get("Active(file)") +
+			 meminfo_get("Inactive(file)") + meminfo_get("KReclaimable");
+	unsigned long long val, min = 0, reserve = 0, pcp = 0;
+	char key[64], line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return meminfo_get("MemAvailable");
+	/* A zone's "min" comes before its "managed"; empty zones have none. */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %63s %llu", key, &val) != 2)
+			continue;
+		if (!strcmp(key, "min"))
+			min = val;
+		else if (!strcmp(key, "managed") && val)
+			reserve += min;
+		else if (!strcmp(key, "count:"))
+			pcp += val;
+	}
+	fclose(f);
+	pages = pages / PAGE + pcp;
+	return pages > reserve ? (pages - reserve) * PAGE : 0;
 }
 
 /* Cheap content a function of (seed, offset), 64 bits at a time. */
@@ -137,6 +178,13 @@ static void hog(uint64_t bytes)
 		fputs("1000\n", f);
 		fclose(f);
 	}
+	/*
+	 * Its own code stays in memory: without swap, reclaim would take its
+	 * text (page cache) and the hog fault it back at once, progress that
+	 * keeps the OOM killer away for minutes on a kernel without MGLRU
+	 * (the debug kernel: 10 minutes when the shrinker is off).
+	 */
+	mlockall(MCL_CURRENT);
 	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -186,83 +234,157 @@ FIXTURE_TEARDOWN(pressure)
 }
 
 /*
- * Video 0 stays open, video 1 is pinned; the others are released in order
- * 2, 3, ... and the child's need evicts from the front of that line.
+ * The scenario of both hog tests: video 0 stays open, video 1 is pinned;
+ * the others are released in order 2, 3, ... and the child's need evicts
+ * from the front of that line.
  */
-TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
-{
+struct scene {
 	char names[VID_MAX][VCACHE_NAME_MAX];
 	uint64_t sums[VID_MAX], mem[VID_MAX];
-	uint64_t limit, avail, hogsz, evictable, used0, used1, oom0, gone_mem = 0;
-	struct vcache_stats st0, st1;
-	unsigned int n, i, gone = 0, first_kept = 0;
-	int open_fd, fd, status;
-	bool order_ok = true;
-	double t0, t1;
-	pid_t pid;
+	uint64_t limit, avail, hogsz, evictable;
+	unsigned int n;
+	int open_fd;
+};
+
+/* Loads the videos and sizes the hog: NULL, or why not here (a skip). */
+static const char *scene_load(struct __test_metadata *_metadata,
+			      struct scene *s, unsigned int saved_mb)
+{
+	static char why[256];
+	struct vcache_stats st;
+	unsigned int i;
+	int fd;
 
 	/* No unused video of an earlier test in the way, then our limit. */
 	ASSERT_EQ(0, vc_set_max_mb(1));
-	ASSERT_EQ(0, vc_set_max_mb(self->saved_mb));
-	st0 = vc_stats();
-	limit = st0.mem_limit;
-	n = (limit - st0.mem_used - 32 * MiB) / VID_SIZE;
-	if ((int64_t)(limit - st0.mem_used) < (int64_t)(32 * MiB + 6 * VID_SIZE))
-		SKIP(return, "cache limit %llu MiB too small for 6 videos",
-		     (unsigned long long)(limit / MiB));
-	if (n > VID_MAX)
-		n = VID_MAX;
+	ASSERT_EQ(0, vc_set_max_mb(saved_mb));
+	st = vc_stats();
+	s->limit = st.mem_limit;
+	s->open_fd = -1;
+	s->n = 0;
+	if ((int64_t)(s->limit - st.mem_used) < (int64_t)(32 * MiB + 6 * VID_SIZE)) {
+		snprintf(why, sizeof(why), "cache limit %llu MiB too small for 6 videos",
+			 (unsigned long long)(s->limit / MiB));
+		return why;
+	}
+	s->n = (s->limit - st.mem_used - 32 * MiB) / VID_SIZE;
+	if (s->n > VID_MAX)
+		s->n = VID_MAX;
 
-	open_fd = -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < s->n; i++) {
 		char tag[8];
 
 		snprintf(tag, sizeof(tag), "p%02u", i);
-		snprintf(names[i], VCACHE_NAME_MAX, "%s", vc_name(tag));
+		snprintf(s->names[i], VCACHE_NAME_MAX, "%s", vc_name(tag));
 		fd = open(VCACHE_DEV, O_RDWR);
 		ASSERT_LE(0, fd);
-		sums[i] = load(_metadata, fd, names[i], i + 1,
-			       i == 1 ? VCACHE_CREATE_PINNED : 0);
-		mem[i] = vc_info(fd).mem_bytes;
+		s->sums[i] = load(_metadata, fd, s->names[i], i + 1,
+				  i == 1 ? VCACHE_CREATE_PINNED : 0);
+		s->mem[i] = vc_info(fd).mem_bytes;
 		if (i == 0)
-			open_fd = fd;
+			s->open_fd = fd;
 		else
 			close(fd);
 	}
 
-	evictable = (uint64_t)(n - 2) * VID_SIZE;
-	avail = meminfo_get("MemAvailable");
-	/* Past what is free by half the evictable videos, 500 MiB at least. */
-	hogsz = avail + evictable / 2;
-	if (hogsz < 500 * MiB)
-		hogsz = 500 * MiB;
-	if (hogsz > avail + evictable - 64 * MiB)
-		hogsz = avail + evictable - 64 * MiB;
-	if (hogsz <= avail + 32 * MiB) {
-		for (i = 0; i < n; i++)
-			vc_cleanup(names[i]);
-		close(open_fd);
-		SKIP(return, "%llu MiB available and %llu MiB of videos: no room to press (MemTotal %llu MiB)",
-		     (unsigned long long)(avail / MiB),
-		     (unsigned long long)(evictable / MiB),
-		     (unsigned long long)(meminfo_get("MemTotal") / MiB));
+	s->evictable = (uint64_t)(s->n - 2) * VID_SIZE;
+	s->avail = avail_max();
+	/*
+	 * Past what the machine has without the videos by half the evictable
+	 * ones, 500 MiB at least; 64 MiB short of all they could give.
+	 */
+	s->hogsz = s->avail + s->evictable / 2;
+	if (s->hogsz < 500 * MiB)
+		s->hogsz = 500 * MiB;
+	if (s->hogsz > s->avail + s->evictable - 64 * MiB)
+		s->hogsz = s->avail + s->evictable - 64 * MiB;
+	if (s->hogsz <= s->avail + 32 * MiB) {
+		snprintf(why, sizeof(why),
+			 "%llu MiB available and %llu MiB of videos: no room to press (MemTotal %llu MiB)",
+			 (unsigned long long)(s->avail / MiB),
+			 (unsigned long long)(s->evictable / MiB),
+			 (unsigned long long)(meminfo_get("MemTotal") / MiB));
+		return why;
 	}
-	st0 = vc_stats();
-	used0 = st0.mem_used;
-	TH_LOG("%u videos, %llu MiB cached (limit %llu MiB), %llu MiB available, child takes %llu MiB",
-	       n, (unsigned long long)(used0 / MiB),
-	       (unsigned long long)(limit / MiB),
-	       (unsigned long long)(avail / MiB),
-	       (unsigned long long)(hogsz / MiB));
+	TH_LOG("%u videos, %llu MiB cached (limit %llu MiB), %llu MiB available (MemAvailable %llu), child takes %llu MiB",
+	       s->n, (unsigned long long)(vc_stats().mem_used / MiB),
+	       (unsigned long long)(s->limit / MiB),
+	       (unsigned long long)(s->avail / MiB),
+	       (unsigned long long)(meminfo_get("MemAvailable") / MiB),
+	       (unsigned long long)(s->hogsz / MiB));
+	return NULL;
+}
 
-	oom0 = vmstat_get("oom_kill");
-	t0 = now();
+static void scene_cleanup(struct scene *s)
+{
+	unsigned int i;
+
+	if (s->open_fd >= 0)
+		close(s->open_fd);
+	s->open_fd = -1;
+	for (i = 0; i < s->n; i++)
+		vc_cleanup(s->names[i]);
+}
+
+#define HOG_SECS	240
+
+/*
+ * Runs the hog in a child; its wait status, and its time in @secs. A hog
+ * that neither completes nor is OOM-killed in HOG_SECS (reclaim thrashing
+ * where the OOM killer should have come) is killed here and fails the
+ * test: that is a finding, not something to wait out to the harness's
+ * timeout, which would leave the test's videos behind.
+ */
+static int hog_run(struct __test_metadata *_metadata, uint64_t bytes,
+		   double *secs)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	double t0 = now();
+	int status, n;
+	pid_t pid;
+
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		hog(hogsz);
+		hog(bytes);
+	pfd.fd = syscall(SYS_pidfd_open, pid, 0);
+	ASSERT_LE(0, pfd.fd);
+	do
+		n = poll(&pfd, 1, HOG_SECS * 1000);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		kill(pid, SIGKILL);
+		TH_LOG("the child neither completed nor was OOM-killed in %d s: killed",
+		       HOG_SECS);
+	}
+	close(pfd.fd);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	t1 = now();
+	*secs = now() - t0;
+	EXPECT_LT(0, n);
+	return status;
+}
+
+TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
+{
+	uint64_t used0, used1, oom0, gone_mem = 0;
+	struct vcache_stats st0, st1;
+	unsigned int i, gone = 0, first_kept = 0;
+	struct scene s;
+	const char *why;
+	bool order_ok = true;
+	int fd, status;
+	double secs;
+
+	why = scene_load(_metadata, &s, self->saved_mb);
+	if (why) {
+		scene_cleanup(&s);
+		SKIP(return, "%s", why);
+	}
+	st0 = vc_stats();
+	used0 = st0.mem_used;
+
+	oom0 = vmstat_get("oom_kill");
+	status = hog_run(_metadata, s.hogsz, &secs);
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("the child did not complete: %s %d",
 		       WIFSIGNALED(status) ? "signal" : "exit status",
@@ -271,35 +393,36 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 		TH_LOG("the OOM killer ran (see the kernel log: \"Out of memory\")");
 
 	/* The open video, byte for byte. */
-	EXPECT_EQ(sums[0], checksum(open_fd));
-	close(open_fd);
+	EXPECT_EQ(s.sums[0], checksum(s.open_fd));
+	close(s.open_fd);
+	s.open_fd = -1;
 	/* Evicted: a prefix of the release order 2, 3, ... */
 	/* The pinned one, byte for byte; released before all the others. */
-	fd = vc_reopen(names[1], O_RDONLY);
+	fd = vc_reopen(s.names[1], O_RDONLY);
 	EXPECT_LE(0, fd) TH_LOG("the pinned video was evicted");
 	if (fd >= 0) {
-		EXPECT_EQ(sums[1], checksum(fd));
+		EXPECT_EQ(s.sums[1], checksum(fd));
 		EXPECT_TRUE(vc_info(fd).flags & VCACHE_INFO_PINNED);
 		close(fd);
 	}
-	for (i = 2; i < n; i++) {
-		fd = vc_reopen(names[i], O_RDONLY);
+	for (i = 2; i < s.n; i++) {
+		fd = vc_reopen(s.names[i], O_RDONLY);
 		if (fd < 0) {
 			gone++;
-			gone_mem += mem[i];
+			gone_mem += s.mem[i];
 			if (first_kept)
 				order_ok = false;
 			continue;
 		}
 		if (!first_kept)
 			first_kept = i;
-		EXPECT_EQ(sums[i], checksum(fd)) TH_LOG("video %u changed", i);
+		EXPECT_EQ(s.sums[i], checksum(fd)) TH_LOG("video %u changed", i);
 		close(fd);
 	}
 	st1 = vc_stats();
 	used1 = st1.mem_used;
 	TH_LOG("child done in %.1f s; %u of %u evictable videos evicted (%llu MiB), mem_used %llu -> %llu MiB",
-	       t1 - t0, gone, n - 2, (unsigned long long)(gone_mem / MiB),
+	       secs, gone, s.n - 2, (unsigned long long)(gone_mem / MiB),
 	       (unsigned long long)(used0 / MiB),
 	       (unsigned long long)(used1 / MiB));
 	EXPECT_LT(0, gone) TH_LOG("nothing was evicted");
@@ -315,8 +438,108 @@ TEST_F_TIMEOUT(pressure, hog_evicts_lru_without_oom, 600)
 	/* Our videos are all the cache holds: it shrank by exactly theirs. */
 	EXPECT_EQ(used0 - gone_mem, used1);
 
-	for (i = 0; i < n; i++)
-		vc_cleanup(names[i]);
+	scene_cleanup(&s);
+}
+
+/*
+ * scripts/vm-stage2 counts an OOM report in the kernel log as a splat,
+ * except between these two lines (see there): the OOM kill below is this
+ * test's purpose, any other splat in between still counts.
+ */
+#define OOM_MARK_BEGIN	"vm-run: OOM kills expected (pressure_test: the hog, shrink=N)\n"
+#define OOM_MARK_END	"vm-run: OOM kills no longer expected\n"
+
+/*
+ * The same run with the shrinker off (shrink=N): the videos are no longer
+ * the system's to take back, so the child's need ends in an OOM kill, as
+ * it would for a cache that does not take part in reclaim. That is what
+ * hog_evicts_lru_without_oom proves does not happen with the shrinker on:
+ * the same hog, the same videos, the one knob between them.
+ *
+ * The pressure has to be the whole machine's. vcache's pages are charged
+ * (__GFP_ACCOUNT) to the loader's memory cgroup, this test's, and the
+ * shrinker is not memcg-aware, so the kernel calls it for global (root)
+ * reclaim only. A hog confined to a cgroup with memory.max would be
+ * OOM-killed in its cgroup with the shrinker on or off: its cgroup's
+ * reclaim never asks vcache, whose pages are not even charged there. That
+ * test could not fail. So the hog runs beside the test, and the damage is
+ * confined by choice, not by a limit: the hog's oom_score_adj is 1000,
+ * which puts it above every other task of the machine whatever their
+ * size, and the test's own is -1000. The test checks that the hog died
+ * of SIGKILL, that the kernel counted exactly one OOM kill (/proc/vmstat
+ * oom_kill: nobody else died), that the cache lost nothing (no eviction,
+ * every video byte for byte), and then that with the shrinker back on the
+ * same unused videos are the system's again ("echo 2 > drop_caches").
+ *
+ * Runs only in a throw-away VM (VCACHE_VM=1, which scripts/vm-run sets):
+ * an OOM kill on purpose is not a test's to make on whatever machine runs
+ * the suite.
+ */
+TEST_F_TIMEOUT(pressure, hog_oom_killed_with_shrinker_off, 600)
+{
+	uint64_t oom0, oom1;
+	struct vcache_stats st0, st1, st2;
+	struct scene s;
+	const char *why, *vm = getenv("VCACHE_VM");
+	unsigned int i;
+	int fd, status;
+	double secs;
+
+	if (!vm || strcmp(vm, "1"))
+		SKIP(return, "an OOM kill on purpose: runs in a throw-away VM only (VCACHE_VM=1, scripts/vm-run)");
+	/* Never the OOM killer's choice, whatever it holds. */
+	ASSERT_EQ(0, write_file("/proc/self/oom_score_adj", "-1000\n"));
+	why = scene_load(_metadata, &s, self->saved_mb);
+	if (why) {
+		scene_cleanup(&s);
+		SKIP(return, "%s", why);
+	}
+	ASSERT_EQ(0, write_file(SHRINK_PARAM, "N\n"));
+	st0 = vc_stats();
+
+	ASSERT_EQ(0, write_file("/dev/kmsg", OOM_MARK_BEGIN));
+	oom0 = vmstat_get("oom_kill");
+	status = hog_run(_metadata, s.hogsz, &secs);
+	oom1 = vmstat_get("oom_kill");
+	ASSERT_EQ(0, write_file("/dev/kmsg", OOM_MARK_END));
+	TH_LOG("shrink=N: the child %s %d after %.1f s; oom_kill %llu -> %llu",
+	       WIFSIGNALED(status) ? "died of signal" : "exited with status",
+	       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), secs,
+	       (unsigned long long)oom0, (unsigned long long)oom1);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		TH_LOG("the child was not OOM-killed: the videos gave memory back with the shrinker off?");
+	EXPECT_EQ(oom0 + 1, oom1)
+		TH_LOG("not exactly one OOM kill (the hog's)");
+
+	/* The cache lost nothing: no eviction, every video byte for byte. */
+	st1 = vc_stats();
+	EXPECT_EQ(st0.evictions, st1.evictions);
+	EXPECT_EQ(st0.shrink_pages, st1.shrink_pages);
+	EXPECT_EQ(st0.mem_used, st1.mem_used);
+	EXPECT_EQ(s.sums[0], checksum(s.open_fd));
+	for (i = 1; i < s.n; i++) {
+		fd = vc_reopen(s.names[i], O_RDONLY);
+		EXPECT_LE(0, fd) TH_LOG("video %u is gone", i);
+		if (fd < 0)
+			continue;
+		EXPECT_EQ(s.sums[i], checksum(fd)) TH_LOG("video %u changed", i);
+		close(fd);
+	}
+
+	/* The shrinker back on: the unused videos are reclaim's again. */
+	ASSERT_EQ(0, write_file(SHRINK_PARAM, "Y\n"));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/drop_caches", "2\n"));
+	st2 = vc_stats();
+	TH_LOG("shrink=Y: drop_caches evicted %llu of %u unused videos",
+	       (unsigned long long)(st2.evictions_pressure - st1.evictions_pressure),
+	       s.n - 2);
+	EXPECT_EQ(s.n - 2, st2.evictions_pressure - st1.evictions_pressure);
+	EXPECT_EQ(s.sums[0], checksum(s.open_fd));
+	fd = vc_reopen(s.names[1], O_RDONLY);
+	EXPECT_LE(0, fd) TH_LOG("the pinned video was evicted");
+	if (fd >= 0)
+		close(fd);
+	scene_cleanup(&s);
 }
 
 /*
@@ -778,6 +1001,34 @@ static int precache(const char *path)
 	return n ? -EIO : 0;
 }
 
+/*
+ * The files the test has mapped (its own program, libc, the loader) into
+ * the page cache, charged here. The loader runs their code in the cgroup:
+ * a page of it read back there is charged to the cgroup, which reclaim at
+ * the limit takes again, and its refault, charged without
+ * __GFP_RETRY_MAYFAIL, calls the OOM killer on the loader (as for
+ * vcachectl above). hog_oom_killed_with_shrinker_off before this test
+ * leaves the page cache all but empty.
+ */
+static void precache_maps(void)
+{
+	char line[512], last[512] = "", *path;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		path = strchr(line, '/');
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (strcmp(path, last))
+			precache(path);
+		snprintf(last, sizeof(last), "%s", path);
+	}
+	fclose(f);
+}
+
 /* A file of @len bytes in /tmp for vcachectl to load; its path in @path. */
 static int make_file(char *path, size_t size, uint64_t len)
 {
@@ -839,6 +1090,7 @@ static void memcg_load(struct __test_metadata *_metadata, enum memcg_how how)
 		ASSERT_LE(0, errfd);
 		ASSERT_EQ(0, make_file(file, sizeof(file), CG_VIDEO));
 	}
+	precache_maps();
 	limit = vc_stats().mem_limit;
 	base = vc_stats().mem_used;
 	if (limit < base + CG_VIDEO + MiB)
