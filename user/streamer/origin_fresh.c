@@ -25,10 +25,13 @@
  * Requests that arrive while a check is under way are served the cached
  * copy: one check per video at a time.
  *
- * The records are the process's, behind one lock, taken only when a
- * request finds its video's check due or a fill starts: a table of
- * FRESH_SLOTS slots by video id; a video whose slot was taken by another
- * is simply checked as a video nobody recorded.
+ * The records are the process's, behind one lock: a table of FRESH_SLOTS
+ * slots by video id; a video whose slot was taken by another is simply
+ * checked as a video nobody recorded. The hits between two checks do not
+ * take it: each worker notes in its own video entry when the next check
+ * is due (video.fresh_next_ms, on the worker's clock), so the lock is
+ * taken about once a TTL per worker and video, when a fill starts and when
+ * a check ends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -198,7 +201,7 @@ static void fresh_done(struct worker *w, struct job *j)
 bool origin_fresh_check(struct worker *w, struct conn *c, const char *name)
 {
 	const struct vcache_info *in = &c->r.v->info;
-	uint64_t now = realtime_ns(), ttl = cfg.origin_ttl_ms * 1000000;
+	uint64_t now, ttl = cfg.origin_ttl_ms * 1000000;
 	struct fresh_job *fj;
 	struct fresh *s;
 	bool due;
@@ -206,11 +209,18 @@ bool origin_fresh_check(struct worker *w, struct conn *c, const char *name)
 	/* Checked already (this is the request, routed again), or filling. */
 	if (c->origin_checked || in->state != VCACHE_STATE_SEALED)
 		return false;
+	/* Not due yet, as this worker last saw: no lock. */
+	if (w->now_ms < c->r.v->fresh_next_ms)
+		return false;
+	now = realtime_ns();
 	pthread_mutex_lock(&fresh_lock);
 	s = slot_of(in->id, in->create_time_ns);
 	due = !s->checking && now >= s->checked_ns && now - s->checked_ns >= ttl;
 	if (due)
 		s->checking = true;
+	else if (!s->checking)
+		c->r.v->fresh_next_ms = w->now_ms +
+			(now >= s->checked_ns ? ttl - (now - s->checked_ns) : ttl) / 1000000;
 	pthread_mutex_unlock(&fresh_lock);
 	if (!due)
 		return false;

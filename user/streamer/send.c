@@ -165,33 +165,25 @@ static int send_error(void)
 /* aio: bytes being read for one worker's connections at most. */
 #define AIO_INFLIGHT_MAX	(4 * 1024 * 1024)
 
-/* A buffer for the next read; its size, or 0 with no memory. */
-static size_t get_buf(struct conn *c)
-{
-	struct resp *r = &c->r;
-	size_t want = min_u64(r->end - r->pos, c->buf_want ? c->buf_want : BUF_SIZE);
-
-	free(c->buf);
-	c->buf = malloc(want);
-	return c->buf ? want : 0;
-}
-
 /*
- * An O_DIRECT read's buffer (an --origin bypass, origin.c): the read starts
- * at r->pos rounded down to @align and its length is rounded up, both as
- * O_DIRECT wants; the bytes before r->pos (c->aio_skip) are not sent.
+ * A buffer for the next read; its size, or 0 with no memory. @align (an
+ * --origin bypass read O_DIRECT, origin.c; else 0): the read starts at
+ * r->pos rounded down to it and its length is rounded up, as O_DIRECT
+ * wants, in a buffer aligned to it; the bytes before r->pos
+ * (c->aio_skip) are not sent.
  */
-static size_t get_direct_buf(struct conn *c, size_t align)
+static size_t get_buf(struct conn *c, size_t align)
 {
 	struct resp *r = &c->r;
 	size_t want = min_u64(r->end - r->pos, c->buf_want ? c->buf_want : BUF_SIZE);
-	void *b;
+	void *b = NULL;
 
-	c->aio_skip = r->pos % align;
-	want = (c->aio_skip + want + align - 1) / align * align;
+	c->aio_skip = align ? r->pos % align : 0;
+	if (align)
+		want = (c->aio_skip + want + align - 1) / align * align;
 	free(c->buf);
 	c->buf = NULL;
-	if (posix_memalign(&b, align, want))
+	if (align ? posix_memalign(&b, align, want) != 0 : !(b = malloc(want)))
 		return 0;
 	c->buf = b;
 	return want;
@@ -247,7 +239,7 @@ static int send_copy(struct worker *w, struct conn *c)
 	ssize_t n;
 
 	if (c->buf_off == c->buf_len) {
-		size_t want = get_buf(c);
+		size_t want = get_buf(c, 0);
 
 		if (!want)
 			return -1;
@@ -371,17 +363,10 @@ static int send_aio(struct worker *w, struct conn *c)
 		aio_wait(w, c);
 		return 0;
 	}
-	if (r->v->dio_align) {
-		want = get_direct_buf(c, r->v->dio_align);
-		if (!want)
-			return -1;
-		vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos - c->aio_skip, c);
-	} else {
-		want = get_buf(c);
-		if (!want)
-			return -1;
-		vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos, c);
-	}
+	want = get_buf(c, r->v->dio_align);
+	if (!want)
+		return -1;
+	vaio_prep_pread(&c->cb, r->v->fd, c->buf, want, r->pos - c->aio_skip, c);
 	ret = vaio_submit(&w->aio, cbs, 1);
 	if (ret == -EAGAIN) {
 		/* Every slot is taken: retried when completions free one. */

@@ -85,6 +85,7 @@ struct video {
 	uint64_t last_used_ms;
 	bool stale;			/* deleted: close once unused */
 	bool follow;			/* opened VCACHE_OPEN_FOLLOW (--origin) */
+	uint64_t fresh_next_ms;		/* --origin-ttl: no check due before (now_ms) */
 	/*
 	 * --origin bypass (origin.c): not a video but the origin file, not in
 	 * the table; @fd is O_DIRECT when this is its alignment, and is
