@@ -35,6 +35,8 @@ BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/li
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
+# What they source from their own directory (it finds the tree).
+SELFTESTS += $(BUILD)/selftests/streamer_lib.sh
 SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_client \
 		    $(BUILD)/selftests/soak_client $(BUILD)/selftests/hls_check
 
@@ -131,6 +133,10 @@ test-media:
 $(BUILD)/selftests/%: selftests/vcache/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
+
+$(BUILD)/selftests/streamer_lib.sh: selftests/vcache/streamer_lib.sh
+	@mkdir -p $(dir $@)
+	install -m 0644 $< $@
 
 $(BUILD)/selftests/%: selftests/vcache/%.c selftests/vcache/*.h include/uapi/linux/vcache.h
 	@mkdir -p $(dir $@)

@@ -14,16 +14,13 @@
 # Prints kselftest-style TAP ending in "# Totals: ...".
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# start_streamer and wait_up.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 check=$root/build/selftests/hls_check
 media=$root/build/media
 tmp=$(mktemp -d /tmp/hls_test.XXXXXX)
@@ -33,11 +30,6 @@ curl_max_time=60
 fail_lines=30
 # HLS_KEEP=DIR keeps the playlists and logs, for a look (or a report).
 keep_dir=${HLS_KEEP:-}
-
-# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
-# start_streamer and wait_up.
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer" "$ctl" "$check"
 need_media() {
 	if [ ! -f "$media/h264_aac_25.ts" ] || ! command -v ffmpeg >/dev/null ||

@@ -13,16 +13,13 @@
 # kselftest-style TAP ending in "# Totals: ...".
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# start_streamer and wait_up.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 lclient=$root/build/selftests/live_client
 clip=$root/build/media/h264_2997.ts
 clip_csv=$root/build/media/h264_2997.csv
@@ -40,11 +37,6 @@ fail_lines=30
 # LIVE_KEEP=DIR keeps the logs and bodies, for a look after a failure.
 keep_dir=${LIVE_KEEP:-}
 idle_viewers=${LIVE_IDLE_VIEWERS:-200}
-
-# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
-# start_streamer and wait_up.
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer" "$ctl" "$client" "$lclient"
 
 start_streamer big "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 \

@@ -10,23 +10,15 @@
 # Prints kselftest-style TAP ending in "# Totals: ...".
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 www=$root/build/web/www
 tmp=$(mktemp -d /tmp/player_test.XXXXXX)
 P=18111
 URL=http://127.0.0.1:$P
-
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer"
 if [ ! -f "$www/player.html" ] || [ ! -f "$www/hls.min.js" ]; then
 	skip "the player page" "no $www (make web on the host)"

@@ -9,16 +9,11 @@
 # stalled access log does not stop the serving.
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 tmp=$(mktemp -d /tmp/streamer_bounds_test.XXXXXX)
 PF=18111	# 200 descriptors
 PL=18112	# one worker: a fast reader and a probe share it
@@ -26,9 +21,6 @@ PG=18113	# the access log is a FIFO nobody reads
 PV=18114	# GET /v/ of 10,000 videos
 PC=18115	# 200 slow readers, by copy and by aio
 PN=18116	# one worker: live streams created beside a probe
-
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer" "$ctl" "$client"
 ulimit -n 65536 || true
 

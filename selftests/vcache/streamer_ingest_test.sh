@@ -11,25 +11,17 @@
 # --live-max-streams bounds the streams being written at once.
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 tmp=$(mktemp -d /tmp/streamer_ingest_test.XXXXXX)
 PT=18101	# tokens; 1 MiB rings, 2 writers, 4 MiB of rings
 PA=18102	# --ingest-allow 192.0.2.0/24: not the loopback
 PD=18103	# the defaults
 TOKEN=tok-0123456789abcdef
 NEWS_TOKEN=news-0123456789abcdef
-
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer" "$ctl"
 
 # The limit in force (the module parameter reads as it), put back at the end.

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# What the vcache-streamer script tests (streamer_test.sh, live_http_test.sh)
-# share: the programs they drive, kselftest-style TAP ending in
-# "# Totals: ...", which scripts/run-tests adds up, and their servers,
-# started, waited for and killed at the end. Not a test itself (the
-# Makefile installs *_test.sh): sourced by path from the repository root,
-# after the test has set
-#   root  the repository
+# What the vcache script tests (*_test.sh) share: the tree and the programs
+# they drive, kselftest-style TAP ending in "# Totals: ...", which
+# scripts/run-tests adds up, and their servers, started, waited for and
+# killed at the end. Not a test itself: each test sources it from its own
+# directory, where it is in every layout (selftests/vcache/ in the tree;
+# build/selftests/, where the Makefile installs the tests; a kselftest
+# install, as TEST_FILES). It sets
+#   root  the vcache tree, whose build/ has the programs, and cds into it:
+#         VCACHE_PROJECT (scripts/vm-run sets it; run_kselftest.sh runs a
+#         test from its own directory), else two levels above the test.
+#         Outside any tree the test is one skip, and ends here.
+# The test then sets
 #   tmp   its scratch directory, removed at the end
 # and, if it wants other than the defaults,
 #   curl_max_time  seconds a curl may take (60)
@@ -15,7 +20,15 @@
 #   keep_dir       a directory to copy $tmp into at the end (none)
 # STREAMER_BIN in the environment: another build of the server (say with
 # -fsanitize=address,undefined).
-# shellcheck disable=SC2154  # root and tmp are the test's
+# shellcheck disable=SC2154  # tmp is the test's
+
+root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
+	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
+	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
+	exit 4
+fi
+cd "$root" || exit 1
 
 streamer=${STREAMER_BIN:-$root/build/user/vcache-streamer}
 # shellcheck disable=SC2034  # the tests' to use

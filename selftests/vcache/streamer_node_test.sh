@@ -9,19 +9,14 @@
 # device's mem_used. scripts/cluster-test runs three nodes behind HAProxy.
 set -u
 
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 tmp=$(mktemp -d /tmp/streamer_node_test.XXXXXX)
 PN=18121	# --node-name n-1.test
 PA=18122	# no --node-name
-
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer" "$ctl"
 
 head -c 300000 /dev/urandom >"$tmp/a"

@@ -25,16 +25,12 @@
 # the server).
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# $streamer, $ctl, $client; TAP (ok, skip, eq), finish, need, start_streamer.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 soak_secs=${SOAK_SECONDS:-60}
 base_secs=${SOAK_BASE_SECONDS:-10}
 n_idle=${SOAK_IDLE:-2000}
@@ -50,10 +46,6 @@ tmp=$(mktemp -d /tmp/streamer_soak.XXXXXX)
 P=18095
 URL=http://127.0.0.1:$P
 token=soak-good-token-0123456789
-
-# $streamer, $ctl, $client; TAP (ok, skip, eq), finish, need, start_streamer.
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 soak=$root/build/selftests/soak_client
 need "$streamer" "$ctl" "$client" "$soak"
 fail_lines=40

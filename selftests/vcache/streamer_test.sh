@@ -14,27 +14,19 @@
 # (another build of the server, say with -fsanitize=address,undefined).
 set -u
 
-# The vcache tree, whose build/ has the programs: VCACHE_PROJECT (scripts/vm-run
-# sets it; run_kselftest.sh runs this from its own directory) or, installed
-# as build/selftests/NAME, two levels up. Outside any tree, a skip.
-root=${VCACHE_PROJECT:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -f "$root/selftests/vcache/streamer_lib.sh" ]; then
-	printf 'TAP version 13\n1..0 # SKIP not run in a vcache tree (VCACHE_PROJECT)\n'
-	echo '# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	exit 4
-fi
-cd "$root" || exit 1
+# streamer_lib.sh, beside this script wherever it is installed, finds the
+# vcache tree (or skips) and makes it the working directory: $root.
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# start_streamer and wait_up.
+# shellcheck source=selftests/vcache/streamer_lib.sh
+. "$(dirname "$0")/streamer_lib.sh" || exit 1
+
 idle_conns=${STREAMER_IDLE:-10000}
 clients=${STREAMER_CLIENTS:-200}
 tmp=$(mktemp -d /tmp/streamer_test.XXXXXX)
 declare -A port=([splice]=18081 [mmap]=18082 [copy]=18083 [aio]=18084)
 P=${port[splice]}
 URL=http://127.0.0.1:$P
-
-# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
-# start_streamer and wait_up.
-# shellcheck source=selftests/vcache/streamer_lib.sh
-. "$root/selftests/vcache/streamer_lib.sh"
 need "$streamer" "$ctl" "$client"
 
 # 10,000 idle connections are 20,000 descriptors here, server and client.
