@@ -87,6 +87,13 @@ struct video {
 	bool follow;			/* opened VCACHE_OPEN_FOLLOW (--origin) */
 	uint64_t fresh_next_ms;		/* --origin-ttl: no check due before (now_ms) */
 	/*
+	 * vod.c: the ETag and Last-Modified of the sealed video, formatted
+	 * once (val_seal_ns: the seal they are of; 0: not yet), not per request.
+	 */
+	uint64_t val_seal_ns;
+	char etag[HTTP_ETAG_MAX];
+	char lastmod[HTTP_DATE_LEN + 1];
+	/*
 	 * --origin bypass (origin.c): not a video but the origin file, not in
 	 * the table; @fd is O_DIRECT when this is its alignment, and is
 	 * sent by AIO only.
