@@ -145,6 +145,13 @@ struct conn {
 	struct sockaddr_storage peer_addr;
 	enum conn_state state;
 	bool rd_eof;			/* the client sent FIN */
+	/*
+	 * A recv() may find bytes: false after one that did not fill its
+	 * room (the socket had no more then; anything after that brings an
+	 * EPOLLIN, which sets it again), so that the recv() after each
+	 * response, which would only say EAGAIN, is not made.
+	 */
+	bool rd_ready;
 	bool close_after;		/* close once this response is out */
 	bool dead;			/* closed, freed when its AIO completes */
 	unsigned int jobs;		/* jobs working for it: not freed before */
