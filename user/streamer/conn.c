@@ -300,7 +300,7 @@ static int conn_read(struct worker *w, struct conn *c)
 
 	size_t room;
 
-	if (!c->rd_ready) {
+	if (!c->rd_ready && !c->rd_hup) {
 		errno = EAGAIN;
 		goto idle;
 	}

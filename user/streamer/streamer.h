@@ -149,9 +149,11 @@ struct conn {
 	 * A recv() may find bytes: false after one that did not fill its
 	 * room (the socket had no more then; anything after that brings an
 	 * EPOLLIN, which sets it again), so that the recv() after each
-	 * response, which would only say EAGAIN, is not made.
+	 * response, which would only say EAGAIN, is not made. rd_hup: the
+	 * peer's FIN (or an error) came, which a short read does not
+	 * consume: recv() again, to see it.
 	 */
-	bool rd_ready;
+	bool rd_ready, rd_hup;
 	bool close_after;		/* close once this response is out */
 	bool dead;			/* closed, freed when its AIO completes */
 	unsigned int jobs;		/* jobs working for it: not freed before */
