@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Shared by the bench scripts that pit vcache-streamer against nginx
 # (serve-bench.sh, hls-serve-bench.sh, seek-bench.sh, serve-count.sh):
@@ -43,6 +44,7 @@ EOF2
 # its master's pid in BENCH_NGINX_PID.
 bench_nginx() {
 	nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf" 2>"$2" &
+	# shellcheck disable=SC2034 # for the caller
 	BENCH_NGINX_PID=$!
 }
 

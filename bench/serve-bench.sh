@@ -126,7 +126,8 @@ done
 
 raw=$out/serve-raw.txt
 : >"$raw"
-rev=$(echo $servers | tr ' ' '\n' | tac | tr '\n' ' ')
+# shellcheck disable=SC2086 # a list
+rev=$(printf '%s\n' $servers | tac | tr '\n' ' ')
 for chunk in $chunks; do
 	for c in $conns; do
 		for rep in $(seq "$reps"); do

@@ -99,7 +99,7 @@ for chunk in 262144 20971520; do
 		# The threads (streamer) or the workers (nginx) to trace.
 		if [ $s = vcache ]; then pids=$spid; else pids=$(pgrep -P "$spid" | tr '\n' ' '); fi
 		f=$out/count-strace-$s-$chunk.txt
-		# shellcheck disable=SC2046
+		# shellcheck disable=SC2046,SC2086 # one -p per pid
 		strace -f -c -o "$f" $(printf -- '-p %s ' $pids) 2>"$tmp/strace.err" &
 		tpid=$!
 		# Attached when every thread shows up as traced.
