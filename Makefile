@@ -224,6 +224,38 @@ bench-seek bench-seek-quick: modules user benches
 		$(BUILD)/vm-out/seek-raw.txt $(ROOT)/bench/results/
 	$(ROOT)/bench/seek-bench.sh --plot $(ROOT)/bench/results/seek.csv $(ROOT)/bench/results/seek.png
 
+# Serving against nginx alone (bench/serve-bench.sh), in one VM boot with
+# the memory of make bench (6G): 5 repetitions a cell by default, the
+# servers interleaved, into bench/results/serve.{md,csv}, serve-runs.csv
+# and serve-raw.txt; serve-host.txt has the host's load average before and
+# after. bench-serve-quick: one run of 1 s a cell, 64 MiB, 8 and 64
+# connections, a smoke test. SERVE_BENCH_ARGS passes options (--servers
+# "splice nginx", --reps N, ...). bench-serve-count (bench/serve-count.sh):
+# syscalls per request of the streamer and of nginx under strace, and
+# callgrind's instructions per request of the streamer, into
+# bench/results/count.md, count-strace-*.txt and count-callgrind.txt.
+SERVE_BENCH_ARGS ?=
+SERVE_COUNT_ARGS ?=
+
+.PHONY: bench-serve bench-serve-quick bench-serve-count
+bench-serve bench-serve-quick: modules user
+	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_start=$$(cut -d' ' -f1-3 /proc/loadavg)" >$(ROOT)/bench/results/serve-host.txt
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 6G --timeout 1800 -- sh -c \
+		'$(ROOT)/bench/serve-bench.sh \
+		$(if $(filter bench-serve-quick,$@),--reps 1 --duration 1 --size-mb 64 --conns "8 64") \
+		$(SERVE_BENCH_ARGS) "$$VCACHE_OUT"'
+	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/serve-host.txt
+	cp $(BUILD)/vm-out/serve.md $(BUILD)/vm-out/serve.csv $(BUILD)/vm-out/serve-runs.csv \
+		$(BUILD)/vm-out/serve-raw.txt $(ROOT)/bench/results/
+
+bench-serve-count: modules user
+	@mkdir -p $(ROOT)/bench/results
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 2G --timeout 1800 -- sh -c \
+		'$(ROOT)/bench/serve-count.sh $(SERVE_COUNT_ARGS) "$$VCACHE_OUT"'
+	cp $(BUILD)/vm-out/count.md $(BUILD)/vm-out/count-strace-*.txt \
+		$(BUILD)/vm-out/count-callgrind.txt $(ROOT)/bench/results/
+
 # HLS segments against nginx serving the same bytes as static byte-range HLS
 # from tmpfs (bench/hls-serve-bench.sh): the 10 min, 3 Mbit/s media made on
 # the host once (build/hls-media), the runs in one VM boot, into

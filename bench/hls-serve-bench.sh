@@ -37,6 +37,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+. "$ROOT/bench/lib.sh"
 duration=3 reps=7 conns="8 64 256" pl_conns=16 media="" make_media=""
 usage() { sed -n '10,13p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -79,13 +80,7 @@ mkdir -p "$out"
 streamer=$ROOT/build/user/vcache-streamer
 ctl=$ROOT/build/user/vcachectl
 lua=$ROOT/bench/wrk-hls.lua
-for t in wrk nginx curl python3; do
-	command -v $t >/dev/null || { echo "hls-serve-bench: $t missing (scripts/install-deps)" >&2; exit 1; }
-done
-for f in "$streamer" "$ctl"; do
-	[ -x "$f" ] || { echo "hls-serve-bench: $f missing: make first" >&2; exit 1; }
-done
-[ -c /dev/vcache ] || { echo "hls-serve-bench: no /dev/vcache" >&2; exit 1; }
+bench_need hls-serve-bench "$streamer" "$ctl" wrk nginx curl python3
 if [ "$(cat "$media/recipe" 2>/dev/null)" != "$recipe" ] || [ ! -s "$media/hls.ts" ]; then
 	echo "hls-serve-bench: no media: bench/hls-serve-bench.sh --make-media $media" >&2
 	exit 1
@@ -125,43 +120,14 @@ echo "hls-serve-bench: $size bytes loaded in $((SECONDS - t0)) s" >&2
 	--max-conns 20000 --idle-timeout 120 --send-timeout 120 2>"$tmp/stderr-vcache" &
 pid[vcache]=$!
 
-cat >"$tmp/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	keepalive_timeout 120s;
-	# Descriptors of open files kept, as a static HLS origin would be set
-	# up (and as the streamer keeps its videos open): no open() a request.
-	open_file_cache max=100 inactive=300s;
-	open_file_cache_valid 300s;
-	types {
-		application/vnd.apple.mpegurl m3u8;
-		video/mp2t ts;
-	}
-	default_type application/octet-stream;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
-	server {
-		listen 127.0.0.1:${port[nginx]} reuseport;
-		root $tmp/www;
-	}
-}
-EOF
-nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
-	2>"$tmp/stderr-nginx" &
-pid[nginx]=$!
+# Descriptors of open files kept, as a static HLS origin would be set up
+# (and as the streamer keeps its videos open): no open() a request.
+bench_nginx_conf "$tmp/nginx" "$tmp/www" "${port[nginx]}" "$(printf '\t%s\n' \
+	'keepalive_requests 1000000;' 'keepalive_timeout 120s;' \
+	'open_file_cache max=100 inactive=300s;' 'open_file_cache_valid 300s;' \
+	'types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }')"
+bench_nginx "$tmp/nginx" "$tmp/stderr-nginx"
+pid[nginx]=$BENCH_NGINX_PID
 
 # vcache's playlist (the first request makes it: wait for it), then the
 # same playlist for nginx, its URIs (../../v/NAME, relative to
@@ -217,19 +183,10 @@ done
 echo "hls-serve-bench: $nseg segments of $seg_bytes bytes (file: $size)," \
 	"playlist $(stat -c %s "$tmp/vcache.m3u8") bytes" >&2
 
-cpu_ticks() {
-	local p t=0 v
-	for p in $1 $(pgrep -P "$1" || true); do
-		v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
-		t=$((t + ${v:-0}))
-	done
-	echo $t
-}
-
 # measure CELL SERVER SECONDS: one run; prints "ticks WRK-json". CELL is a
 # connection count (segments) or "pl" (the playlist).
 measure() {
-	local c0 c1 line c=$1 path ranges=$tmp/ranges
+	local c=$1 path ranges=$tmp/ranges
 	if [ "$c" = pl ]; then
 		c=$pl_conns ranges=""
 		if [ "$2" = vcache ]; then path=$vpl; else path=$npl; fi
@@ -238,14 +195,9 @@ measure() {
 	else
 		path=/$name.ts
 	fi
-	c0=$(cpu_ticks "${pid[$2]}")
-	line=$(BENCH_PATH=$path BENCH_RANGES=$ranges BENCH_VIEWERS=$c BENCH_THREADS=2 \
-		wrk -t2 -c"$c" -d"${3}s" --timeout 60s -s "$lua" \
-		"http://127.0.0.1:${port[$2]}" 2>&1 | grep '^WRK ' || true)
-	c1=$(cpu_ticks "${pid[$2]}")
-	kill -0 "${pid[$2]}" 2>/dev/null || { echo "hls-serve-bench: $2 died" >&2; return 1; }
-	[ -n "$line" ] || { echo "hls-serve-bench: wrk failed against $2" >&2; return 1; }
-	echo "$((c1 - c0)) ${line#WRK }"
+	bench_cpu_run hls-serve-bench "$2" "${pid[$2]}" \
+		env BENCH_PATH="$path" BENCH_RANGES="$ranges" BENCH_VIEWERS="$c" BENCH_THREADS=2 \
+		wrk -t2 -c"$c" -d"${3}s" --timeout 60s -s "$lua" "http://127.0.0.1:${port[$2]}"
 }
 
 cells="$conns pl"

@@ -35,6 +35,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+. "$ROOT/bench/lib.sh"
 lengths="600 3600 14400" duration=3 reps=7 conns=4 media="" make_media="" plot=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -173,39 +174,10 @@ t0=$SECONDS
 	--max-conns 20000 2>"$tmp/stderr-vcache" &
 pid[vcache]=$!
 
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	default_type application/octet-stream;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
-	server {
-		listen 127.0.0.1:${port[nginx]} reuseport;
-		root $tmp/www;
-		location ~ \.mp4\$ {
-			mp4;
-			mp4_buffer_size 1m;
-			mp4_max_buffer_size 64m;
-		}
-	}
-}
-EOF
-nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
-	2>"$tmp/stderr-nginx" &
-pid[nginx]=$!
+bench_nginx_conf "$tmp/nginx" "$tmp/www" "${port[nginx]}" "" "$(printf '\t\t%s\n' \
+	'location ~ \.mp4$ { mp4; mp4_buffer_size 1m; mp4_max_buffer_size 64m; }')"
+bench_nginx "$tmp/nginx" "$tmp/stderr-nginx"
+pid[nginx]=$BENCH_NGINX_PID
 
 # Both up, and both seeking: vcache says which keyframe it started from;
 # nginx's answer must be an MP4 shorter than the file (the moov rebuilt).
@@ -230,28 +202,15 @@ if [ $ok = 0 ]; then
 	exit 1
 fi
 
-cpu_ticks() {
-	local p t=0 v
-	for p in $1 $(pgrep -P "$1" || true); do
-		v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
-		t=$((t + ${v:-0}))
-	done
-	echo $t
-}
-
 declare -A path=([vcache]='/v/seek-%s?t=%%u' [nginx]='/seek-%s.mp4?start=%%u')
 # measure LENGTH SERVER SECONDS: one run; prints "ticks WRK-json".
 measure() {
-	local p c0 c1 line
+	local p
 	# shellcheck disable=SC2059 # the format is ours
 	p=$(printf "${path[$2]}" "$1")
-	c0=$(cpu_ticks "${pid[$2]}")
-	line=$("$client" --port "${port[$2]}" --path "$p" --max-start $(($1 - 300)) \
-		--conns "$conns" --duration "$3" --bytes 1048576 | grep '^WRK ' || true)
-	c1=$(cpu_ticks "${pid[$2]}")
-	kill -0 "${pid[$2]}" 2>/dev/null || { echo "seek-bench: $2 died" >&2; return 1; }
-	[ -n "$line" ] || { echo "seek-bench: seek_client failed against $2" >&2; return 1; }
-	echo "$((c1 - c0)) ${line#WRK }"
+	bench_cpu_run seek-bench "$2" "${pid[$2]}" \
+		"$client" --port "${port[$2]}" --path "$p" --max-start $(($1 - 300)) \
+		--conns "$conns" --duration "$3" --bytes 1048576
 }
 
 # A run of each server on each length first, not counted: the first runs

@@ -7,7 +7,10 @@
 # taking turns within each (range size, connections) cell.
 #
 # usage: bench/serve-bench.sh [--duration S] [--reps R] [--size-mb N]
-#                             [--conns "8 64 512"] [--chunks "20971520 262144"] OUTDIR
+#                             [--conns "8 64 512"] [--chunks "20971520 262144"]
+#                             [--servers "splice mmap aio copy nginx"] OUTDIR
+#   (defaults: 3 s, 5 repetitions, 256 MiB; --servers: the streamer's send
+#   paths to run, and nginx, which every cell needs)
 # Needs /dev/vcache (run it in the VM, or on a machine with vcache.ko loaded),
 # root (nginx runs as root here, and the streamer may raise RLIMIT_NOFILE),
 # wrk and nginx. Writes OUTDIR/serve.csv (medians), serve-runs.csv (every
@@ -16,7 +19,9 @@
 # is the geometric mean over the connection counts of splice/nginx GB/s on
 # the largest ranges.
 #
-# Per cell, R runs (the servers taking turns run by run; medians reported) of
+# Per cell, R runs (the servers taking turns run by run, who goes first
+# alternating by repetition, after one uncounted 1 s run of each; medians
+# and min-max reported) of
 # wrk -t2 -cC -dS --timeout 60s with bench/wrk-range.lua (a Range
 # of the chunk size at a random page-aligned offset per request). requests/s
 # counts completed responses; GB/s counts every body byte wrk read (1 GB =
@@ -24,10 +29,15 @@
 # measures throughput; p50/p99 are of completed requests ("-" when none did).
 # CPU s/GB: the server's utime+stime (all its threads; for nginx the master
 # and its workers) over the cell, from /proc/PID/stat, per GB wrk read.
+# Ratios to nginx are per repetition (the runs of one repetition are close
+# in time), then their median and min-max; a difference is "larger than the
+# spread" when the ratio is on the same side of 1 in every repetition.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-duration=3 reps=3 size_mb=256 conns="8 64 512" chunks="20971520 262144"
+. "$ROOT/bench/lib.sh"
+duration=3 reps=5 size_mb=256 conns="8 64 512" chunks="20971520 262144"
+servers="splice mmap aio copy nginx"
 while [ $# -gt 1 ]; do
 	case $1 in
 	--duration) duration=$2; shift 2 ;;
@@ -35,29 +45,27 @@ while [ $# -gt 1 ]; do
 	--size-mb) size_mb=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
 	--chunks) chunks=$2; shift 2 ;;
+	--servers) servers=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '5,7p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '9,13p' "$0" >&2; exit 2; }
+case " $servers " in *" nginx "*) ;; *) echo "serve-bench: --servers must include nginx" >&2; exit 2 ;; esac
+for s in $servers; do
+	case $s in splice | mmap | aio | copy | nginx) ;; *) echo "serve-bench: unknown server $s" >&2; exit 2 ;; esac
+done
 out=$1
 mkdir -p "$out"
 
 streamer=$ROOT/build/user/vcache-streamer
 ctl=$ROOT/build/user/vcachectl
 lua=$ROOT/bench/wrk-range.lua
-for t in wrk nginx curl; do
-	command -v $t >/dev/null || { echo "serve-bench: $t missing (scripts/install-deps)" >&2; exit 1; }
-done
-for f in "$streamer" "$ctl"; do
-	[ -x "$f" ] || { echo "serve-bench: $f missing: make first" >&2; exit 1; }
-done
-[ -c /dev/vcache ] || { echo "serve-bench: no /dev/vcache" >&2; exit 1; }
+bench_need serve-bench "$streamer" "$ctl" wrk nginx curl
 
 ulimit -n 65536
 tmp=$(mktemp -d /tmp/serve-bench.XXXXXX)
 declare -A port=([splice]=18181 [mmap]=18182 [aio]=18183 [copy]=18184 [nginx]=18185)
 declare -A pid=()
-servers="splice mmap aio copy nginx"
 name=serve-bench
 size=$((size_mb * 1048576))
 
@@ -81,87 +89,54 @@ rm -f "$tmp/seed"
 "$ctl" load "$name" "$tmp/www/v/$name" >/dev/null 2>&1 ||
 	{ echo "serve-bench: vcachectl load failed" >&2; exit 1; }
 
-for s in splice mmap aio copy; do
+for s in $servers; do
+	[ "$s" = nginx ] && continue
 	"$streamer" --listen "127.0.0.1:${port[$s]}" --send "$s" --threads 2 --quiet \
 		--max-conns 20000 --idle-timeout 120 --send-timeout 120 \
 		2>"$tmp/stderr-$s" &
 	pid[$s]=$!
 done
 
-mkdir -p "$tmp/nginx"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	keepalive_requests 1000000;
-	keepalive_timeout 120s;
-	default_type application/octet-stream;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
-	server {
-		listen 127.0.0.1:${port[nginx]} reuseport;
-		root $tmp/www;
-	}
-}
-EOF
-nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
-	2>"$tmp/stderr-nginx" &
-pid[nginx]=$!
+bench_nginx_conf "$tmp/nginx" "$tmp/www" "${port[nginx]}" \
+	"$(printf '\t%s\n' 'keepalive_requests 1000000;' 'keepalive_timeout 120s;')"
+bench_nginx "$tmp/nginx" "$tmp/stderr-nginx"
+pid[nginx]=$BENCH_NGINX_PID
 
 # Every server up, and giving the right bytes for a range.
-want=$(dd if="$tmp/www/v/$name" bs=4096 skip=1000 count=64 2>/dev/null | sha256sum)
 for s in $servers; do
-	ok=0
-	for _ in $(seq 100); do
-		got=$(curl -s --max-time 20 -r 4096000-4358143 \
-			"http://127.0.0.1:${port[$s]}/v/$name" | sha256sum) || true
-		[ "$got" = "$want" ] && { ok=1; break; }
-		sleep 0.2
-	done
-	if [ $ok = 0 ]; then
-		echo "serve-bench: $s does not serve the right bytes" >&2
-		cat "$tmp/stderr-$s" "$tmp/nginx/error.log" 2>/dev/null | tail -5 >&2
+	err=$tmp/stderr-$s
+	[ "$s" = nginx ] && err=$tmp/nginx/error.log
+	bench_wait_range "serve-bench: $s" "${port[$s]}" "/v/$name" "$tmp/www/v/$name" "$err" ||
 		exit 1
-	fi
 done
 
-# CPU ticks (utime + stime) of a server: the process (all its threads) and
-# its children (nginx's workers).
-cpu_ticks() {
-	local p t=0 v
-	for p in $1 $(pgrep -P "$1" || true); do
-		v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
-		t=$((t + ${v:-0}))
-	done
-	echo $t
+# measure CHUNK CONNS SERVER SECONDS: one run; prints "ticks WRK-json".
+measure() {
+	bench_cpu_run serve-bench "$3" "${pid[$3]}" \
+		env BENCH_PATH="/v/$name" BENCH_SIZE="$size" BENCH_CHUNK="$1" \
+		wrk -t2 -c"$2" -d"${4}s" --timeout 60s -s "$lua" "http://127.0.0.1:${port[$3]}"
 }
+
+# An uncounted 1 s run of each server first: the first runs of a boot pay
+# for TCG translating the code paths.
+for s in $servers; do
+	measure "${chunks%% *}" "${conns%% *}" "$s" 1 >/dev/null || exit 1
+	sleep 0.5
+done
 
 raw=$out/serve-raw.txt
 : >"$raw"
+# shellcheck disable=SC2086 # a list
+rev=$(printf '%s\n' $servers | tac | tr '\n' ' ')
 for chunk in $chunks; do
 	for c in $conns; do
 		for rep in $(seq "$reps"); do
-			for s in $servers; do
-				c0=$(cpu_ticks "${pid[$s]}")
-				line=$(BENCH_PATH=/v/$name BENCH_SIZE=$size BENCH_CHUNK=$chunk \
-					wrk -t2 -c"$c" -d"${duration}s" --timeout 60s -s "$lua" \
-					"http://127.0.0.1:${port[$s]}" 2>&1 | grep '^WRK ' || true)
-				c1=$(cpu_ticks "${pid[$s]}")
-				kill -0 "${pid[$s]}" 2>/dev/null ||
-					{ echo "serve-bench: $s died" >&2; exit 1; }
-				[ -n "$line" ] || { echo "serve-bench: wrk failed against $s" >&2; exit 1; }
-				echo "$chunk $c $s $rep $((c1 - c0)) ${line#WRK }" | tee -a "$raw" >&2
+			# Who goes first alternates from one repetition to the next.
+			order=$servers
+			[ $((rep % 2)) = 0 ] && order=$rev
+			for s in $order; do
+				r=$(measure "$chunk" "$c" "$s" "$duration") || exit 1
+				echo "$chunk $c $s $rep $r" | tee -a "$raw" >&2
 				# Let the server finish with the connections wrk dropped.
 				sleep 0.5
 			done
@@ -176,6 +151,7 @@ import csv, json, math, statistics, sys
 raw, out, duration, size_mb, reps, hz = sys.argv[1:]
 cols = ["chunk_bytes", "conns", "server", "requests", "bytes", "seconds", "req_per_s",
         "gb_per_s", "p50_ms", "p99_ms", "cpu_s", "cpu_s_per_gb", "errors"]
+extra = ["gb_per_s_min", "gb_per_s_max", "cpu_s_per_gb_min", "cpu_s_per_gb_max"]
 runs = []
 for line in open(raw):
     chunk, c, s, rep, ticks, js = line.split(" ", 5)
@@ -224,13 +200,17 @@ for key in order:
         m[k] = sum(r[k] for r in rs)
     summary[key] = m
 with open(out + "/serve.csv", "w") as f:
-    f.write(",".join(cols) + "\n")
+    f.write(",".join(cols + extra) + "\n")
     for key in order:
         m = summary[key]
-        f.write("%d,%d,%s,%d,%d,%.2f,%s,%s,%s,%s,%s,%s,%d\n" % (key + (
+        g = [r["gb_per_s"] for r in cells[key]]
+        u = [r["cpu_s_per_gb"] for r in cells[key] if r["cpu_s_per_gb"] is not None]
+        f.write("%d,%d,%s,%d,%d,%.2f,%s,%s,%s,%s,%s,%s,%d,%.3f,%.3f,%s,%s\n" % (key + (
                 m["requests"], m["bytes"], m["seconds"], fmt(m["req_per_s"], "%.1f"),
                 fmt(m["gb_per_s"]), fmt(m["p50_ms"], "%.1f"), fmt(m["p99_ms"], "%.1f"),
-                fmt(m["cpu_s"], "%.2f"), fmt(m["cpu_s_per_gb"], "%.2f"), m["errors"])))
+                fmt(m["cpu_s"], "%.2f"), fmt(m["cpu_s_per_gb"], "%.2f"), m["errors"],
+                min(g), max(g), fmt(min(u) if u else None, "%.2f"),
+                fmt(max(u) if u else None, "%.2f"))))
 
 
 def size(ch, sep=" "):
@@ -248,26 +228,66 @@ def gmean(vals):
     return math.exp(sum(map(math.log, vals)) / len(vals)) if vals else float("nan")
 
 
-lines = ["| range | conns | server | req/s | GB/s | p50 ms | p99 ms | CPU s/GB | completed | errors |",
+def spread(v, f):
+    v = [x for x in v if x is not None]
+    return (f + "-" + f) % (min(v), max(v)) if v else "-"
+
+
+def per_rep(key, k):
+    # Per repetition: the runs of a repetition ran close together.
+    a = {r["rep"]: r[k] for r in cells[key]}
+    b = {r["rep"]: r[k] for r in cells[(key[0], key[1], "nginx")]}
+    return [a[i] / b[i] for i in sorted(a) if i in b and a[i] and b[i]]
+
+
+def verdict(v, lower_better=False):
+    if not v:
+        return "no runs"
+    if min(v) > 1:
+        return "above 1 in every repetition" + (": nginx better" if lower_better else "")
+    if max(v) < 1:
+        return "below 1 in every repetition" + ("" if lower_better else ": nginx better")
+    return "the spread includes 1: a tie"
+
+
+lines = ["| range | conns | server | req/s | GB/s (min-max) | p50 ms | p99 ms |"
+         " CPU s/GB (min-max) | completed | errors |",
          "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 for key in order:
-    m = summary[key]
-    lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %d | %d |" % (
+    m, rs = summary[key], cells[key]
+    lines.append("| %s | %d | %s | %s | %s (%s) | %s | %s | %s (%s) | %d | %d |" % (
         size(key[0]), key[1], key[2], fmt(m["req_per_s"], "%.1f"), fmt(m["gb_per_s"]),
+        spread([r["gb_per_s"] for r in rs], "%.3f"),
         fmt(m["p50_ms"], "%.1f"), fmt(m["p99_ms"], "%.1f"), fmt(m["cpu_s_per_gb"], "%.2f"),
-        m["requests"], m["errors"]))
-lines += ["", "wrk -t2, %s runs of %s s per cell (the servers taking turns run by run),"
-          " medians of the runs; a %s MiB file; servers with 2 threads (nginx: 2 workers)."
-          " \"completed\": responses finished, all runs together. Every run is in"
-          " serve-runs.csv." % (reps, duration, size_mb), ""]
+        spread([r["cpu_s_per_gb"] for r in rs], "%.2f"), m["requests"], m["errors"]))
+lines += ["", "wrk -t2, %s runs of %s s per cell (the servers taking turns run by run, who"
+          " goes first alternating by repetition, after an uncounted 1 s run of each),"
+          " medians of the runs, (min-max) of the runs; a %s MiB file; servers with 2"
+          " threads (nginx: 2 workers). \"completed\": responses finished, all runs"
+          " together. Every run is in serve-runs.csv." % (reps, duration, size_mb), ""]
+lines += ["| range | conns | server | / nginx GB/s (min-max) | / nginx CPU per GB (min-max)"
+          " | CPU per GB below nginx's |", "|---:|---:|---|---:|---:|---|"]
+for key in order:
+    if key[2] == "nginx" or (key[0], key[1], "nginx") not in summary:
+        continue
+    g, u = per_rep(key, "gb_per_s"), per_rep(key, "cpu_s_per_gb")
+    lines.append("| %s | %d | %s | %s (%s; %s) | %s (%s; %s) | %s |" % (
+        size(key[0]), key[1], key[2], fmt(med(g), "%.2f"), spread(g, "%.2f"), verdict(g),
+        fmt(med(u), "%.2f"), spread(u, "%.2f"), verdict(u, True),
+        "yes, in every repetition" if u and max(u) < 1 else
+        "in the median only" if u and med(u) < 1 else "no"))
+lines += ["", "Ratios: server / nginx per repetition (the runs of a repetition back to back),"
+          " median of the %s, (min-max) of them; \"in every repetition\": the difference is"
+          " larger than the spread of the runs." % reps, ""]
 big = max(k[0] for k in order)
 conns = sorted({k[1] for k in order if (big, k[1], "splice") in summary
                 and (big, k[1], "nginx") in summary})
 g = [ratio(summary[(big, c, "splice")], summary[(big, c, "nginx")], "gb_per_s") for c in conns]
 u = [ratio(summary[(big, c, "splice")], summary[(big, c, "nginx")], "cpu_s_per_gb") for c in conns]
-lines.append("RATIO serving_splice_over_nginx %.2f (GB/s, %s ranges, geometric mean over"
-             " %s connections; CPU s/GB splice/nginx %.2f)" % (
-                 gmean(g), size(big), "/".join(map(str, conns)), gmean(u)))
+if conns:
+    lines.append("RATIO serving_splice_over_nginx %.2f (GB/s, %s ranges, geometric mean over"
+                 " %s connections; CPU s/GB splice/nginx %.2f)" % (
+                     gmean(g), size(big), "/".join(map(str, conns)), gmean(u)))
 for key in order:
     if key[2] == "nginx" or (key[0], key[1], "nginx") not in summary:
         continue

@@ -11,7 +11,7 @@
 #   bench/vm-bench.sh [OUTDIR]      (default: $VCACHE_OUT/bench, else bench/results)
 #
 # Environment: SERVE_DURATION (seconds a wrk run, default 3), SERVE_REPS
-# (runs a cell, default 3), SCALE_MAX_MB
+# (runs a cell, default 5), SCALE_MAX_MB
 # (largest cache for the scale experiment; default MemTotal less 1 GiB),
 # BENCH_QUICK=1 (a smoke run: fewer reps, 1 s cells, small caches).
 # Each experiment's output goes to OUTDIR/NAME.txt (+ NAME.csv); env.txt
@@ -27,7 +27,7 @@ mkdir -p "$out"
 cd "$ROOT" || exit 1
 
 quick=${BENCH_QUICK:-0}
-duration=${SERVE_DURATION:-3} reps=${SERVE_REPS:-3}
+duration=${SERVE_DURATION:-3} reps=${SERVE_REPS:-5}
 chunk_args=(--reps 21) lookup_args=() scale_args=() serve_args=() seek_args=()
 if [ "$quick" = 1 ]; then
 	duration=1 reps=1

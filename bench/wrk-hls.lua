@@ -12,19 +12,14 @@
 -- requests go to its viewers in turn. The same sequence for every server
 -- (a fixed seed per thread). Without BENCH_RANGES every request is a plain
 -- GET of BENCH_PATH (the playlist cell). At the end, one line "WRK {json}"
--- as bench/wrk-range.lua writes it.
+-- as bench/wrk-range.lua writes it (wrk-common.lua).
+
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "wrk-common.lua")
 
 local path = os.getenv("BENCH_PATH") or "/"
 local ranges_file = os.getenv("BENCH_RANGES")
 local viewers_total = tonumber(os.getenv("BENCH_VIEWERS") or "1")
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
-
-local threads = 0
-
-function setup(thread)
-	threads = threads + 1
-	thread:set("id", threads)
-end
 
 local segs = {}
 local pos = {}
@@ -32,7 +27,7 @@ local turn = 0
 local plain
 
 function init(args)
-	math.randomseed(4242 + (id or 0))
+	bench_seed()
 	if not ranges_file or ranges_file == "" then
 		plain = wrk.format("GET", path)
 		return
@@ -63,18 +58,4 @@ function request()
 	local s = pos[turn]
 	pos[turn] = s % #segs + 1
 	return wrk.format("GET", path, { ["Range"] = segs[s] })
-end
-
-function done(summary, latency, requests)
-	local e = summary.errors
-	local p50, p99 = -1, -1
-	if summary.requests > 0 then
-		p50 = latency:percentile(50)
-		p99 = latency:percentile(99)
-	end
-	io.write(string.format(
-		'WRK {"requests":%d,"bytes":%d,"duration_us":%d,"p50_us":%.0f,"p99_us":%.0f,' ..
-		'"err_connect":%d,"err_read":%d,"err_write":%d,"err_status":%d,"err_timeout":%d}\n',
-		summary.requests, summary.bytes, summary.duration, p50, p99,
-		e.connect, e.read, e.write, e.status, e.timeout))
 end

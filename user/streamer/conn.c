@@ -182,6 +182,7 @@ void conn_new(struct worker *w, int fd, const struct sockaddr_storage *sa)
 	c->w = w;
 	c->pipe[0] = c->pipe[1] = -1;
 	c->state = ST_READ;
+	c->rd_ready = true;
 	c->active_ms = w->now_ms;
 	c->peer_addr = *sa;
 	if (sa->ss_family == AF_INET) {
@@ -297,17 +298,26 @@ static int conn_read(struct worker *w, struct conn *c)
 {
 	ssize_t n;
 
+	size_t room;
+
+	if (!c->rd_ready && !c->rd_hup) {
+		errno = EAGAIN;
+		goto idle;
+	}
 	if (!c->in) {
 		c->in = malloc(cfg.max_header);
 		if (!c->in)
 			return -1;
 	}
-	n = recv(c->fd, c->in + c->in_len, cfg.max_header - c->in_len, 0);
+	room = cfg.max_header - c->in_len;
+	n = recv(c->fd, c->in + c->in_len, room, 0);
 	if (n > 0) {
 		if (!c->in_len)
 			c->head_start_ms = w->now_ms;
 		c->in_len += n;
 		c->active_ms = w->now_ms;
+		if ((size_t)n < room)
+			c->rd_ready = false;
 		return 1;
 	}
 	if (!n) {
@@ -316,6 +326,9 @@ static int conn_read(struct worker *w, struct conn *c)
 	}
 	if (errno == EINTR)
 		return 1;
+	if (errno == EAGAIN)
+		c->rd_ready = false;
+idle:
 	if (errno == EAGAIN) {
 		/* Idle between requests: hold no buffers (think 10,000 of us). */
 		if (!c->in_len) {

@@ -212,6 +212,10 @@ void *worker_main(void *arg)
 				send_aio_retry(w);
 				break;
 			case EP_CONN:
+				if (evs[i].events & EPOLLIN)
+					((struct conn *)k)->rd_ready = true;
+				if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+					((struct conn *)k)->rd_hup = true;
 				if (!((struct conn *)k)->dead)
 					conn_run(w, (struct conn *)k);
 				break;

@@ -117,6 +117,10 @@ void resp_init(struct conn *c);
 void plan_add_seg(struct conn *c, enum seg_kind kind, uint64_t first, uint64_t end);
 bool plan_is_head(const struct conn *c);
 bool out_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Without printf, for what every response has (reply.c): the bytes, a C string, a number. */
+bool out_put(struct conn *c, const char *s, size_t n);
+bool out_str(struct conn *c, const char *s);
+bool out_u64(struct conn *c, uint64_t v);
 void head_start(struct worker *w, struct conn *c, int status);
 void head_end(struct conn *c, size_t start);
 void respond_text(struct worker *w, struct conn *c, int status, const char *extra,

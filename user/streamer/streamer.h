@@ -87,6 +87,13 @@ struct video {
 	bool follow;			/* opened VCACHE_OPEN_FOLLOW (--origin) */
 	uint64_t fresh_next_ms;		/* --origin-ttl: no check due before (now_ms) */
 	/*
+	 * vod.c: the ETag and Last-Modified of the sealed video, formatted
+	 * once (val_seal_ns: the seal they are of; 0: not yet), not per request.
+	 */
+	uint64_t val_seal_ns;
+	char etag[HTTP_ETAG_MAX];
+	char lastmod[HTTP_DATE_LEN + 1];
+	/*
 	 * --origin bypass (origin.c): not a video but the origin file, not in
 	 * the table; @fd is O_DIRECT when this is its alignment, and is
 	 * sent by AIO only.
@@ -138,6 +145,15 @@ struct conn {
 	struct sockaddr_storage peer_addr;
 	enum conn_state state;
 	bool rd_eof;			/* the client sent FIN */
+	/*
+	 * A recv() may find bytes: false after one that did not fill its
+	 * room (the socket had no more then; anything after that brings an
+	 * EPOLLIN, which sets it again), so that the recv() after each
+	 * response, which would only say EAGAIN, is not made. rd_hup: the
+	 * peer's FIN (or an error) came, which a short read does not
+	 * consume: recv() again, to see it.
+	 */
+	bool rd_ready, rd_hup;
 	bool close_after;		/* close once this response is out */
 	bool dead;			/* closed, freed when its AIO completes */
 	unsigned int jobs;		/* jobs working for it: not freed before */

@@ -50,22 +50,35 @@ struct validators {
 	bool sealed;
 };
 
-static void validators_of(const struct vcache_info *in, struct validators *val)
+/* A sealed video never changes: its validators are formatted once, in @v. */
+static void validators_of(struct video *v, struct validators *val)
 {
+	const struct vcache_info *in = &v->info;
+
 	memset(val, 0, sizeof(*val));
 	val->mtime = -1;
 	if (in->state != VCACHE_STATE_SEALED)
 		return;
 	val->sealed = true;
-	http_format_etag(val->etag, sizeof(val->etag), in->id, in->size, in->seal_time_ns);
 	val->mtime = in->seal_time_ns / 1000000000;
-	http_format_date(val->lastmod, sizeof(val->lastmod), val->mtime);
+	if (v->val_seal_ns != in->seal_time_ns || !v->val_seal_ns) {
+		http_format_etag(v->etag, sizeof(v->etag), in->id, in->size, in->seal_time_ns);
+		http_format_date(v->lastmod, sizeof(v->lastmod), val->mtime);
+		v->val_seal_ns = in->seal_time_ns;
+	}
+	memcpy(val->etag, v->etag, sizeof(val->etag));
+	memcpy(val->lastmod, v->lastmod, sizeof(val->lastmod));
 }
 
 static void put_validators(struct conn *c, const struct validators *val)
 {
-	if (val->sealed)
-		out_printf(c, "ETag: %s\r\nLast-Modified: %s\r\n", val->etag, val->lastmod);
+	if (!val->sealed)
+		return;
+	out_str(c, "ETag: ");
+	out_str(c, val->etag);
+	out_str(c, "\r\nLast-Modified: ");
+	out_str(c, val->lastmod);
+	out_put(c, "\r\n", 2);
 }
 
 /*
@@ -158,7 +171,7 @@ static void respond_plain(struct worker *w, struct conn *c, const char *type,
 	char cr[64], line[96];
 	unsigned int n = 0;
 
-	validators_of(&c->r.v->info, &val);
+	validators_of(c->r.v, &val);
 	if (precondition_failed(req, &val)) {
 		respond_text(w, c, 412, NULL, "the video is not the one asked for: its ETag is %s",
 			     val.sealed ? val.etag : "none yet (still loading)");
@@ -186,18 +199,29 @@ static void respond_plain(struct worker *w, struct conn *c, const char *type,
 		respond_multipart(w, c, type, &val, r, n, size);
 		return;
 	}
+	/* Every response's head: copied, not printf'd (see out_put()). */
 	if (res == RANGE_PARTIAL) {
-		range_format_content_range(cr, sizeof(cr), &r[0], size);
 		head_start(w, c, 206);
-		out_printf(c, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
-			   "Content-Range: %s\r\nAccept-Ranges: bytes\r\n",
-			   type, r[0].last - r[0].first + 1, cr);
+		out_str(c, "Content-Type: ");
+		out_str(c, type);
+		out_str(c, "\r\nContent-Length: ");
+		out_u64(c, r[0].last - r[0].first + 1);
+		out_str(c, "\r\nContent-Range: bytes ");
+		out_u64(c, r[0].first);
+		out_put(c, "-", 1);
+		out_u64(c, r[0].last);
+		out_put(c, "/", 1);
+		out_u64(c, size);
+		out_str(c, "\r\nAccept-Ranges: bytes\r\n");
 	} else {
 		r[0].first = 0;
 		r[0].last = size - 1;
 		head_start(w, c, 200);
-		out_printf(c, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n"
-			   "Accept-Ranges: bytes\r\n", type, size);
+		out_str(c, "Content-Type: ");
+		out_str(c, type);
+		out_str(c, "\r\nContent-Length: ");
+		out_u64(c, size);
+		out_str(c, "\r\nAccept-Ranges: bytes\r\n");
 	}
 	put_validators(c, &val);
 	head_end(c, 0);
