@@ -296,9 +296,8 @@ static void linger_read(struct worker *w, struct conn *c)
 /* 1: bytes came (or EINTR), 0: would block, -1: the connection is over. */
 static int conn_read(struct worker *w, struct conn *c)
 {
-	ssize_t n;
-
 	size_t room;
+	ssize_t n;
 
 	if (!c->rd_ready && !c->rd_hup) {
 		errno = EAGAIN;
