@@ -391,6 +391,11 @@ void origin_totals(void)
 /* What the request found, for the counters and the access log. */
 static void count_found(struct conn *c)
 {
+	if (c->park_cache) {
+		/* Parked (park.c), routed again: counted when it came. */
+		c->r.cache = c->park_cache;
+		return;
+	}
 	if (c->r.v->info.state == VCACHE_STATE_SEALED) {
 		atomic_fetch_add(&origin_count.hits, 1);
 		c->r.cache = "hit";
