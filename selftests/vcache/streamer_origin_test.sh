@@ -24,7 +24,9 @@ tmp=$(mktemp -d /tmp/streamer_origin_test.XXXXXX)
 P=18091
 URL=http://127.0.0.1:$P
 curl_max_time=120
-need "$streamer" "$ctl"
+media=$root/build/media
+check=$root/build/selftests/hls_check
+need "$streamer" "$ctl" "$check"
 
 # --- the origin --------------------------------------------------------------
 
@@ -47,7 +49,8 @@ mkfifo "$origin/fifo"
 cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
-for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin up abs magic fifo sub .hidden; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts \
+	up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -439,6 +442,137 @@ t_bypass() {
 	logged "GET /v/$name .* cache=bypass" 5
 }
 
+# HLS playlists of a name only the origin has (the 25 fps test clip): the
+# three playlists asked at once start one fill (or join it) and wait for
+# the seal, then are answered as for a cached video: valid, covering it.
+# Before: 404 (a playlist request never filled).
+t_hls_miss() {
+	local name=hls.ts f fills bad=0 n
+	local -a cpid=() files=(index.m3u8 iframes.m3u8 master.m3u8)
+
+	[ -f "$media/h264_aac_25.ts" ] || { echo "no test media (make test-media)"; return 4; }
+	cp "$media/h264_aac_25.ts" "$origin/$name"
+	n=$(stat -c %s "$origin/$name")
+	fills=$(counter fills)
+	for f in "${files[@]}"; do
+		curl -s -D "$tmp/hh-$f" -o "$tmp/hb-$f" -w '%{http_code}' \
+			"$URL/hls/$name/$f" >"$tmp/hs-$f" &
+		cpid+=($!)
+	done
+	for f in "${!cpid[@]}"; do
+		wait "${cpid[$f]}"
+	done
+	for f in "${files[@]}"; do
+		if [ "$(cat "$tmp/hs-$f")" != 200 ]; then
+			echo "$f: status $(cat "$tmp/hs-$f"): $(head -c 200 "$tmp/hb-$f")"
+			bad=1
+		fi
+	done
+	[ $bad = 0 ] &&
+	"$check" media "$n" <"$tmp/hb-index.m3u8" &&
+	"$check" iframes "$n" <"$tmp/hb-iframes.m3u8" >/dev/null &&
+	"$check" master "$tmp/hb-index.m3u8" "$n" <"$tmp/hb-master.m3u8" >/dev/null &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	sealed $name &&
+	logged "GET /hls/$name/[a-z]+\.m3u8 .* cache=(miss|fill|hit)" 3 &&
+	eq "$(grep -cE "GET /hls/$name/[a-z]+\.m3u8 .* cache=miss" "$tmp/access.log")" 1 &&
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name"
+}
+
+# A playlist request parked on a fill that fails (the origin file cut
+# while the server is frozen, as in t_truncated): 502, since nothing of its
+# response was sent; nothing is left in the cache, and the next request
+# fills the 1 MiB anew (random bytes: no index, so a 409 then).
+t_hls_fill_fails() {
+	local name=cut2.bin fe fills try st sz cpid caught=0
+
+	fe=$(counter fill_errors)
+	for try in 1 2 3 4 5; do
+		"$ctl" rm $name >/dev/null 2>&1
+		head -c $size /dev/urandom >"$origin/$name"
+		fills=$(counter fills)
+		curl -s -o "$tmp/body" -w '%{http_code}' "$URL/hls/$name/index.m3u8" \
+			>"$tmp/st-cut2" &
+		cpid=$!
+		for _ in $(seq 300); do
+			st=$(info_field $name state)
+			[ -n "$st" ] && break
+		done
+		if [ "$st" = loading ]; then
+			kill -STOP "${pid[origin]}"
+			st=$(info_field $name state)
+			sz=$(info_field $name size)
+			if [ "$st" = loading ] && [ "$sz" -lt $((size - 25165824)) ]; then
+				truncate -s 1048576 "$origin/$name"
+				caught=1
+			fi
+			kill -CONT "${pid[origin]}"
+		fi
+		wait $cpid
+		[ $caught = 1 ] && break
+		echo "try $try: the fill was $st at ${sz:-?} bytes when seen: again"
+	done
+	[ $caught = 1 ] || { echo "no fill caught under way"; return 4; }
+	echo "truncated at $sz of $size bytes (try $try): status $(cat "$tmp/st-cut2"):" \
+	     "$(head -c 100 "$tmp/body")" | tee "$tmp/summary"
+	eq "$(cat "$tmp/st-cut2")" 502 &&
+	grep -q 'from the origin failed' "$tmp/body" &&
+	gone $name &&
+	eq "$(counter fill_errors)" $((fe + 1)) &&
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/hls/$name/index.m3u8")" 409 &&
+	grep -q 'no keyframe index' "$tmp/body" &&
+	eq "$(counter fills)" $((fills + 2)) &&
+	sealed $name &&
+	eq "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/v/$name")" 200 &&
+	cmp -s "$tmp/body" "$origin/$name"
+}
+
+# ?t= on a video still loading whose keyframe is not indexed yet: it waits
+# for it (here the loader is vcachectl reading a pipe we feed, at 29.97
+# fps, which indexes at the end), then answers what vcachectl seek does,
+# byte-exact. The request is seen joining (coalesced) before the rest is
+# fed. Before: 409 at once (no index yet).
+t_seek_waits() {
+	local name=seek.ts src=$media/h264_2997.ts n lpid cpid co off tc='00:00:15;00'
+
+	[ -f "$src" ] || { echo "no test media (make test-media)"; return 4; }
+	n=$(stat -c %s "$src")
+	co=$(counter coalesced)
+	mkfifo "$tmp/feed2"
+	"$ctl" load --fps 30000/1001 --capacity "$n" $name - <"$tmp/feed2" >/dev/null &
+	lpid=$!
+	exec 8>"$tmp/feed2"
+	# Its first packets: the video exists, loading, with no index yet.
+	head -c 188000 "$src" >&8
+	for _ in $(seq 100); do
+		[ "$(info_field $name state)" = loading ] && break
+		sleep 0.1
+	done
+	eq "$(info_field $name state)" loading || { exec 8>&-; wait $lpid; return 1; }
+	# Not holding the pipe (8>&-): the loader must see its end.
+	curl -s -D "$tmp/h-seek" -o "$tmp/b-seek" -w '%{http_code}' \
+		"$URL/v/$name?t=$tc" >"$tmp/s-seek" 8>&- &
+	cpid=$!
+	for _ in $(seq 100); do
+		[ "$(counter coalesced)" -gt "$co" ] && break
+		sleep 0.1
+	done
+	eq "$(counter coalesced)" $((co + 1)) || { exec 8>&-; wait $lpid; wait $cpid; return 1; }
+	tail -c +188001 "$src" >&8
+	exec 8>&-
+	wait $lpid
+	wait $cpid
+	sealed $name || return 1
+	off=$("$ctl" seek -j $name "$tc" | sed -nE 's/.*"offset": ([0-9]+).*/\1/p')
+	echo "?t=$tc: status $(cat "$tmp/s-seek"), offset $(hdr "$tmp/h-seek" X-Vcache-Offset);" \
+	     "vcachectl seek: $off" | tee "$tmp/summary"
+	eq "$(cat "$tmp/s-seek")" 200 &&
+	[ -n "$off" ] && [ "$off" -gt 0 ] &&
+	eq "$(hdr "$tmp/h-seek" X-Vcache-Offset)" "$off" &&
+	tail -c +$((off + 1)) "$src" | cmp -s - "$tmp/b-seek"
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -488,10 +622,15 @@ ok "origin file truncated mid-fill: cut, nothing left, the next fills" t_truncat
 sed 's/^/# /' "$tmp/summary"
 ok "larger than the cache (max_mb): sent from the origin, not cached" t_bypass
 sed 's/^/# /' "$tmp/summary"
+ok "HLS playlists of an origin file: filled, answered once sealed" t_hls_miss
+ok "a playlist parked on a fill that fails: 502, the next fills it" t_hls_fill_fails
+sed 's/^/# /' "$tmp/summary"
+ok "?t= during a load waits for its keyframe, then is byte-exact" t_seek_waits
+sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done

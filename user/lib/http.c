@@ -440,6 +440,7 @@ const char *http_reason(int status)
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 507: return "Insufficient Storage";
 	case 505: return "HTTP Version Not Supported";

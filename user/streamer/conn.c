@@ -132,6 +132,7 @@ static void conn_close(struct worker *w, struct conn *c)
 		return;
 	if (c->state == ST_SEND || c->state == ST_INGEST)
 		log_request(w, c, true);
+	park_cancel(w, c);	/* its completion comes, then bury() frees it */
 	resp_release(w, c);
 	if (c->aio_waiting)
 		send_unwait(w, c);
@@ -493,8 +494,15 @@ void conn_sweep(struct worker *w, struct conn *c)
 			conn_close(w, c);
 		break;
 	case ST_WAIT:
-		/* Its job finishes, then its own timeouts apply. */
-		c->active_ms = w->now_ms;
+		/*
+		 * Its job finishes, then its own timeouts apply. A request
+		 * parked on a loading video (park.c) waits as long as the fill
+		 * lasts, but not past the drain of a stopping server.
+		 */
+		if (c->parked && w->stopping && w->now_ms >= w->stop_deadline_ms)
+			conn_close(w, c);
+		else
+			c->active_ms = w->now_ms;
 		break;
 	}
 }

@@ -23,12 +23,18 @@
  * first request for a playlist waits for a job (playlists.c); the next
  * are answered from the cache at once.
  *
+ * With --origin, a name the cache does not have is filled from the origin
+ * as /v/NAME is (origin.c), and a video that is loading (that fill, or
+ * anyone's) parks the request until it is sealed (park.c): a playlist
+ * needs the whole index. It is then routed again and answered as here.
+ *
  * Errors: 400 (?seg= not a number of seconds above 0 and at most
  * HLS_SEG_MAX), 404 (no such video, no such playlist), 409 (the video is
- * loading, has no keyframe index or no keyframe, or is a live stream and
- * the playlist is not index.m3u8: it exists, its state does not allow
- * it), 503 (the device cannot be used, or the video changed while its
- * playlists were made: try again).
+ * loading without --origin, has no keyframe index or no keyframe, is sent
+ * from the origin uncached, or is a live stream and the playlist is not
+ * index.m3u8: it exists, its state does not allow it), 502 (the fill it
+ * waited for failed), 503 (the device cannot be used, or the video
+ * changed while its playlists were made: try again).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -257,12 +263,34 @@ void hls_vod_respond(struct worker *w, struct conn *c, const char *unused)
 		respond_text(w, c, 400, NULL, "%s", why);
 		return;
 	}
-	if (!plan_video_get(w, c, name))
+	if (!(cfg.norigins ? plan_video_fill(w, c, name) : plan_video_get(w, c, name)))
 		return;
 	in = &c->r.v->info;
 	if (in->state == VCACHE_STATE_LIVE || in->state == VCACHE_STATE_ENDED) {
 		live_playlist(w, c, name, &rq);
 		return;
+	}
+	if (c->r.cache && !strcmp(c->r.cache, "bypass")) {
+		respond_text(w, c, 409, NULL, "\"%s\" is too large for the cache: it is sent "
+			     "from the origin as it is, without playlists",
+			     shown(name, shown_name, sizeof(shown_name)));
+		return;
+	}
+	/*
+	 * Loading (a fill from the origin, or anyone's load): a playlist
+	 * needs the whole index, so the request waits for the seal (park.c)
+	 * and is routed again then.
+	 */
+	if (in->state == VCACHE_STATE_LOADING) {
+		err = plan_park(w, c, in->capacity);
+		if (!err)
+			return;
+		if (err == -EAGAIN) {
+			respond_text(w, c, 503, "Retry-After: 1\r\n", "\"%s\" is still "
+				     "loading: try again",
+				     shown(name, shown_name, sizeof(shown_name)));
+			return;
+		}
 	}
 	if (in->state != VCACHE_STATE_SEALED) {
 		respond_text(w, c, 409, NULL, "\"%s\" is still loading: only sealed videos "

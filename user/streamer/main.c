@@ -17,7 +17,8 @@
  *   send.c                 executes a plan: splice, mmap, aio or copy
  *   reply.c, live_ring.c, live_range.c, ingest_open.c, listing.c, video.c,
  *   playlists.c, live_playlists.c, seek.c, rings.c, jobs.c, log.c,
- *   origin.c (--origin fills), origin_open.c (its lookup),
+ *   origin.c (--origin fills), origin_open.c (its lookup), park.c (a
+ *   request waiting for a loading video: routed again through worker->respond),
  *   ingest_auth.c, streamer.c (config; types in streamer.h)  what they stand on
  * The layers below call back up only through function pointers that the
  * layer above set: worker->resume (conn.c's, for jobs.c and send.c) and a

@@ -391,7 +391,17 @@ void origin_totals(void)
 /* What the request found, for the counters and the access log. */
 static void count_found(struct conn *c)
 {
-	if (c->r.v->info.state == VCACHE_STATE_SEALED) {
+	uint32_t st = c->r.v->info.state;
+
+	if (c->park_cache) {
+		/* Parked (park.c), routed again: counted when it came. */
+		c->r.cache = c->park_cache;
+		return;
+	}
+	/* A live stream (its playlist asked) is not the origin's. */
+	if (st == VCACHE_STATE_LIVE || st == VCACHE_STATE_ENDED)
+		return;
+	if (st == VCACHE_STATE_SEALED) {
 		atomic_fetch_add(&origin_count.hits, 1);
 		c->r.cache = "hit";
 	} else {

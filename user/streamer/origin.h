@@ -2,8 +2,9 @@
 /*
  * vcache-streamer, below the handlers: read-through from --origin DIR.
  *
- * A GET/HEAD of /v/NAME that misses the cache looks for DIR/NAME in each
- * --origin directory, first match wins (origin_lookup(), origin_open.c:
+ * A GET/HEAD of /v/NAME (or of its playlists, /hls/NAME/...) that misses
+ * the cache looks for DIR/NAME in each --origin directory, first match
+ * wins (origin_lookup(), origin_open.c:
  * no streamer state, unit-tested on the host). The lookup never leaves
  * DIR: NAME is a cache name (the router percent-decoded it once and checked
  * it: no '/', not "." or ".."), it must not start with '.', and it is
@@ -20,7 +21,9 @@
  * are published, SEAL at the end. Requests are served from the loading
  * video meanwhile: its descriptors are opened with VCACHE_OPEN_FOLLOW and
  * read by kernel AIO, whose reads past the committed size wait in the
- * kernel for the COMMIT that brings their bytes.
+ * kernel for the COMMIT that brings their bytes. Requests that need more
+ * than bytes (an HLS playlist: the seal; a ?t=: its keyframe indexed)
+ * wait the same way, parked on one such read (park.c).
  *
  * One fill per name, across workers and processes: the CREATE is the
  * lock. EEXIST means someone fills it (or it just arrived): serve from it.

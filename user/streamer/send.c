@@ -394,6 +394,10 @@ void send_aio_done(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long re
 	struct worker *w = arg;
 	struct conn *c = cookie;
 
+	if (c->parked) {
+		park_done(w, c, res);	/* not a read of the body: a wait */
+		return;
+	}
 	c->aio_busy = false;
 	w->aio_bytes -= c->aio_len;
 	c->aio_len = 0;

@@ -158,6 +158,14 @@ struct conn {
 	bool dead;			/* closed, freed when its AIO completes */
 	unsigned int jobs;		/* jobs working for it: not freed before */
 	bool origin_checked;		/* routed again after its origin check */
+	/*
+	 * park.c: waiting (ST_WAIT) for a loading video to grow or seal, by
+	 * an AIO read of one byte (cb) into park_byte; park_cache is what
+	 * the request found when it came (for the counters and the log).
+	 */
+	bool parked;
+	char park_byte;
+	const char *park_cache;
 
 	char *in;			/* cfg.max_header bytes, while needed */
 	size_t in_len;
@@ -472,6 +480,18 @@ void origin_totals(void);
  * --origin-ttl check: a job checks the origin file, then routes @c again.
  */
 bool origin_fresh_check(struct worker *w, struct conn *c, const char *name);
+
+/*
+ * park.c: plan_park() parks @c (its video loading, opened FOLLOW) until the
+ * video has byte @off, or is sealed or given up (@off at its capacity);
+ * then @c is routed again, or answered 502 if the fill failed. 0, or a
+ * negative errno (EOPNOTSUPP: no kernel AIO or no FOLLOW; EAGAIN: no
+ * AIO slot) and the caller answers. park_done() is the read's completion
+ * (send_aio_done() hands it over); park_cancel() a closing connection's.
+ */
+int plan_park(struct worker *w, struct conn *c, uint64_t off);
+void park_done(struct worker *w, struct conn *c, long res);
+void park_cancel(struct worker *w, struct conn *c);
 
 /* video.c */
 struct video *video_get(struct worker *w, const char *name, int *err);

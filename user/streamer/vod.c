@@ -13,8 +13,9 @@
  * validators, ignore Range and conditionals, and say Accept-Ranges: none.
  *
  * With --origin, a miss is filled from the origin (origin.c) and served
- * as it fills; 403 for a name the origin refuses, 502 for a fill that
- * failed at once.
+ * as it fills; a ?t= waits (park.c) until its keyframe is indexed; 403 for
+ * a name the origin refuses, 502 for a fill that failed at once (or while
+ * a ?t= waited).
  *
  * Errors: 400 (a bad query), 409 (?t= on a video without a keyframe index:
  * the video exists, its state does not allow the request), 412, 416 (a
@@ -273,6 +274,25 @@ static int lookup(struct worker *w, struct conn *c, const struct http_query *q,
 	int err;
 
 	err = stream_lookup(c->r.v->fd, in, q, &lk, line, sizeof(line));
+	if ((err == ENODATA || err == ERANGE) && in->state == VCACHE_STATE_LOADING) {
+		/*
+		 * Filling: the keyframe is not indexed yet (an answer found is
+		 * final: the index grows in time order, and the timecode lies
+		 * before its newest entry). Wait for the next COMMIT, after
+		 * which the filler indexes what it published, or the seal
+		 * (park.c), and look again. Without FOLLOW (no --origin) the
+		 * index is answered as it is.
+		 */
+		int perr = plan_park(w, c, in->size);
+
+		if (!perr)
+			return -1;
+		if (perr == -EAGAIN) {
+			respond_text(w, c, 503, "Retry-After: 1\r\n", "the video is still "
+				     "loading: try again");
+			return -1;
+		}
+	}
 	switch (err) {
 	case 0:
 		break;

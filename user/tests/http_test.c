@@ -997,6 +997,7 @@ TEST(reasons)
 {
 	EXPECT_STREQ("Range Not Satisfiable", http_reason(416));
 	EXPECT_STREQ("Request Header Fields Too Large", http_reason(431));
+	EXPECT_STREQ("Bad Gateway", http_reason(502));
 	EXPECT_STREQ("Unknown", http_reason(299));
 }
 
