@@ -133,9 +133,11 @@ mkdir -p "$origin"
 sync
 size=$((size_mb * 1048576))
 
-# The cache must take the large video, with room for the small one.
+# The cache must take the large video twice (a deleted video stays in memory
+# while the streamer still has it open), with room for the small one.
 limit0=$(cat /sys/module/vcache/parameters/max_mb)
-"$ctl" limit "$((size_mb + ttfb_mb + 64))M" >/dev/null
+limit_mb=$((2 * size_mb + ttfb_mb + 64))
+"$ctl" limit "${limit_mb}M" >/dev/null
 for n in $big $small $plain; do
 	"$ctl" rm "$n" >/dev/null 2>&1 || true
 done
@@ -149,7 +151,7 @@ kver=$(uname -r)
 	echo "ext4 on $dev: $(findmnt -n -o OPTIONS "$mnt")"
 	echo "logical_block_size=$(cat /sys/block/"$disk"/queue/logical_block_size)"
 	echo "file=$big ${size_mb} MiB, ttfb file=$small ${ttfb_mb} MiB; reps=$reps ttfb_reps=$ttfb_reps"
-	echo "vcache max_mb=$limit0 at start (0: a quarter of RAM), $((size_mb + ttfb_mb + 64)) MiB for the run"
+	echo "vcache max_mb=$limit0 at start (0: a quarter of RAM), $limit_mb MiB for the run"
 } | tee "$out/fill-setup.txt"
 
 "$streamer" --listen 127.0.0.1:$port --threads 2 --log "$tmp/access.log" \
@@ -165,8 +167,8 @@ curl -s -o /dev/null "$url/origin/" || { cat "$tmp/streamer.err" >&2; die "the s
 sealed() {
 	local i
 
-	for i in $(seq 600); do
-		"$ctl" info -j "$1" 2>/dev/null | grep -q '"state": "sealed"' && return 0
+	for ((i = 0; i < 600; i++)); do
+		[[ $("$ctl" info -j "$1" 2>/dev/null) == *'"state": "sealed"'* ]] && return 0
 		sleep 0.1
 	done
 	die "$1 not sealed after 60 s"
@@ -180,15 +182,33 @@ cold() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 }
-# Busy ticks of the whole system (all CPUs): "USER KERNEL", user + nice and
-# system + irq + softirq (idle, iowait and steal left out).
-sys_busy() { awk '/^cpu / { print $2 + $3, $4 + $7 + $8 }' /proc/stat; }
-# A process's "UTIME STIME" in ticks, its threads included.
-proc_cpu() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
+# What is sampled around a run is read by bash builtins into globals, no
+# process started (under TCG a fork + exec costs tens of ms of CPU, which
+# the system-wide figures would count).
+# Busy ticks of the whole system (all CPUs): SU user + nice, SK system + irq
+# + softirq (idle, iowait and steal left out).
+sys_busy() {
+	local -a c
+
+	read -r -a c </proc/stat	# cpu user nice system idle iowait irq softirq ...
+	SU=$((c[1] + c[2])) SK=$((c[3] + c[6] + c[7]))
+}
+# A process's PU utime and PS stime in ticks, its threads included.
+proc_cpu() {
+	local -a p
+
+	read -r -a p <"/proc/$1/stat"
+	PU=${p[13]} PS=${p[14]}
+}
+# DR: bytes read from the disk so far.
+disk_read() {
+	local -a d
+
+	read -r -a d <"/sys/block/$disk/stat"
+	DR=$((d[2] * 512))
+}
 # ticks A0 A1: (A1 - A0) ticks in seconds.
 ticks() { awk -v a="$1" -v b="$2" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz }'; }
-disk_read() { awk '{ print $3 * 512 }' "/sys/block/$disk/stat"; }
-now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # same NAME FILE: the video's first and last MiB are the file's (the guest
 # has no /dev/fd: no process substitution).
@@ -237,22 +257,29 @@ for ((r = 1; r <= reps; r++)); do
 	for ((i = 0; i < 3; i++)); do
 		m=${methods[$(((i + r - 1) % 3))]}
 		cold $big $plain
-		read -r su0 sk0 <<<"$(sys_busy)"
-		d0=$(disk_read)
+		sys_busy
+		su0=$SU sk0=$SK
+		disk_read
+		d0=$DR
 		case $m in
 		fill)
-			read -r pu0 ps0 <<<"$(proc_cpu $spid)"
-			t0=$(now)
+			proc_cpu $spid
+			pu0=$PU ps0=$PS
+			t0=$EPOCHREALTIME
 			code=$(curl -s -o /dev/null -w '%{http_code}' -r $((size - 1))-$((size - 1)) "$url/v/$big")
 			[ "$code" = 206 ] || die "fill: HTTP $code for the last byte"
 			sealed $big
-			t1=$(now)
+			t1=$EPOCHREALTIME
+			proc_cpu $spid
+			pu1=$PU ps1=$PS
 			secs=$(sub "$t0" "$t1")
-			read -r pu1 ps1 <<<"$(proc_cpu $spid)"
 			u=$(ticks "$pu0" "$pu1") s=$(ticks "$ps0" "$ps1")
 			;;
 		read)
-			{ time "$reader" "$origin/$big" $plain >"$tmp/reader.out"; } 2>"$tmp/time"
+			if ! { time "$reader" "$origin/$big" $plain >"$tmp/reader.out"; } 2>"$tmp/time"; then
+				cat "$tmp/time" >&2
+				die "fill_read failed"
+			fi
 			read -r secs u s <"$tmp/time"
 			;;
 		cat)
@@ -260,8 +287,10 @@ for ((r = 1; r <= reps; r++)); do
 			read -r secs u s <"$tmp/time"
 			;;
 		esac
-		read -r su1 sk1 <<<"$(sys_busy)"
-		db=$(($(disk_read) - d0))
+		sys_busy
+		su1=$SU sk1=$SK
+		disk_read
+		db=$((DR - d0))
 		pcpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
 		su=$(ticks "$su0" "$su1") sk=$(ticks "$sk0" "$sk1")
 		scpu=$(awk -v u="$su" -v s="$sk" 'BEGIN { printf "%.3f", u + s }')
@@ -307,7 +336,7 @@ done
 count() {
 	awk -v s="$1" '$NF == s { print $4; found = 1 } END { if (!found) print 0 }' "$tmp/strace-$2"
 }
-total() { awk '$NF == "total" { print $3 }' "$tmp/strace-$1"; }
+total() { awk '$NF == "total" { print $4 }' "$tmp/strace-$1"; }
 
 # --- summary ---------------------------------------------------------------------
 
@@ -401,7 +430,7 @@ md=$out/fill.md
 		cat) label="cat FILE > /dev/null"
 			sc="read $(count read cat), write $(count write cat), total $(total cat)" ;;
 		esac
-		db=$(awk -F, -v m="$m" 'NR > 1 && $2 == m { v[n++] = $6 / 1048576 }
+		db=$(awk -F, -v m="$m" 'NR > 1 && $2 == m { v[n++] = $NF / 1048576 }
 			END { for (i = 0; i < n; i++) { if (!i || v[i] < lo) lo = v[i]; if (!i || v[i] > hi) hi = v[i] }
 				printf "%.0f-%.0f\n", lo, hi }' "$csv")
 		echo "| $label | $(med "$csv" secs method "$m") | $(mibs "$m") | $(per_gb "$m" proc_cpu_s) ($(per_gb1 "$m" proc_user_s) + $(per_gb1 "$m" proc_sys_s)) | $(per_gb "$m" sys_cpu_s) ($(per_gb1 "$m" sys_user_s) + $(per_gb1 "$m" sys_kernel_s)) | $db | $sc |"
