@@ -31,7 +31,8 @@ USER_PROGS := $(VCACHECTL) $(STREAMER)
 UNIT_TESTS := $(patsubst user/tests/%.c,$(BUILD)/unit/%,$(wildcard user/tests/*_test.c))
 BENCHES := $(BUILD)/bench/chunk_bench $(BUILD)/bench/aio_bench $(BUILD)/bench/live_ingest \
 	   $(BUILD)/bench/lookup_bench $(BUILD)/bench/scale_bench $(BUILD)/bench/calibrate \
-	   $(BUILD)/bench/hls_bench $(BUILD)/bench/seek_client $(BUILD)/bench/reclaim_hog
+	   $(BUILD)/bench/hls_bench $(BUILD)/bench/seek_client $(BUILD)/bench/reclaim_hog \
+	   $(BUILD)/bench/fill_read
 SELFTESTS := $(patsubst selftests/vcache/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.c))
 # Script tests (TAP, kselftest totals) and the programs they drive.
 SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/vcache/*_test.sh))
@@ -296,6 +297,35 @@ bench-reclaim: modules user $(BUILD)/bench/reclaim_hog
 	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/reclaim-host.txt
 	cp $(BUILD)/vm-out/reclaim.md $(BUILD)/vm-out/reclaim-runs.csv \
 		$(BUILD)/vm-out/reclaim-raw.txt $(BUILD)/vm-out/reclaim-setup.txt $(ROOT)/bench/results/
+
+# Read-through fill (issue 17, item 7): time to first byte of a miss
+# against a hit, and a 1 GiB file read cold by the streamer's fill (kernel
+# AIO + O_DIRECT), a buffered read(2) loop and cat, with CPU per GiB and
+# system calls, in one VM boot (bench/fill-bench.sh). The guest's disk is a
+# sparse raw image in build/ given to QEMU as a virtio-blk device with
+# cache=none (reads go to the host's disk, not its page cache), made afresh
+# each run and deleted after. Into bench/results/fill.md, fill-runs.csv,
+# fill-ttfb.csv, fill-strace.txt, fill-setup.txt; fill-host.txt has the host's
+# load before and after. bench-fill-quick: a 128 MiB file, a smoke test.
+FILL_BENCH_ARGS ?=
+FILL_IMG := $(BUILD)/fill-bench.img
+
+.PHONY: bench-fill bench-fill-quick
+bench-fill bench-fill-quick: modules user $(BUILD)/bench/fill_read $(BUILD)/bench/reclaim_hog
+	@mkdir -p $(ROOT)/bench/results
+	@echo "host_load_start=$$(cut -d' ' -f1-3 /proc/loadavg)" >$(ROOT)/bench/results/fill-host.txt
+	rm -f $(FILL_IMG)
+	truncate -s $(if $(filter bench-fill-quick,$@),512M,1536M) $(FILL_IMG)
+	VCACHE_VM_QEMU_ARGS="-drive file=$(FILL_IMG),if=none,id=fillbench,format=raw,cache=none \
+		-device virtio-blk-pci,drive=fillbench,serial=fillbench" \
+	$(ROOT)/scripts/vm-run -k 6.12 --mem 3G --timeout 1800 -- sh -c \
+		'$(ROOT)/bench/fill-bench.sh \
+		$(if $(filter bench-fill-quick,$@),--size-mb 128 --reps 3 --ttfb-mb 8 --ttfb-reps 5) \
+		$(FILL_BENCH_ARGS) "$$VCACHE_OUT"' || { rm -f $(FILL_IMG); exit 1; }
+	rm -f $(FILL_IMG)
+	@echo "host_load_end=$$(cut -d' ' -f1-3 /proc/loadavg)" >>$(ROOT)/bench/results/fill-host.txt
+	cp $(BUILD)/vm-out/fill.md $(BUILD)/vm-out/fill-runs.csv $(BUILD)/vm-out/fill-ttfb.csv \
+		$(BUILD)/vm-out/fill-strace.txt $(BUILD)/vm-out/fill-setup.txt $(ROOT)/bench/results/
 
 .PHONY: bench-aio bench-aio-quick
 

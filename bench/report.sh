@@ -3,7 +3,8 @@
 #
 # bench/report.sh RESULTS: RESULTS/REPORT.md and the PNG plots, from what
 # bench/run-all left in RESULTS (env.txt, timing.txt, chunk/lookup/serve/
-# seek/scale .txt+.csv, aio.md, live_ingest.md, calibrate.md). Plots need gnuplot
+# seek/scale .txt+.csv, aio.md, live_ingest.md, calibrate.md, hls-serve.md,
+# reclaim.md, fill.md). Plots need gnuplot
 # (scripts/install-deps); without it the report says they are missing.
 set -uo pipefail
 
@@ -195,6 +196,8 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 	echo "| 8. HLS playlists | \`$(grep -h '^RATIO hls_ns_per_entry' "$res/hls_playlists.md" 2>/dev/null || true)\` |"
 	echo "| 9. HLS segments | \`$(grep -h '^RATIO hls_' "$res/hls-serve.md" 2>/dev/null | head -n 1 || true)\` |"
 	echo "| 10. reclaim | \`$(grep -h '^RATIO reclaim_vcache_over_ext4' "$res/reclaim.md" 2>/dev/null || true)\` |"
+	echo "| 11. read-through fill | \`$(grep -h '^RATIO fill_sys_cpu_aio_over_read' "$res/fill.md" 2>/dev/null || true)\`;" \
+		"\`$(grep -h '^RATIO fill_ttfb_miss_over_hit' "$res/fill.md" 2>/dev/null || true)\` |"
 	echo
 	echo "## 1. Chunk access (bench/chunk_bench.c)"
 	echo
@@ -312,6 +315,17 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 	echo
 	sed -e 's/^#/###/' "$res/reclaim.md" >"$tmp/reclaim.md" 2>/dev/null
 	section "$tmp/reclaim.md" "make bench-reclaim did not write bench/results/reclaim.md in this run."
+	echo "## 11. Read-through fill from ext4 (make bench-fill)"
+	echo
+	echo "vcache-streamer --origin on ext4, page cache dropped: the time to first" \
+		"byte of a miss (it fills the video) against a hit, and a large file read" \
+		"cold by the streamer's fill (kernel AIO + O_DIRECT into the video)," \
+		"by a buffered read(2) loop into a video (bench/fill_read.c) and by cat," \
+		"with CPU per GiB and system calls, in one VM boot (bench/fill-bench.sh;" \
+		"its heading says which disk)."
+	echo
+	sed -e 's/^#/###/' "$res/fill.md" >"$tmp/fill.md" 2>/dev/null
+	section "$tmp/fill.md" "make bench-fill did not write bench/results/fill.md in this run."
 	cat <<'EOF'
 ## Reproducing on a real machine
 
@@ -349,7 +363,7 @@ EOF
 		grep -h '^RATIO ' "$res/$f.txt" 2>/dev/null
 	done
 	grep -h '^RATIO ' "$res/aio.md" "$res/live_ingest.md" "$res/calibrate.md" \
-		"$res/hls_playlists.md" "$res/hls-serve.md" "$res/reclaim.md" 2>/dev/null
+		"$res/hls_playlists.md" "$res/hls-serve.md" "$res/reclaim.md" "$res/fill.md" 2>/dev/null
 	echo '```'
 } >"$res/REPORT.md"
 echo "report: wrote $res/REPORT.md" >&2
