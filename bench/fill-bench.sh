@@ -48,6 +48,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 size_mb=1024 reps=3 ttfb_mb=32 ttfb_reps=7
 while [ $# -gt 1 ]; do
 	case $1 in
@@ -340,19 +342,6 @@ total() { awk '$NF == "total" { print $4 }' "$tmp/strace-$1"; }
 
 # --- summary ---------------------------------------------------------------------
 
-# med FILE COL KEYCOL KEY: "median (min-max)" of COL over rows whose KEYCOL is KEY.
-med() {
-	awk -F, -v col="$2" -v kc="$3" -v key="$4" '
-		NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == kc) k = i } next }
-		$k == key { v[n++] = $c }
-		END {
-			if (!n) { print "-"; exit }
-			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
-				if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
-			if (n == 1) printf "%s\n", v[0]
-			else printf "%s (%s-%s)\n", v[int(n / 2)], v[0], v[n - 1]
-		}' "$1"
-}
 # per_gb METHOD COL: median (min-max) of COL per GiB read.
 per_gb() {
 	awk -F, -v m="$1" -v col="$2" -v sz="$size" '
@@ -401,7 +390,7 @@ ttfb_ratio() {
 ms() { awk '{ printf "%.1f", $1 * 1000 }' <<<"$1"; }
 msr() {
 	local m lo hi
-	read -r m lo hi <<<"$(med "$tcsv" "$1" kind "$2" | tr '()-' '   ')"
+	read -r m lo hi <<<"$(bench_med "$tcsv" "$1" kind "$2" | tr '()-' '   ')"
 	echo "$(ms "$m") ($(ms "${lo:-$m}")-$(ms "${hi:-$m}"))"
 }
 
@@ -433,7 +422,7 @@ md=$out/fill.md
 		db=$(awk -F, -v m="$m" 'NR > 1 && $2 == m { v[n++] = $NF / 1048576 }
 			END { for (i = 0; i < n; i++) { if (!i || v[i] < lo) lo = v[i]; if (!i || v[i] > hi) hi = v[i] }
 				printf "%.0f-%.0f\n", lo, hi }' "$csv")
-		echo "| $label | $(med "$csv" secs method "$m") | $(mibs "$m") | $(per_gb "$m" proc_cpu_s) ($(per_gb1 "$m" proc_user_s) + $(per_gb1 "$m" proc_sys_s)) | $(per_gb "$m" sys_cpu_s) ($(per_gb1 "$m" sys_user_s) + $(per_gb1 "$m" sys_kernel_s)) | $db | $sc |"
+		echo "| $label | $(bench_med "$csv" secs method "$m") | $(mibs "$m") | $(per_gb "$m" proc_cpu_s) ($(per_gb1 "$m" proc_user_s) + $(per_gb1 "$m" proc_sys_s)) | $(per_gb "$m" sys_cpu_s) ($(per_gb1 "$m" sys_user_s) + $(per_gb1 "$m" sys_kernel_s)) | $db | $sc |"
 	done
 	echo
 	echo "Medians (min-max); in parentheses the medians of the parts. Process CPU: the"

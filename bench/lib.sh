@@ -3,7 +3,24 @@
 #
 # Shared by the bench scripts that pit vcache-streamer against nginx
 # (serve-bench.sh, hls-serve-bench.sh, seek-bench.sh, serve-count.sh):
-# nginx's configuration, starting it, and a server's CPU time. Sourced.
+# nginx's configuration, starting it, and a server's CPU time; and by the
+# scripts that summarise runs (fill-bench.sh, reclaim-bench.sh): bench_med.
+# Sourced.
+
+# bench_med CSV COL KEYCOL KEY: "median (min-max)" of column COL (by its
+# header name) over the rows whose column KEYCOL is KEY; "-" when none.
+bench_med() {
+	awk -F, -v col="$2" -v kc="$3" -v key="$4" '
+		NR == 1 { for (i = 1; i <= NF; i++) { if ($i == col) c = i; if ($i == kc) k = i } next }
+		$k == key { v[n++] = $c }
+		END {
+			if (!n) { print "-"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
+				if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+			if (n == 1) printf "%s\n", v[0]
+			else printf "%s (%s-%s)\n", v[int(n / 2)], v[0], v[n - 1]
+		}' "$1"
+}
 
 # bench_nginx_conf DIR ROOT PORT [HTTP_EXTRA [SERVER_EXTRA]]: DIR/nginx.conf
 # for nginx -p DIR: 2 workers in the foreground, as root, no access log,

@@ -50,6 +50,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 reps=3 fill_mb=300 need_mb=256 timeout=180
 while [ $# -gt 1 ]; do
 	case $1 in
@@ -243,18 +245,7 @@ empty_all
 # --- summary -----------------------------------------------------------------
 
 # med COL HOLDER: "median (min-max)" of the column over the holder's runs.
-med() {
-	awk -F, -v col="$1" -v hd="$2" '
-		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
-		$2 == hd { v[n++] = $c }
-		END {
-			if (!n) { print "-"; exit }
-			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
-				if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
-			if (n == 1) printf "%s\n", v[0]
-			else printf "%s (%s-%s)\n", v[int(n / 2)], v[0], v[n - 1]
-		}' "$csv"
-}
+med() { bench_med "$csv" "$1" holder "$2"; }
 results() {
 	awk -F, -v hd="$1" 'NR > 1 && $2 == hd { c[$3]++; n++ }
 		END { s = ""; for (k in c) s = s (s ? ", " : "") c[k] "/" n " " k; print s }' "$csv"

@@ -351,32 +351,37 @@ info_field() {
 	"$ctl" info -j "$1" 2>/dev/null | sed -nE "s/.*\"$2\": \"?([a-z0-9]+).*/\1/p"
 }
 
-# The origin file is truncated while it fills: the server is frozen
-# (SIGSTOP) once the fill is seen under way with more than 24 MiB still to
-# read (LOAD_DEPTH reads in flight and a window read ahead are less), the
-# file cut to 1 MiB, the server let go. The fill fails and leaves nothing,
-# the response whose head was out is cut (a prefix of the old bytes), the
-# next request fills the 1 MiB anew. A fill too quick to be caught is run
-# again with a new file (5 tries).
-t_truncated() {
-	local name=cut.bin fe fills try st sz cpid rc caught=0 got
+# cut_mid_fill NAME STATUS-FILE URL: up to 5 tries at a new random origin
+# file NAME whose fill, started by a GET of URL (in the background: its body
+# to $tmp/body, then curl's exit status and HTTP code, one per line, to
+# STATUS-FILE), is caught under way: the server frozen (SIGSTOP) while the
+# fill has more than 24 MiB still to read (LOAD_DEPTH reads in flight and
+# a window read ahead are less), the file cut to 1 MiB, the server let go.
+# Leaves the old bytes in $tmp/cut.orig, and sets caught (1 once caught),
+# try, st and sz (the state and size seen), fills (the counter before).
+cut_mid_fill() {
+	local name=$1 status=$2 url=$3 cpid
 
-	fe=$(counter fill_errors)
+	caught=0
 	for try in 1 2 3 4 5; do
-		"$ctl" rm $name >/dev/null 2>&1
+		"$ctl" rm "$name" >/dev/null 2>&1
 		head -c $size /dev/urandom >"$origin/$name"
 		cp "$origin/$name" "$tmp/cut.orig"
 		fills=$(counter fills)
-		curl -s -o "$tmp/body" "$URL/v/$name" &
+		{
+			curl -s -o "$tmp/body" -w '%{http_code}' "$url" >"$status.code"
+			echo $? >"$status"
+			cat "$status.code" >>"$status"
+		} &
 		cpid=$!
 		for _ in $(seq 300); do
-			st=$(info_field $name state)
+			st=$(info_field "$name" state)
 			[ -n "$st" ] && break
 		done
 		if [ "$st" = loading ]; then
 			kill -STOP "${pid[origin]}"
-			st=$(info_field $name state)
-			sz=$(info_field $name size)
+			st=$(info_field "$name" state)
+			sz=$(info_field "$name" size)
 			if [ "$st" = loading ] && [ "$sz" -lt $((size - 25165824)) ]; then
 				truncate -s 1048576 "$origin/$name"
 				caught=1
@@ -384,11 +389,21 @@ t_truncated() {
 			kill -CONT "${pid[origin]}"
 		fi
 		wait $cpid
-		rc=$?
-		[ $caught = 1 ] && break
+		[ "$caught" = 1 ] && break
 		echo "try $try: the fill was $st at ${sz:-?} bytes when seen: again"
 	done
-	[ $caught = 1 ] || { echo "no fill caught under way"; return 4; }
+}
+
+# The origin file is truncated while it fills (cut_mid_fill). The fill
+# fails and leaves nothing, the response whose head was out is cut (a
+# prefix of the old bytes), the next request fills the 1 MiB anew.
+t_truncated() {
+	local name=cut.bin fe fills try st sz rc caught got
+
+	fe=$(counter fill_errors)
+	cut_mid_fill $name "$tmp/st-cut" "$URL/v/$name"
+	rc=$(head -n 1 "$tmp/st-cut")
+	[ "$caught" = 1 ] || { echo "no fill caught under way"; return 4; }
 	got=$(stat -c %s "$tmp/body")
 	echo "truncated at $sz of $size bytes (try $try): curl exit $rc, $got bytes" |
 		tee "$tmp/summary"
@@ -485,38 +500,14 @@ t_hls_miss() {
 # response was sent; nothing is left in the cache, and the next request
 # fills the 1 MiB anew (random bytes: no index, so a 409 then).
 t_hls_fill_fails() {
-	local name=cut2.bin fe fills try st sz cpid caught=0
+	local name=cut2.bin fe fills try st sz caught
 
 	fe=$(counter fill_errors)
-	for try in 1 2 3 4 5; do
-		"$ctl" rm $name >/dev/null 2>&1
-		head -c $size /dev/urandom >"$origin/$name"
-		fills=$(counter fills)
-		curl -s -o "$tmp/body" -w '%{http_code}' "$URL/hls/$name/index.m3u8" \
-			>"$tmp/st-cut2" &
-		cpid=$!
-		for _ in $(seq 300); do
-			st=$(info_field $name state)
-			[ -n "$st" ] && break
-		done
-		if [ "$st" = loading ]; then
-			kill -STOP "${pid[origin]}"
-			st=$(info_field $name state)
-			sz=$(info_field $name size)
-			if [ "$st" = loading ] && [ "$sz" -lt $((size - 25165824)) ]; then
-				truncate -s 1048576 "$origin/$name"
-				caught=1
-			fi
-			kill -CONT "${pid[origin]}"
-		fi
-		wait $cpid
-		[ $caught = 1 ] && break
-		echo "try $try: the fill was $st at ${sz:-?} bytes when seen: again"
-	done
-	[ $caught = 1 ] || { echo "no fill caught under way"; return 4; }
-	echo "truncated at $sz of $size bytes (try $try): status $(cat "$tmp/st-cut2"):" \
+	cut_mid_fill $name "$tmp/st-cut2" "$URL/hls/$name/index.m3u8"
+	[ "$caught" = 1 ] || { echo "no fill caught under way"; return 4; }
+	echo "truncated at $sz of $size bytes (try $try): status $(tail -n 1 "$tmp/st-cut2"):" \
 	     "$(head -c 100 "$tmp/body")" | tee "$tmp/summary"
-	eq "$(cat "$tmp/st-cut2")" 502 &&
+	eq "$(tail -n 1 "$tmp/st-cut2")" 502 &&
 	grep -q 'from the origin failed' "$tmp/body" &&
 	gone $name &&
 	eq "$(counter fill_errors)" $((fe + 1)) &&
