@@ -64,9 +64,7 @@ done
 out=$1
 me=fill-bench
 die() { echo "$me: $*" >&2; exit 1; }
-for v in size_mb reps ttfb_mb ttfb_reps; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "--${v/_/-} wants a positive whole number, not '${!v}'"
-done
+bench_whole_numbers $me size_mb reps ttfb_mb ttfb_reps
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
 

@@ -7,6 +7,19 @@
 # scripts that summarise runs (fill-bench.sh, reclaim-bench.sh): bench_med.
 # Sourced.
 
+# bench_whole_numbers ME VAR...: each VAR (an option's value, named as
+# the option is with - for _) a positive whole number, or a one-line error
+# "ME: --OPTION wants ..." and exit 1.
+bench_whole_numbers() {
+	local me=$1 v
+
+	shift
+	for v; do
+		[[ ${!v} =~ ^[1-9][0-9]*$ ]] ||
+			{ echo "$me: --${v//_/-} wants a positive whole number, not '${!v}'" >&2; exit 1; }
+	done
+}
+
 # bench_med CSV COL KEYCOL KEY: "median (min-max)" of column COL (by its
 # header name) over the rows whose column KEYCOL is KEY; "-" when none.
 bench_med() {

@@ -66,9 +66,7 @@ done
 out=$1
 me=reclaim-bench
 die() { echo "$me: $*" >&2; exit 1; }
-for v in reps fill_mb need_mb timeout; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "--${v/_/-} wants a positive whole number, not '${!v}'"
-done
+bench_whole_numbers $me reps fill_mb need_mb timeout
 piece_mb=20
 [ $((fill_mb % piece_mb)) = 0 ] || die "--fill-mb must be a multiple of $piece_mb"
 [ "$need_mb" -lt "$fill_mb" ] || die "--need-mb must be less than --fill-mb"
