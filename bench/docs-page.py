@@ -176,21 +176,25 @@ def serve(run, used):
     m = re.search(r"GB/s, (\S+ \S+) ranges, geometric mean over (\S+) connections; CPU s/GB "
                   r"splice/nginx " + NUM, k[3])
     size, conns, cpu = (m.group(1), m.group(2), m.group(3)) if m else ("the largest", "all", None)
-    cells = [l for l in md.splitlines() if re.match(r"^\| [^|]+ \| \d+ \| \S+ \| .*\((.*); ", l)]
-    below = sum(1 for l in cells if l.rstrip().endswith("| yes, in every repetition |"))
-    tie = sum(1 for l in cells if "a tie" in l.split("|")[5])
+    # The per-cell verdict table's splice rows (the streamer's default send
+    # path): | range | conns | splice | GB/s ratio (min-max; verdict) | CPU ... |
+    cells = [[c.strip() for c in l.split("|")] for l in md.splitlines()
+             if re.match(r"^\| [^|]+ \| \d+ \| splice \| [^|]*\([^|]*; ", l)]
+    cpu_v = [c[5] for c in cells if len(c) > 5]
+    below = sum(1 for v in cpu_v if "below 1 in every repetition" in v)
+    above = sum(1 for v in cpu_v if "above 1 in every repetition" in v)
     p = ["vcache-streamer and nginx (sendfile) serving random byte ranges of the same 256 MiB, "
          "in one boot, the servers taking turns (bench/serve-bench.sh). Both send without "
          "copying, so the expected result is a tie. On %s ranges the streamer's splice path "
          "moved %s times nginx's GB/s (geometric mean over %s connections): %s." % (
-             size, n(k), conns, verdict(k, "more than nginx", "less than nginx",
-                                            "a tie (within 10 %)"))]
+             size, n(k), conns, verdict(k, "more than nginx", "less than nginx"))]
     if cpu is not None:
         p.append("Its CPU per GB was %s times nginx's: %s." % (
             cpu, verdict((float(cpu), None, None), "nginx spends less", "vcache spends less")))
-    p.append("Per cell, a server's CPU per GB was below nginx's in every repetition in %d of %d "
-             "cells, and %d CPU ratios were a tie within the spread (the table below says "
-             "which)." % (below, len(cells), tie))
+    p.append("Cell by cell (range size and connections), splice's CPU per GB was below nginx's "
+             "in every repetition in %d of %d cells, above it in every repetition in %d, and a "
+             "tie within the spread in the other %d (the last table says which)." % (
+                 below, len(cpu_v), above, len(cpu_v) - below - above))
     t = " ".join(p) + "\n\n" + body(md) + "\n\n"
     t += img(run, "serve-gbps.png", "GB/s by connections", used) + "\n"
     t += img(run, "serve-cpu.png", "CPU seconds per GB by connections", used)
@@ -436,7 +440,13 @@ def main(argv):
         return 1
     status, used, heads, secs = 0, [], [], []
     for sid, title, fn in SECTIONS:
-        got = fn(run, used)
+        try:
+            got = fn(run, used)
+        except (ValueError, IndexError, KeyError, AttributeError) as e:
+            # A result file this generator does not understand: the section is
+            # treated as missing (kept from OLD, marked), and said here.
+            sys.stderr.write("docs-page: %s: cannot read its results (%r)\n" % (sid, e))
+            got = None
         if got:
             head, text = got
             secs.append("<!-- section %s run=%s commit=%s -->\n## %s\n\n%s\n\n%s\n%s" % (
