@@ -456,8 +456,11 @@ def main(argv):
             odate, ocommit, lines = old[sid]
             lines = [l for l in lines if not l.startswith("**Kept from the run of ")]
             h = next((l for l in lines if l.startswith("**Headline:** ")), "")
-            lines.insert(1, "\n**Kept from the run of %s (commit %s): the run of %s did not "
-                            "produce this section.**" % (odate, ocommit, date))
+            rest = lines[1:]
+            while rest and not rest[0].strip():
+                rest.pop(0)
+            lines = lines[:1] + ["", "**Kept from the run of %s (commit %s): the run of %s did "
+                                     "not produce this section.**" % (odate, ocommit, date), ""] + rest
             secs.append("<!-- section %s run=%s commit=%s -->\n%s\n%s" % (
                 sid, odate, ocommit, "\n".join(lines).strip(), END_FMT % sid))
             heads.append((title, h[len("**Headline:** "):].rstrip("."), odate))
