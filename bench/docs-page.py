@@ -214,8 +214,9 @@ def lookup(run, used):
     elif k[0] <= 2 * logr:
         grow = "within twice the log2 ratio %s, far below the linear %s: logarithmic" % (logs, lin)
     else:
-        grow = ("more than twice the log2 ratio %s (linear would be %s): it grew faster than the "
-                "step count, the cache misses of a large index" % (logs, lin))
+        grow = ("more than twice the log2 ratio %s (linear would be %s): more than the step "
+                "count alone; the hot line below separates the steps from the cache misses"
+                % (logs, lin))
     p = ("VCACHE_IOC_LOOKUP, the kernel's binary search of a video's keyframe index, timed "
          "against the index's size (bench/lookup_bench.c). From the smallest index to the "
          "largest the search part (time above the no-index floor) grew %s times: %s." % (
@@ -245,7 +246,8 @@ def scale(run, used):
     if c and per:
         p += (" The memcpy control moved %s times over the same steps (the machine's own drift); "
               "splice per memcpy %s: %s." % (n(c), n(per), flat(per[0])))
-    p += " Opening a video is a lookup in the kernel's name table, not a walk of every video."
+    p += (" Opening a video by name is a lookup in the module's hash table of names "
+          "(kmod/registry.c), not a walk of every video.")
     t = p + "\n\n" + body(run.text("scale.txt")) + "\n\n" + img(run, "scale.png", "per-chunk cost vs cache size", used)
     return "splice time, %s MiB / %s MiB cache %s" % (big, small, n(k)), t
 
