@@ -425,9 +425,12 @@ browser-hls: $(BUILD)/unit/hls_test
 			--shot $(BUILD)/hls-$$n.png --root $(HLS_PLAY) a/b/master.m3u8; \
 	done
 
-# Host unit tests of the pure code: no VM, no module.
+# Host unit tests of the pure code: no VM, no module. Script tests too:
+# bench/tests/docs_page_test.sh feeds bench/docs-page.py (what make bench
+# writes docs/benchmarks.md with) a fixture results directory.
+UNIT_SCRIPTS := $(ROOT)/bench/tests/docs_page_test.sh
 unit: $(UNIT_TESTS)
-	@$(ROOT)/scripts/run-tests $(UNIT_TESTS)
+	@$(ROOT)/scripts/run-tests $(UNIT_TESTS) $(UNIT_SCRIPTS)
 
 # libFuzzer on the TS indexer (clang): FUZZ_TIME seconds, new inputs kept in
 # build/fuzz/corpus, crashes written to build/fuzz/ (see user/fuzz/README).
