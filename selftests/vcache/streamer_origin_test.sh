@@ -50,7 +50,7 @@ cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
 for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts \
-	up abs magic fifo sub .hidden; do
+	fps.ts fpsload.ts up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -564,6 +564,35 @@ t_seek_waits() {
 	tail -c +$((off + 1)) "$src" | cmp -s - "$tmp/b-seek"
 }
 
+# A 29.97 fps file filled from the origin is CREATEd at the rate its head
+# tells (as vcachectl load picks it), not at 25: a drop-frame ?t= on the
+# filled video answers the offset vcachectl seek gives for the same file
+# loaded by vcachectl load, byte-exact. 13;28 is frame 418 (13.95 s, the
+# keyframe of 12.01 s); read at 25 fps it is not a timecode at all (frame
+# 28 of 25) or 14.12 s (the keyframe of 14.01 s). Before: they differed.
+t_fill_fps() {
+	local name=fps.ts loaded=fpsload.ts src=$media/h264_2997.ts fills off tc='00:00:13;28'
+
+	[ -f "$src" ] || { echo "no test media (make test-media)"; return 4; }
+	cp "$src" "$origin/$name"
+	fills=$(counter fills)
+	curl -s -D "$tmp/h-fps" -o "$tmp/b-fps" -w '%{http_code}' \
+		"$URL/v/$name?t=$tc" >"$tmp/s-fps"
+	sealed $name || return 1
+	"$ctl" load $loaded "$src" >/dev/null || return 1
+	off=$("$ctl" seek -j $loaded "$tc" | sed -nE 's/.*"offset": ([0-9]+).*/\1/p')
+	echo "filled: ?t=$tc: status $(cat "$tmp/s-fps"), offset" \
+	     "$(hdr "$tmp/h-fps" X-Vcache-Offset), fps $(info_field $name fps_num)/$(info_field \
+	     $name fps_den); loaded: vcachectl seek: $off, fps $(info_field $loaded fps_num)/$(
+	     info_field $loaded fps_den)" | tee "$tmp/summary"
+	eq "$(cat "$tmp/s-fps")" 200 &&
+	[ -n "$off" ] && [ "$off" -gt 0 ] &&
+	eq "$(hdr "$tmp/h-fps" X-Vcache-Offset)" "$off" &&
+	tail -c +$((off + 1)) "$src" | cmp -s - "$tmp/b-fps" &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	eq "$("$ctl" seek -j $name "$tc" | sed -nE 's/.*"offset": ([0-9]+).*/\1/p')" "$off"
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -618,10 +647,13 @@ ok "a playlist parked on a fill that fails: 502, the next fills it" t_hls_fill_f
 sed 's/^/# /' "$tmp/summary"
 ok "?t= during a load waits for its keyframe, then is byte-exact" t_seek_waits
 sed 's/^/# /' "$tmp/summary"
+ok "a 29.97 fps fill: ?t= (drop-frame) as vcachectl seek of it loaded" t_fill_fps
+sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts \
+	fps.ts fpsload.ts; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done

@@ -14,8 +14,10 @@
  * equally safe fallback. The open is O_NONBLOCK (a FIFO never blocks the
  * loop), then only a regular file is taken.
  *
- * The fill (origin.c) runs in the worker's own epoll loop: CREATE with
- * the file's size as capacity, then user/lib/load.c's steps (kernel AIO,
+ * The fill (origin.c) runs in the worker's own epoll loop: one kernel AIO
+ * read of the file's head (VINDEX_PROBE bytes) for the frame rate, as
+ * vcachectl load probes it (?t= timecodes count in it), CREATE with that
+ * rate and the file's size as capacity, then user/lib/load.c's steps (kernel AIO,
  * O_DIRECT where the file system has it, into the video's writable
  * mapping, COMMIT a window at a time), the keyframes indexed as windows
  * are published, SEAL at the end. Requests are served from the loading
@@ -27,6 +29,8 @@
  *
  * One fill per name, across workers and processes: the CREATE is the
  * lock. EEXIST means someone fills it (or it just arrived): serve from it.
+ * While a worker reads a head, its other requests for the name wait on
+ * that fill rather than reading the head again.
  */
 #ifndef VCACHE_STREAMER_ORIGIN_H
 #define VCACHE_STREAMER_ORIGIN_H
@@ -39,7 +43,8 @@
 #define ORIGIN_DIRS_MAX	16
 /*
  * Fills one worker runs at once; a miss over it gets 503. Each holds four
- * descriptors (the writer, the file twice, the AIO eventfd), counted in
+ * descriptors (the writer, the file twice, the AIO eventfd; reading the
+ * head before CREATE: the file twice and the head read's eventfd), counted in
  * loop.c's descriptor budget, and LOAD_DEPTH reads in flight.
  */
 #define ORIGIN_FILLS_MAX	8
@@ -68,6 +73,10 @@ enum origin_verdict origin_lookup(const int *dirs, unsigned int n, const char *n
 
 /* openat2() of @name beneath @dirfd with @flags, as origin_lookup() does. */
 int origin_openat(int dirfd, const char *name, int flags);
+
+/* conn->origin_woke: a request routed again after a fill's head read. */
+#define ORIGIN_WOKE_FILL	1	/* the video was CREATEd: a miss now means it failed */
+#define ORIGIN_WOKE_BYPASS	2	/* the cache could not take it: send the file */
 
 /* Counters of all workers: GET /origin/ and the totals at exit. */
 struct origin_counters {
