@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,28 @@
 #include "vindex.h"
 
 struct origin_counters origin_count;
+
+/* Names whose fill ran out of the cache's memory (origin_nofit.c), all workers'. */
+static struct nofit_table nofit;
+static pthread_mutex_t nofit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool origin_nofit(const char *name)
+{
+	bool has;
+
+	pthread_mutex_lock(&nofit_lock);
+	has = nofit_has(&nofit, name, mono_ns());
+	pthread_mutex_unlock(&nofit_lock);
+	return has;
+}
 
 /*
  * The frame rate a fill CREATEs with when the file's head does not tell
@@ -255,10 +278,24 @@ static void fill_end(struct fill *f)
 	}
 	if (!err && ioctl(f->vfd, VCACHE_IOC_SEAL, 0))
 		err = errno;
+	if (err && f->job.step == LOAD_STEP_FULL) {
+		/*
+		 * The cache's memory ran out under the fill (its pages are
+		 * allocated as they are written: ENOSPC, or the memory
+		 * cgroup's ENOMEM, as EFAULT from the read). Requests not
+		 * answered yet, and the next ones until --origin-ttl, are sent
+		 * from the origin file instead (park.c, plan_video_fill()).
+		 */
+		pthread_mutex_lock(&nofit_lock);
+		nofit_add(&nofit, f->name, mono_ns(), cfg.origin_ttl_ms * 1000000);
+		pthread_mutex_unlock(&nofit_lock);
+	}
 	if (err) {
 		atomic_fetch_add(&origin_count.fill_errors, 1);
 		worker_warn(w, "origin fill of %s failed after %" PRIu64 " of %" PRIu64
-			    " bytes: %s", f->name, f->published, f->job.total, strerror(err));
+			    " bytes: %s%s", f->name, f->published, f->job.total, strerror(err),
+			    f->job.step == LOAD_STEP_FULL ? " (the cache is full: it is sent "
+			    "from the origin for --origin-ttl)" : "");
 		memset(&del, 0, sizeof(del));
 		memcpy(del.name, f->name, sizeof(del.name));
 		ioctl(f->vfd, VCACHE_IOC_DELETE, &del);
@@ -778,7 +815,7 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name)
 			     shown_name);
 		return false;
 	}
-	if (c->origin_woke == ORIGIN_WOKE_BYPASS) {
+	if (c->origin_woke == ORIGIN_WOKE_BYPASS || origin_nofit(name)) {
 		/* The cache could not take it: the file is sent, not filled again. */
 		v = origin_lookup(cfg.origin_fds, cfg.norigins, name, &bypass, &bst, &bdir, &err);
 		if (v == ORIGIN_FOUND)

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <linux/vcache.h>
 
 #define ORIGIN_DIRS_MAX	16
 /*
@@ -85,6 +86,29 @@ struct origin_counters {
 };
 
 extern struct origin_counters origin_count;
+
+/*
+ * origin_nofit.c: names whose fill failed because the cache ran out of
+ * memory under it (ENOSPC after CREATE: its pages are allocated as the
+ * fill writes them). Until --origin-ttl has passed, their requests are
+ * sent from the origin file (bypass) rather than filled again. NOFIT_MAX
+ * names; past that the one that expires first is forgotten.
+ */
+#define NOFIT_MAX	64
+
+struct nofit {
+	char name[VCACHE_NAME_MAX];	/* "" : a free slot */
+	uint64_t until_ns;
+};
+
+struct nofit_table {
+	struct nofit e[NOFIT_MAX];
+};
+
+/* @name does not fit until @now_ns + @ttl_ns. */
+void nofit_add(struct nofit_table *t, const char *name, uint64_t now_ns, uint64_t ttl_ns);
+/* @name does not fit at @now_ns (an expired entry is dropped). */
+bool nofit_has(struct nofit_table *t, const char *name, uint64_t now_ns);
 
 /* origin_fresh.c: the file a fill of video @id read, as its lookup saw it. */
 void origin_fresh_record(uint64_t id, const struct stat *st);

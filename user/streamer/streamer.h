@@ -476,12 +476,15 @@ void lpl_drop_all(void);
  * plan_video_get() that fills a miss from the origin (403 for a name the
  * origin refuses, 502 when the fill failed at once). origin_event() is
  * EP_FILL's; origin_unwait() takes a closing connection off the fill it
- * waits on (the head read); origin_stop_all() gives up a stopping worker's fills;
+ * waits on (the head read); origin_nofit() says a name's last fill ran out
+ * of the cache's memory, within --origin-ttl (it is sent from the origin);
+ * origin_stop_all() gives up a stopping worker's fills;
  * origin_totals() prints the counters at exit.
  */
 bool plan_video_fill(struct worker *w, struct conn *c, const char *name);
 void origin_event(struct worker *w, enum ep_kind *k);
 void origin_unwait(struct conn *c);
+bool origin_nofit(const char *name);
 void origin_stop_all(struct worker *w);
 void origin_totals(void);
 
