@@ -357,9 +357,11 @@ $(BUILD)/unit/ingest_auth_test: UNIT_OBJS = $(BUILD)/unit/obj/streamer/ingest_au
 $(BUILD)/unit/ingest_auth_test: UNIT_INC = -I$(ROOT)/user/streamer
 $(BUILD)/unit/ingest_auth_test: $(BUILD)/unit/obj/streamer/ingest_auth.o
 
-$(BUILD)/unit/origin_test: UNIT_OBJS = $(BUILD)/unit/obj/streamer/origin_open.o
+$(BUILD)/unit/origin_test: UNIT_OBJS = $(BUILD)/unit/obj/streamer/origin_open.o \
+	$(BUILD)/unit/obj/streamer/origin_nofit.o
 $(BUILD)/unit/origin_test: UNIT_INC = -I$(ROOT)/user/streamer
-$(BUILD)/unit/origin_test: $(BUILD)/unit/obj/streamer/origin_open.o
+$(BUILD)/unit/origin_test: $(BUILD)/unit/obj/streamer/origin_open.o \
+	$(BUILD)/unit/obj/streamer/origin_nofit.o
 
 $(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
 	@mkdir -p $(dir $@)
@@ -367,7 +369,7 @@ $(BUILD)/unit/%: user/tests/%.c $(UNIT_LIB) $(wildcard include/vcache/*.h)
 		-o $@ $< $(UNIT_OBJS) $(UNIT_LIB)
 
 -include $(patsubst %.o,%.d,$(UNIT_LIB_OBJS) $(BUILD)/unit/obj/streamer/ingest_auth.o \
-		$(BUILD)/unit/obj/streamer/origin_open.o) \
+		$(BUILD)/unit/obj/streamer/origin_open.o $(BUILD)/unit/obj/streamer/origin_nofit.o) \
 	$(addsuffix .d,$(UNIT_TESTS))
 
 # The player page's directory, for vcache-streamer --web build/web/www:

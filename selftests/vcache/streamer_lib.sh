@@ -120,8 +120,10 @@ finish() {
 	rm -rf "$tmp"
 	echo "1..$n"
 	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-	[ "$fail" -eq 0 ]
-	exit
+	# A bare exit in a trap keeps the status from before it: the script's
+	# last command's, which says nothing of the tests.
+	[ "$fail" -eq 0 ] && exit 0
+	exit 1
 }
 trap finish EXIT
 

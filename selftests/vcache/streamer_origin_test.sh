@@ -12,7 +12,7 @@
 # never served. Waits on state (the server's /origin/ counters, vcachectl
 # info), never on time. Prints kselftest-style TAP ending in "# Totals:".
 #
-# Environment: ORIGIN_MB (the large file's size, default 64), STREAMER_BIN.
+# Environment: ORIGIN_MB (the large file's size, default 200), STREAMER_BIN.
 set -u
 
 # streamer_lib.sh, beside this script wherever it is installed, finds the
@@ -33,8 +33,30 @@ need "$streamer" "$ctl" "$check"
 start_s=$(date +%s)
 origin=$tmp/origin
 mkdir -p "$origin/sub"
-size=$((${ORIGIN_MB:-64} * 1048576))
-head -c $size /dev/urandom >"$origin/big.bin"
+size=$((${ORIGIN_MB:-200} * 1048576))
+# The files the mid-fill cuts make: large enough to be caught filling.
+cut_size=67108864
+# The large file: the 29.97 fps test clip (when there is test media), then
+# TS null packets (PID 0x1fff) of random payload, which the indexer passes
+# over: a ?t= on it has a keyframe to find, and every range random bytes.
+# Made 8 MiB at a time: the guest has 1 GiB, the file and its video 400 MB.
+ts_head=$media/h264_2997.ts
+[ -f "$ts_head" ] || ts_head=/dev/null
+python3 - "$ts_head" "$origin/big.bin" $size <<'PY' || exit 1
+import os, sys
+head = open(sys.argv[1], 'rb').read()
+size = int(sys.argv[3])
+with open(sys.argv[2], 'wb') as out:
+    out.write(head[:size])
+    left = size - min(len(head), size)
+    while left:
+        n = min(left, 188 * 44620)
+        b = bytearray(os.urandom(n))
+        for i, v in enumerate(b'\x47\x1f\xff\x10'):
+            b[i::188] = bytes([v]) * len(range(i, n, 188))
+        out.write(b)
+        left -= n
+PY
 head -c 3000000 /dev/urandom >"$origin/small.bin"
 head -c 12582912 /dev/urandom >"$origin/dead.bin"
 head -c 16777216 /dev/urandom >"$origin/two.bin"
@@ -50,7 +72,7 @@ cp "$tmp/decoy" "$origin/.hidden"
 # Names of this run only: the cache is the machine's.
 big=big.bin small=small.bin
 for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts \
-	up abs magic fifo sub .hidden; do
+	fps.ts fpsload.ts full.bin hold.bin up abs magic fifo sub .hidden; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done
 
@@ -108,21 +130,42 @@ t_not_cached() {
 	! "$ctl" info "$big" >/dev/null 2>&1 && eq "$(counter fills)" 0
 }
 
-# client I RANGE FIRST LEN STATUS: one of the concurrent clients.
+# client I RANGE FIRST LEN: one of the concurrent clients. Its body is
+# compared as it comes with bytes [FIRST, FIRST + LEN) of the origin file
+# (cmp's verdict to $tmp/c$I), never kept: 200 MB bodies would not fit in
+# the guest's tmpfs beside the file and its video. RANGE "t=TC" asks
+# ?t=TC, whose body is hashed instead ($tmp/m$I), its offset being known
+# from its headers only.
 client_run() {
-	local i=$1 range=$2
+	local i=$1 range=$2 first=$3 len=$4
 
-	if [ -n "$range" ]; then
-		curl -s -H "Range: bytes=$range" -D "$tmp/h$i" -o "$tmp/b$i" \
-			-w '%{http_code}' "$URL/v/$big" >"$tmp/s$i"
-	else
-		curl -s -D "$tmp/h$i" -o "$tmp/b$i" -w '%{http_code}' "$URL/v/$big" >"$tmp/s$i"
+	local -a opt=()
+
+	if [ "${range#t=}" != "$range" ]; then
+		curl -s -D "$tmp/h$i" "$URL/v/$big?$range" | md5sum >"$tmp/m$i"
+		return
 	fi
+	[ -n "$range" ] && opt=(-H "Range: bytes=$range")
+	# A FIFO, not <(...): the guest has no /dev/fd.
+	mkfifo "$tmp/f$i"
+	slice "$first" "$len" >"$tmp/f$i" &
+	curl -s "${opt[@]}" -D "$tmp/h$i" "$URL/v/$big" | cmp - "$tmp/f$i" >"$tmp/c$i" 2>&1
+	echo $? >>"$tmp/c$i"
+	wait
+	rm -f "$tmp/f$i"
+}
+
+# status FILE: the status code of the response head in FILE.
+status_of() {
+	head -n 1 "$1" | cut -d' ' -f2
 }
 
 # Eight at once, on a name nobody has asked for: ranges across windows
-# (8 MiB), the end, a suffix, the whole video twice.
+# (8 MiB), the end, a suffix, the whole video, and a ?t= (drop-frame, of
+# the 29.97 fps clip the file starts with: its body runs to the end). The
+# ?t= answers the offset vcachectl seek gives on the sealed video.
 t_concurrent_miss() {
+	local tc='00:00:13;28'
 	local -a spec=(
 		"|0|$size|200"
 		"0-1048575|0|1048576|206"
@@ -131,14 +174,15 @@ t_concurrent_miss() {
 		"$((size - 5000000))-|$((size - 5000000))|5000000|206"
 		"-1000|$((size - 1000))|1000|206"
 		"20000000-29999999|20000000|10000000|206"
-		"|0|$size|200"
+		"t=$tc|||200"
 	)
-	local i r first len st bad=0
+	local i r first len st bad=0 off want
 	local -a cpid=()
 
+	[ -f "$media/h264_2997.ts" ] || spec[7]="|0|$size|200"	# no media: no index
 	for i in "${!spec[@]}"; do
 		IFS='|' read -r r first len st <<<"${spec[$i]}"
-		client_run "$i" "$r" &
+		client_run "$i" "$r" "$first" "$len" &
 		cpid+=($!)
 	done
 	for i in "${!cpid[@]}"; do
@@ -146,19 +190,30 @@ t_concurrent_miss() {
 	done
 	for i in "${!spec[@]}"; do
 		IFS='|' read -r r first len st <<<"${spec[$i]}"
-		if [ "$(cat "$tmp/s$i")" != "$st" ]; then
-			echo "client $i ($r): status $(cat "$tmp/s$i"), want $st"
+		if [ "$(status_of "$tmp/h$i")" != "$st" ]; then
+			echo "client $i ($r): status $(status_of "$tmp/h$i"), want $st"
 			bad=1
-		elif ! slice "$first" "$len" | cmp -s - "$tmp/b$i"; then
-			echo "client $i ($r): body differs ($(stat -c %s "$tmp/b$i") bytes)"
+		elif [ "${r#t=}" != "$r" ]; then
+			sealed "$big" || return 1
+			off=$("$ctl" seek -j $big "$tc" | sed -nE 's/.*"offset": ([0-9]+).*/\1/p')
+			want=$(slice "$off" $((size - off)) | md5sum)
+			echo "client $i (?$r): offset $(hdr "$tmp/h$i" X-Vcache-Offset), vcachectl" \
+			     "seek: $off"
+			if [ "$(hdr "$tmp/h$i" X-Vcache-Offset)" != "$off" ] || [ "$off" -le 0 ] ||
+			   [ "$(cat "$tmp/m$i")" != "$want" ]; then
+				echo "client $i (?$r): body or offset differs"
+				bad=1
+			fi
+		elif [ "$(tail -n 1 "$tmp/c$i")" != 0 ]; then
+			echo "client $i ($r): body differs: $(head -n 1 "$tmp/c$i")"
 			bad=1
 		fi
 	done
 	[ $bad = 0 ] &&
 	eq "$(hdr "$tmp/h0" Content-Length)" $size &&
 	eq "$(counter fills)" 1 &&
-	logged "GET /v/$big .* cache=(miss|fill)" 8 &&
-	eq "$(grep -c "GET /v/$big .* cache=miss" "$tmp/access.log")" 1
+	logged "GET /v/$big.* cache=(miss|fill)" 8 &&
+	eq "$(grep -c "GET /v/$big.* cache=miss" "$tmp/access.log")" 1
 }
 
 t_sealed() {
@@ -172,8 +227,10 @@ t_hit() {
 	local hits
 
 	hits=$(counter hits)
-	eq "$(curl -s -D "$tmp/head" -o "$tmp/body" -w '%{http_code}' "$URL/v/$big")" 200 &&
-	cmp -s "$tmp/body" "$origin/$big" &&
+	# Its last 16 MiB (the whole of it came byte-exact while it filled).
+	eq "$(curl -s -D "$tmp/head" -H "Range: bytes=-16777216" -o "$tmp/body" \
+		-w '%{http_code}' "$URL/v/$big")" 206 &&
+	slice $((size - 16777216)) 16777216 | cmp -s - "$tmp/body" &&
 	grep -q '^ETag: ' "$tmp/head" &&
 	eq "$(counter hits)" $((hits + 1)) &&
 	eq "$(counter fills)" 1 &&
@@ -365,7 +422,7 @@ cut_mid_fill() {
 	caught=0
 	for try in 1 2 3 4 5; do
 		"$ctl" rm "$name" >/dev/null 2>&1
-		head -c $size /dev/urandom >"$origin/$name"
+		head -c $cut_size /dev/urandom >"$origin/$name"
 		cp "$origin/$name" "$tmp/cut.orig"
 		fills=$(counter fills)
 		{
@@ -382,7 +439,7 @@ cut_mid_fill() {
 			kill -STOP "${pid[origin]}"
 			st=$(info_field "$name" state)
 			sz=$(info_field "$name" size)
-			if [ "$st" = loading ] && [ "$sz" -lt $((size - 25165824)) ]; then
+			if [ "$st" = loading ] && [ "$sz" -lt $((cut_size - 25165824)) ]; then
 				truncate -s 1048576 "$origin/$name"
 				caught=1
 			fi
@@ -405,9 +462,9 @@ t_truncated() {
 	rc=$(head -n 1 "$tmp/st-cut")
 	[ "$caught" = 1 ] || { echo "no fill caught under way"; return 4; }
 	got=$(stat -c %s "$tmp/body")
-	echo "truncated at $sz of $size bytes (try $try): curl exit $rc, $got bytes" |
+	echo "truncated at $sz of $cut_size bytes (try $try): curl exit $rc, $got bytes" |
 		tee "$tmp/summary"
-	[ "$rc" -ne 0 ] && [ "$got" -lt $size ] &&
+	[ "$rc" -ne 0 ] && [ "$got" -lt $cut_size ] &&
 	head -c "$got" "$tmp/cut.orig" | cmp -s - "$tmp/body" &&
 	gone $name &&
 	eq "$(counter fill_errors)" $((fe + 1)) &&
@@ -455,6 +512,73 @@ t_bypass() {
 	eq "$(counter fills)" "$fills" &&
 	! "$ctl" info $name >/dev/null 2>&1 &&
 	logged "GET /v/$name .* cache=bypass" 5
+}
+
+# The cache runs out of memory under a fill: max_mb 24, 16 MiB of it held
+# by a pinned video, so the CREATE of a 12 MiB file succeeds but its pages
+# do not all fit (ENOSPC as the fill writes them). The GET whose head was
+# out is cut (or, come after the fill failed, sent whole from the origin
+# file); a playlist request parked on the fill (nothing sent yet) is
+# routed to the origin file (409: a bypassed file has no playlists), not
+# 502; the next requests are sent from the origin file, byte-exact,
+# counted as bypassed, and start no fill. Before: 502, and each next
+# request filled it again, to fail the same way.
+t_enospc_mid_fill() {
+	local name=full.bin hold=hold.bin fsize=12582912 old by fills fe rc got bad=0 i cpid whole=0
+	local lim=/sys/module/vcache/parameters/max_mb
+
+	old=$(cat $lim)
+	head -c $fsize /dev/urandom >"$origin/$name"
+	head -c 16777216 /dev/urandom >"$tmp/hold"
+	if ! echo 24 >$lim; then
+		echo "cannot set max_mb"
+		return 1
+	fi
+	if ! "$ctl" load --fps 25 $hold "$tmp/hold" >/dev/null 2>&1 || ! "$ctl" pin $hold; then
+		echo "$old" >$lim
+		return 1
+	fi
+	by=$(counter bypassed)
+	fills=$(counter fills)
+	fe=$(counter fill_errors)
+	: >"$tmp/body"	# curl makes no file for an empty body
+	curl -s -D "$tmp/h-full" -o "$tmp/body" "$URL/v/$name" &
+	cpid=$!
+	curl -s -D "$tmp/hh-full" -o "$tmp/hb-full" "$URL/hls/$name/index.m3u8"
+	wait $cpid
+	rc=$?
+	got=$(stat -c %s "$tmp/body")
+	echo "the GET: curl exit $rc, $got of $fsize bytes; the playlist:" \
+	     "$(status_of "$tmp/hh-full"): $(head -c 100 "$tmp/hb-full")" | tee "$tmp/summary"
+	# It joined the fill and was cut, or came after it failed: sent whole.
+	if [ "$rc" = 0 ]; then
+		whole=1
+		cmp -s "$origin/$name" "$tmp/body" || bad=1
+	else
+		[ "$got" -lt $fsize ] || bad=1
+	fi
+	[ $bad = 0 ] &&
+	head -c "$got" "$origin/$name" | cmp -s - "$tmp/body" &&
+	eq "$(status_of "$tmp/hh-full")" 409 &&
+	grep -q 'too large for the cache' "$tmp/hb-full" &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	eq "$(counter fill_errors)" $((fe + 1)) || bad=1
+	for i in 1 2; do
+		if [ "$(curl -s -D "$tmp/h-full" -o "$tmp/body" -w '%{http_code}' \
+			"$URL/v/$name")" != 200 ] || ! cmp -s "$tmp/body" "$origin/$name"; then
+			echo "GET $i after: $(status_of "$tmp/h-full"), $(stat -c %s "$tmp/body") bytes"
+			bad=1
+		fi
+	done
+	"$ctl" unpin $hold
+	"$ctl" rm $hold >/dev/null
+	echo "$old" >$lim
+	echo "after: $(curl -s "$URL/origin/")" | tee -a "$tmp/summary"
+	[ $bad = 0 ] &&
+	eq "$(counter bypassed)" $((by + 3 + whole)) &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	! "$ctl" info $name >/dev/null 2>&1 &&
+	logged "GET /v/$name .* cache=bypass" $((2 + whole))
 }
 
 # HLS playlists of a name only the origin has (the 25 fps test clip): the
@@ -505,7 +629,7 @@ t_hls_fill_fails() {
 	fe=$(counter fill_errors)
 	cut_mid_fill $name "$tmp/st-cut2" "$URL/hls/$name/index.m3u8"
 	[ "$caught" = 1 ] || { echo "no fill caught under way"; return 4; }
-	echo "truncated at $sz of $size bytes (try $try): status $(tail -n 1 "$tmp/st-cut2"):" \
+	echo "truncated at $sz of $cut_size bytes (try $try): status $(tail -n 1 "$tmp/st-cut2"):" \
 	     "$(head -c 100 "$tmp/body")" | tee "$tmp/summary"
 	eq "$(tail -n 1 "$tmp/st-cut2")" 502 &&
 	grep -q 'from the origin failed' "$tmp/body" &&
@@ -564,6 +688,35 @@ t_seek_waits() {
 	tail -c +$((off + 1)) "$src" | cmp -s - "$tmp/b-seek"
 }
 
+# A 29.97 fps file filled from the origin is CREATEd at the rate its head
+# tells (as vcachectl load picks it), not at 25: a drop-frame ?t= on the
+# filled video answers the offset vcachectl seek gives for the same file
+# loaded by vcachectl load, byte-exact. 13;28 is frame 418 (13.95 s, the
+# keyframe of 12.01 s); read at 25 fps it is not a timecode at all (frame
+# 28 of 25) or 14.12 s (the keyframe of 14.01 s). Before: they differed.
+t_fill_fps() {
+	local name=fps.ts loaded=fpsload.ts src=$media/h264_2997.ts fills off tc='00:00:13;28'
+
+	[ -f "$src" ] || { echo "no test media (make test-media)"; return 4; }
+	cp "$src" "$origin/$name"
+	fills=$(counter fills)
+	curl -s -D "$tmp/h-fps" -o "$tmp/b-fps" -w '%{http_code}' \
+		"$URL/v/$name?t=$tc" >"$tmp/s-fps"
+	sealed $name || return 1
+	"$ctl" load $loaded "$src" >/dev/null || return 1
+	off=$("$ctl" seek -j $loaded "$tc" | sed -nE 's/.*"offset": ([0-9]+).*/\1/p')
+	echo "filled: ?t=$tc: status $(cat "$tmp/s-fps"), offset" \
+	     "$(hdr "$tmp/h-fps" X-Vcache-Offset), fps $(info_field $name fps_num)/$(info_field \
+	     $name fps_den); loaded: vcachectl seek: $off, fps $(info_field $loaded fps_num)/$(
+	     info_field $loaded fps_den)" | tee "$tmp/summary"
+	eq "$(cat "$tmp/s-fps")" 200 &&
+	[ -n "$off" ] && [ "$off" -gt 0 ] &&
+	eq "$(hdr "$tmp/h-fps" X-Vcache-Offset)" "$off" &&
+	tail -c +$((off + 1)) "$src" | cmp -s - "$tmp/b-fps" &&
+	eq "$(counter fills)" $((fills + 1)) &&
+	eq "$("$ctl" seek -j $name "$tc" | sed -nE 's/.*"offset": ([0-9]+).*/\1/p')" "$off"
+}
+
 # get PATH: the status of GET PATH, as sent (no dot-segment removal by curl).
 status() {
 	curl -s --path-as-is -o "$tmp/body" -w '%{http_code}' "$URL$1"
@@ -601,6 +754,9 @@ ok "the fill ends sealed, every origin byte read once" t_sealed
 echo "# after the miss: $(curl -s "$URL/origin/")"
 ok "the next request is a hit: no origin read" t_hit
 echo "# after the hit: $(curl -s "$URL/origin/")"
+# The large file and its video are done with: their 400 MB back to the guest.
+"$ctl" rm "$big" >/dev/null 2>&1
+rm -f "$origin/$big"
 ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escapes
 ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
 ok "two servers, one name at once: one fill between them" t_two_servers
@@ -613,15 +769,20 @@ ok "origin file truncated mid-fill: cut, nothing left, the next fills" t_truncat
 sed 's/^/# /' "$tmp/summary"
 ok "larger than the cache (max_mb): sent from the origin, not cached" t_bypass
 sed 's/^/# /' "$tmp/summary"
+ok "the cache full under a fill (ENOSPC): bypassed, not 502, not refilled" t_enospc_mid_fill
+sed 's/^/# /' "$tmp/summary"
 ok "HLS playlists of an origin file: filled, answered once sealed" t_hls_miss
 ok "a playlist parked on a fill that fails: 502, the next fills it" t_hls_fill_fails
 sed 's/^/# /' "$tmp/summary"
 ok "?t= during a load waits for its keyframe, then is byte-exact" t_seek_waits
 sed 's/^/# /' "$tmp/summary"
+ok "a 29.97 fps fill: ?t= (drop-frame) as vcachectl seek of it loaded" t_fill_fps
+sed 's/^/# /' "$tmp/summary"
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
 grep "origin:" "$tmp/stderr" | sed 's/^/# /'
-for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts; do
+for f in $big $small dead.bin two.bin fresh.bin bypass.bin cut.bin hls.ts cut2.bin seek.ts \
+	fps.ts fpsload.ts full.bin hold.bin; do
 	"$ctl" rm "$f" >/dev/null 2>&1
 done

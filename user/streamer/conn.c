@@ -133,6 +133,7 @@ static void conn_close(struct worker *w, struct conn *c)
 	if (c->state == ST_SEND || c->state == ST_INGEST)
 		log_request(w, c, true);
 	park_cancel(w, c);	/* its completion comes, then bury() frees it */
+	origin_unwait(c);
 	resp_release(w, c);
 	if (c->aio_waiting)
 		send_unwait(w, c);
@@ -499,7 +500,8 @@ void conn_sweep(struct worker *w, struct conn *c)
 		 * parked on a loading video (park.c) waits as long as the fill
 		 * lasts, but not past the drain of a stopping server.
 		 */
-		if (c->parked && w->stopping && w->now_ms >= w->stop_deadline_ms)
+		if ((c->parked || c->fill_wait) && w->stopping &&
+		    w->now_ms >= w->stop_deadline_ms)
 			conn_close(w, c);
 		else
 			c->active_ms = w->now_ms;

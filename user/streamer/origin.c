@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,39 @@
 #include <unistd.h>
 #include "load.h"
 #include "origin.h"
+#include "parse.h"
 #include "streamer.h"
 #include "tsindex.h"
+#include "vindex.h"
 
 struct origin_counters origin_count;
 
+/* Names whose fill ran out of the cache's memory (origin_nofit.c), all workers'. */
+static struct nofit_table nofit;
+static pthread_mutex_t nofit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool origin_nofit(const char *name)
+{
+	bool has;
+
+	pthread_mutex_lock(&nofit_lock);
+	has = nofit_has(&nofit, name, mono_ns());
+	pthread_mutex_unlock(&nofit_lock);
+	return has;
+}
+
 /*
- * The frame rate a fill CREATEs with: CREATE needs one before any byte is
- * read, and reading the head first (as vcachectl load does) would be a
- * read the loop waits for. ?t= timecodes count in it.
+ * The frame rate a fill CREATEs with when the file's head does not tell
+ * (no SPS timing, too few frames, not MPEG-TS): vcachectl load's default.
+ * ?t= timecodes count in the rate, so it is probed as vcachectl load does.
  */
 #define FILL_FPS_NUM	25
 #define FILL_FPS_DEN	1
@@ -40,11 +65,39 @@ struct origin_counters origin_count;
 /* O_DIRECT reads of a bypass: offsets, lengths and buffers aligned to it. */
 #define BYPASS_ALIGN	4096
 
+/*
+ * Before CREATE, a fill reads its file's head (min(VINDEX_PROBE, size)
+ * bytes) for the frame rate: one kernel AIO read, O_DIRECT where the file
+ * system has it (a buffered AIO read of a file is done inside io_submit(2),
+ * in the loop), on an engine of its own whose eventfd is the fill's EP_FILL
+ * descriptor until the loader's replaces it. Requests for the name that
+ * come meanwhile to this worker wait on the fill (its waiters), so that one
+ * worker reads one head; another worker's or process's head read of the
+ * same name ends in a CREATE that finds the name taken, and joins.
+ */
+struct fill_head {
+	struct vaio aio;
+	struct vaio_iocb cb;
+	bool aio_ok;			/* @aio is set up */
+	int fd;				/* O_DIRECT descriptor, or -1: f->in */
+	char *buf;			/* HEAD_ALIGN-aligned, @want rounded up */
+	uint64_t want;			/* min(VINDEX_PROBE, the file's size) */
+	uint64_t len, got;		/* asked (rounded up for O_DIRECT), read */
+	long res;			/* the last completion */
+	bool done;			/* it came */
+};
+
+#define HEAD_ALIGN	4096
+
 struct fill {
 	enum ep_kind kind;		/* EP_FILL: first member */
 	struct worker *w;
 	struct fill *next;		/* the worker's fills */
 	char name[VCACHE_NAME_MAX];
+	struct fill_head *head;		/* reading the head: not CREATEd yet */
+	struct conn *waiters;		/* requests waiting for the head read */
+	struct conn *starter;		/* of which the one that missed first */
+	struct stat st;			/* the file, as looked up */
 	int vfd;			/* the device, CREATEd: the writer */
 	int in;				/* the origin file */
 	int dirfd;			/* its --origin directory */
@@ -162,6 +215,24 @@ static void fill_progress(void *arg, uint64_t done)
 	f->published = done;
 }
 
+/* The head read is over (or given up): its engine waits for what is in flight. */
+static void head_free(struct fill *f)
+{
+	struct fill_head *h = f->head;
+
+	if (!h)
+		return;
+	if (h->aio_ok) {
+		epoll_ctl(f->w->ep, EPOLL_CTL_DEL, vaio_eventfd(&h->aio), NULL);
+		vaio_destroy(&h->aio);
+	}
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->buf);
+	free(h);
+	f->head = NULL;
+}
+
 static void fill_free(struct fill *f)
 {
 	struct fill **pp;
@@ -173,6 +244,7 @@ static void fill_free(struct fill *f)
 			break;
 		}
 	}
+	head_free(f);
 	drop_index(f);
 	free(f->batch);
 	if (f->in >= 0)
@@ -206,10 +278,24 @@ static void fill_end(struct fill *f)
 	}
 	if (!err && ioctl(f->vfd, VCACHE_IOC_SEAL, 0))
 		err = errno;
+	if (err && f->job.step == LOAD_STEP_FULL) {
+		/*
+		 * The cache's memory ran out under the fill (its pages are
+		 * allocated as they are written: ENOSPC, or the memory
+		 * cgroup's ENOMEM, as EFAULT from the read). Requests not
+		 * answered yet, and the next ones until --origin-ttl, are sent
+		 * from the origin file instead (park.c, plan_video_fill()).
+		 */
+		pthread_mutex_lock(&nofit_lock);
+		nofit_add(&nofit, f->name, mono_ns(), cfg.origin_ttl_ms * 1000000);
+		pthread_mutex_unlock(&nofit_lock);
+	}
 	if (err) {
 		atomic_fetch_add(&origin_count.fill_errors, 1);
 		worker_warn(w, "origin fill of %s failed after %" PRIu64 " of %" PRIu64
-			    " bytes: %s", f->name, f->published, f->job.total, strerror(err));
+			    " bytes: %s%s", f->name, f->published, f->job.total, strerror(err),
+			    f->job.step == LOAD_STEP_FULL ? " (the cache is full: it is sent "
+			    "from the origin for --origin-ttl)" : "");
 		memset(&del, 0, sizeof(del));
 		memcpy(del.name, f->name, sizeof(del.name));
 		ioctl(f->vfd, VCACHE_IOC_DELETE, &del);
@@ -224,10 +310,16 @@ static void fill_run(struct fill *f)
 		fill_end(f);
 }
 
+static void head_event(struct fill *f);
+
 void origin_event(struct worker *w, enum ep_kind *k)
 {
 	struct fill *f = (struct fill *)k;
 
+	if (f->head) {
+		head_event(f);
+		return;
+	}
 	/*
 	 * A broken engine: what is in flight will never be reaped here, so
 	 * the fill ends now (load_end() waits for those reads) and fails.
@@ -239,7 +331,7 @@ void origin_event(struct worker *w, enum ep_kind *k)
 }
 
 /* CREATE @name of @size on a writable descriptor: it or a negative errno. */
-static int fill_create(const char *name, uint64_t size)
+static int fill_create(const char *name, uint64_t size, uint32_t num, uint32_t den)
 {
 	struct vcache_create req;
 	int fd, err;
@@ -250,8 +342,8 @@ static int fill_create(const char *name, uint64_t size)
 	memset(&req, 0, sizeof(req));
 	memcpy(req.name, name, strlen(name));
 	req.capacity = size;
-	req.fps_num = FILL_FPS_NUM;
-	req.fps_den = FILL_FPS_DEN;
+	req.fps_num = num;
+	req.fps_den = den;
 	if (ioctl(fd, VCACHE_IOC_CREATE, &req)) {
 		err = errno;
 		close(fd);
@@ -285,24 +377,278 @@ static int fill_begin(struct worker *w, struct fill *f, uint64_t size)
 	return 0;
 }
 
-/*
- * A miss of @name: fill it from the origin if it is there. Returns
- * ORIGIN_FOUND when the video now exists (*@created: we started the fill;
- * else someone else fills it), ORIGIN_BYPASS when the cache cannot take
- * it (*@bypass: the file, open, *@bst its stat), or why not, with *@err.
- */
-static enum origin_verdict origin_fill(struct worker *w, const char *name, bool *created,
-				       int *err, int *bypass, struct stat *bst,
-				       unsigned int *bdir)
+/* Within what CREATE accepts (struct vcache_create), as vcachectl load's. */
+static bool fps_ok(uint32_t num, uint32_t den)
 {
+	return num && den && num <= 1000000 && den <= 1000000 &&
+	       num >= (uint64_t)den * FPS_MIN && num <= (uint64_t)den * FPS_MAX;
+}
+
+/*
+ * The rate vcachectl load picks for the same file without --fps: the
+ * head's SPS timing or PTS steps, else 25. So a ?t= of a filled video
+ * lands where vcachectl seek of the loaded file does.
+ */
+static void head_rate(struct fill *f, uint32_t *num, uint32_t *den)
+{
+	struct tsindex ix;
+
+	*num = FILL_FPS_NUM;
+	*den = FILL_FPS_DEN;
+	if (!vindex_probe(&ix, f->head->buf, f->head->got) &&
+	    ix.fps_source != TSINDEX_FPS_NONE && fps_ok(ix.fps_num, ix.fps_den)) {
+		*num = ix.fps_num;
+		*den = ix.fps_den;
+	}
+	tsindex_free(&ix);
+}
+
+static void head_reaped(struct vaio *ctx, struct vaio_iocb *cb, void *cookie, long res,
+			void *arg)
+{
+	struct fill_head *h = arg;
+
+	h->res = res;
+	h->done = true;
+}
+
+/* (Re)submits the head read for bytes [got, len): 0 or a negative errno. */
+static int head_submit(struct fill *f)
+{
+	struct fill_head *h = f->head;
+	struct vaio_iocb *cbs[] = { &h->cb };
+	int n;
+
+	h->done = false;
+	vaio_prep_pread(&h->cb, h->fd >= 0 ? h->fd : f->in, h->buf + h->got, h->len - h->got,
+			h->got, f);
+	n = vaio_submit(&h->aio, cbs, 1);
+	return n < 0 ? n : n == 1 ? 0 : -EAGAIN;
+}
+
+static int probe_start(struct fill *f)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &f->kind };
+	struct fill_head *h = f->head;
+	uint64_t room;
+	int err;
+
+	h->want = (uint64_t)f->st.st_size < VINDEX_PROBE ? (uint64_t)f->st.st_size : VINDEX_PROBE;
+	room = (h->want + HEAD_ALIGN - 1) & ~(uint64_t)(HEAD_ALIGN - 1);
+	if (posix_memalign((void **)&h->buf, HEAD_ALIGN, room))
+		return -ENOMEM;
+	h->fd = fill_open_direct(f);
+	if (h->fd < 0)
+		h->fd = -1;	/* no O_DIRECT here: buffered, as load.c falls back */
+	h->len = h->fd >= 0 ? room : h->want;
+	err = vaio_init(&h->aio, 1, VAIO_QUIET);
+	if (err)
+		return err;
+	h->aio_ok = true;
+	if (epoll_ctl(f->w->ep, EPOLL_CTL_ADD, vaio_eventfd(&h->aio), &ev))
+		return -errno;
+	return head_submit(f);
+}
+
+enum fill_wake {
+	WAKE_CREATED,	/* the fill runs: served from the loading video */
+	WAKE_JOINED,	/* someone else CREATEd it first: the same */
+	WAKE_BYPASS,	/* the cache cannot take it: from the origin file */
+	WAKE_FAILED,	/* the head read failed: 502 */
+	WAKE_ERROR,	/* CREATE or the loader's setup failed: 503, as at once */
+};
+
+/*
+ * The requests that waited for the head read of @name go on: routed again
+ * from the start (they find the video, or know to bypass), or answered.
+ * @starter, the request that missed first, is the miss; the others
+ * joined.
+ */
+static void wake(struct worker *w, struct conn *c, struct conn *starter, const char *name,
+		 enum fill_wake why, int err)
+{
+	char shown_name[4 * VCACHE_NAME_MAX + 1];
+	struct conn *next;
+
+	shown(name, shown_name, sizeof(shown_name));
+	for (; c; c = next) {
+		next = c->fill_next;
+		c->fill_next = NULL;
+		c->fill_wait = NULL;
+		if (c->dead)
+			continue;
+		switch (why) {
+		case WAKE_FAILED:
+			resp_init(c);
+			respond_text(w, c, 502, NULL, "the fill of \"%s\" from the origin failed",
+				     shown_name);
+			break;
+		case WAKE_ERROR:
+			resp_init(c);
+			respond_text(w, c, 503, NULL, "cannot fill \"%s\" from the origin: %s",
+				     shown_name, strerror(err));
+			break;
+		default:
+			if (why != WAKE_BYPASS) {
+				atomic_fetch_add(&origin_count.misses, 1);
+				if (why == WAKE_CREATED && c == starter) {
+					c->park_cache = "miss";
+				} else {
+					atomic_fetch_add(&origin_count.coalesced, 1);
+					c->park_cache = "fill";
+				}
+			}
+			c->origin_woke = why == WAKE_BYPASS ? ORIGIN_WOKE_BYPASS :
+				ORIGIN_WOKE_FILL;
+			c->origin_checked = true;
+			w->respond(w, c);
+			c->origin_checked = false;
+			c->origin_woke = 0;
+			if (!c->parked)
+				c->park_cache = NULL;
+		}
+		w->resume(w, c);
+	}
+}
+
+/*
+ * The head read is over (@err: how it failed): CREATE with the rate it
+ * told, start the loader, and let the waiting requests go on.
+ */
+static void probe_end(struct fill *f, int err)
+{
+	struct worker *w = f->w;
+	struct conn *waiters = f->waiters, *starter = f->starter;
+	char name[VCACHE_NAME_MAX];
 	struct vcache_info info;
+	enum fill_wake why;
+	uint32_t num, den;
+	int vfd;
+
+	f->waiters = f->starter = NULL;
+	memcpy(name, f->name, sizeof(name));
+	if (err) {
+		atomic_fetch_add(&origin_count.fill_errors, 1);
+		worker_warn(w, "origin fill of %s failed: reading its first %" PRIu64 " bytes: %s",
+			    f->name, f->head->want, strerror(-err));
+		fill_free(f);
+		wake(w, waiters, starter, name, WAKE_FAILED, 0);
+		return;
+	}
+	head_rate(f, &num, &den);
+	head_free(f);
+	vfd = fill_create(f->name, f->st.st_size, num, den);
+	if (vfd < 0) {
+		if (vfd == -EEXIST)
+			why = WAKE_JOINED;
+		else if (vfd == -EFBIG || vfd == -ENOSPC || vfd == -ENOMEM)
+			why = WAKE_BYPASS;	/* larger than the cache, or nothing to evict */
+		else
+			why = WAKE_ERROR;
+		fill_free(f);
+		wake(w, waiters, starter, name, why, -vfd);
+		return;
+	}
+	f->vfd = vfd;
+	err = fill_begin(w, f, f->st.st_size);
+	if (err) {
+		fill_free(f);	/* the video is abandoned: the kernel deletes it */
+		atomic_fetch_add(&origin_count.fill_errors, 1);
+		wake(w, waiters, starter, name, WAKE_ERROR, -err);
+		return;
+	}
+	atomic_fetch_add(&origin_count.fills, 1);
+	if (!ioctl(vfd, VCACHE_IOC_INFO, &info))
+		origin_fresh_record(info.id, &f->st);
+	/* They find it LOADING, and wait in the kernel for its bytes. */
+	wake(w, waiters, starter, name, WAKE_CREATED, 0);
+	fill_run(f);
+}
+
+/* EP_FILL while the head is read: its completion. */
+static void head_event(struct fill *f)
+{
+	struct fill_head *h = f->head;
+	int err = vaio_reap(&h->aio, head_reaped, h);
+
+	if (err < 0) {
+		probe_end(f, err);	/* a broken engine: head_free() waits for the read */
+		return;
+	}
+	if (!h->done)
+		return;
+	if (h->res == -EINVAL && h->fd >= 0) {
+		/* O_DIRECT refused after all (a larger logical block): buffered. */
+		close(h->fd);
+		h->fd = -1;
+		h->len = h->want;
+		err = head_submit(f);
+	} else if (h->res < 0) {
+		err = (int)h->res;
+	} else {
+		h->got += h->res;
+		if (h->got > h->want)
+			h->got = h->want;
+		/* Short: O_DIRECT only at the end of the file; buffered, read on. */
+		if (h->res && h->fd < 0 && h->got < h->want) {
+			err = head_submit(f);
+		} else {
+			probe_end(f, 0);
+			return;
+		}
+	}
+	if (err)
+		probe_end(f, err);
+}
+
+static void wait_on(struct fill *f, struct conn *c)
+{
+	c->fill_wait = f;
+	c->fill_next = f->waiters;
+	f->waiters = c;
+	c->r.next = PLAN_WAIT;
+}
+
+void origin_unwait(struct conn *c)
+{
+	struct fill *f = c->fill_wait;
+	struct conn **pp;
+
+	if (!f)
+		return;
+	for (pp = &f->waiters; *pp; pp = &(*pp)->fill_next) {
+		if (*pp == c) {
+			*pp = c->fill_next;
+			break;
+		}
+	}
+	if (f->starter == c)
+		f->starter = NULL;
+	c->fill_wait = NULL;
+	c->fill_next = NULL;
+}
+
+/*
+ * A miss of @name by @c: fill it from the origin if it is there. Returns
+ * ORIGIN_FOUND when @c waits (PLAN_WAIT) for a head read of @name, ours
+ * just started or one under way in this worker; or why not, with *@err.
+ */
+static enum origin_verdict origin_fill(struct worker *w, struct conn *c, const char *name,
+				       int *err)
+{
 	enum origin_verdict v;
+	struct fill_head *h;
 	unsigned int dir;
 	struct fill *f;
 	struct stat st;
-	int in, vfd;
+	int in;
 
-	*created = false;
+	for (f = w->fills; f; f = f->next) {
+		if (f->head && !strcmp(f->name, name)) {
+			wait_on(f, c);
+			return ORIGIN_FOUND;
+		}
+	}
 	if (w->nfills >= ORIGIN_FILLS_MAX) {
 		*err = EBUSY;
 		return ORIGIN_ERROR;
@@ -316,52 +662,34 @@ static enum origin_verdict origin_fill(struct worker *w, const char *name, bool 
 		*err = ENODATA;
 		return ORIGIN_REFUSED;
 	}
-	vfd = fill_create(name, st.st_size);
-	if (vfd == -EEXIST) {
-		close(in);
-		return ORIGIN_FOUND;
-	}
-	if (vfd == -EFBIG || vfd == -ENOSPC || vfd == -ENOMEM) {
-		/* Larger than the cache, or nothing left to evict: not cached. */
-		*bypass = in;
-		*bst = st;
-		*bdir = dir;
-		*err = -vfd;
-		return ORIGIN_BYPASS;
-	}
-	if (vfd < 0) {
-		close(in);
-		*err = -vfd;
-		return ORIGIN_ERROR;
-	}
 	f = calloc(1, sizeof(*f));
-	if (!f) {
-		close(vfd);	/* the video is abandoned: the kernel deletes it */
+	h = f ? calloc(1, sizeof(*h)) : NULL;
+	if (!h) {
+		free(f);
 		close(in);
-		atomic_fetch_add(&origin_count.fill_errors, 1);
 		*err = ENOMEM;
 		return ORIGIN_ERROR;
 	}
 	f->kind = EP_FILL;
 	f->w = w;
-	f->vfd = vfd;
+	f->vfd = -1;
 	f->in = in;
+	f->st = st;
 	f->dirfd = cfg.origin_fds[dir];
 	memcpy(f->name, name, strlen(name));
+	h->fd = -1;
+	f->head = h;
 	f->next = w->fills;
 	w->fills = f;
 	w->nfills++;
-	*err = -fill_begin(w, f, st.st_size);
+	*err = -probe_start(f);
 	if (*err) {
-		fill_free(f);	/* closes vfd and in */
+		fill_free(f);	/* closes in */
 		atomic_fetch_add(&origin_count.fill_errors, 1);
 		return ORIGIN_ERROR;
 	}
-	*created = true;
-	atomic_fetch_add(&origin_count.fills, 1);
-	if (!ioctl(vfd, VCACHE_IOC_INFO, &info))
-		origin_fresh_record(info.id, &st);
-	fill_run(f);
+	f->starter = c;
+	wait_on(f, c);
 	return ORIGIN_FOUND;
 }
 
@@ -369,6 +697,13 @@ static enum origin_verdict origin_fill(struct worker *w, const char *name, bool 
 void origin_stop_all(struct worker *w)
 {
 	while (w->fills) {
+		if (w->fills->head) {
+			/* Not CREATEd: nothing to delete; its waiters close with the worker. */
+			while (w->fills->waiters)
+				origin_unwait(w->fills->waiters);
+			fill_free(w->fills);
+			continue;
+		}
 		load_abort(w->fills->l, ESHUTDOWN);
 		/* load_end() in fill_end() waits for the reads in flight. */
 		fill_end(w->fills);
@@ -463,7 +798,6 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name)
 	unsigned int bdir = 0;
 	int err, bypass = -1;
 	struct stat bst = { 0 };
-	bool created;
 
 	c->r.v = video_get(w, name, &err);
 	if (c->r.v) {
@@ -475,10 +809,23 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name)
 	if (err != ENOENT)
 		return plan_video_get(w, c, name);	/* its 503 */
 	shown(name, shown_name, sizeof(shown_name));
-	v = origin_fill(w, name, &created, &err, &bypass, &bst, &bdir);
+	if (c->origin_woke == ORIGIN_WOKE_FILL) {
+		/* Routed again after the head read: the fill failed at once. */
+		respond_text(w, c, 502, NULL, "the fill of \"%s\" from the origin failed",
+			     shown_name);
+		return false;
+	}
+	if (c->origin_woke == ORIGIN_WOKE_BYPASS || origin_nofit(name)) {
+		/* The cache could not take it: the file is sent, not filled again. */
+		v = origin_lookup(cfg.origin_fds, cfg.norigins, name, &bypass, &bst, &bdir, &err);
+		if (v == ORIGIN_FOUND)
+			v = ORIGIN_BYPASS;
+	} else {
+		v = origin_fill(w, c, name, &err);
+	}
 	switch (v) {
 	case ORIGIN_FOUND:
-		break;
+		return false;	/* waits for the head read (PLAN_WAIT), then routed again */
 	case ORIGIN_BYPASS:
 		c->r.v = bypass_video(w, name, bypass, &bst, bdir);
 		if (!c->r.v) {
@@ -504,19 +851,4 @@ bool plan_video_fill(struct worker *w, struct conn *c, const char *name)
 			     shown_name, strerror(err));
 		return false;
 	}
-	atomic_fetch_add(&origin_count.misses, 1);
-	c->r.v = video_get(w, name, &err);
-	if (!c->r.v) {
-		/* Someone else's fill failed already (or ours, at once). */
-		respond_text(w, c, 502, NULL, "the fill of \"%s\" from the origin failed",
-			     shown_name);
-		return false;
-	}
-	if (created) {
-		c->r.cache = "miss";
-	} else {
-		atomic_fetch_add(&origin_count.coalesced, 1);
-		c->r.cache = "fill";
-	}
-	return true;
 }

@@ -14,8 +14,10 @@
  * equally safe fallback. The open is O_NONBLOCK (a FIFO never blocks the
  * loop), then only a regular file is taken.
  *
- * The fill (origin.c) runs in the worker's own epoll loop: CREATE with
- * the file's size as capacity, then user/lib/load.c's steps (kernel AIO,
+ * The fill (origin.c) runs in the worker's own epoll loop: one kernel AIO
+ * read of the file's head (VINDEX_PROBE bytes) for the frame rate, as
+ * vcachectl load probes it (?t= timecodes count in it), CREATE with that
+ * rate and the file's size as capacity, then user/lib/load.c's steps (kernel AIO,
  * O_DIRECT where the file system has it, into the video's writable
  * mapping, COMMIT a window at a time), the keyframes indexed as windows
  * are published, SEAL at the end. Requests are served from the loading
@@ -27,6 +29,8 @@
  *
  * One fill per name, across workers and processes: the CREATE is the
  * lock. EEXIST means someone fills it (or it just arrived): serve from it.
+ * While a worker reads a head, its other requests for the name wait on
+ * that fill rather than reading the head again.
  */
 #ifndef VCACHE_STREAMER_ORIGIN_H
 #define VCACHE_STREAMER_ORIGIN_H
@@ -35,11 +39,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <linux/vcache.h>
 
 #define ORIGIN_DIRS_MAX	16
 /*
  * Fills one worker runs at once; a miss over it gets 503. Each holds four
- * descriptors (the writer, the file twice, the AIO eventfd), counted in
+ * descriptors (the writer, the file twice, the AIO eventfd; reading the
+ * head before CREATE: the file twice and the head read's eventfd), counted in
  * loop.c's descriptor budget, and LOAD_DEPTH reads in flight.
  */
 #define ORIGIN_FILLS_MAX	8
@@ -69,6 +75,10 @@ enum origin_verdict origin_lookup(const int *dirs, unsigned int n, const char *n
 /* openat2() of @name beneath @dirfd with @flags, as origin_lookup() does. */
 int origin_openat(int dirfd, const char *name, int flags);
 
+/* conn->origin_woke: a request routed again after a fill's head read. */
+#define ORIGIN_WOKE_FILL	1	/* the video was CREATEd: a miss now means it failed */
+#define ORIGIN_WOKE_BYPASS	2	/* the cache could not take it: send the file */
+
 /* Counters of all workers: GET /origin/ and the totals at exit. */
 struct origin_counters {
 	atomic_uint_fast64_t hits, misses, fills, coalesced, fill_errors, origin_bytes;
@@ -76,6 +86,29 @@ struct origin_counters {
 };
 
 extern struct origin_counters origin_count;
+
+/*
+ * origin_nofit.c: names whose fill failed because the cache ran out of
+ * memory under it (ENOSPC after CREATE: its pages are allocated as the
+ * fill writes them). Until --origin-ttl has passed, their requests are
+ * sent from the origin file (bypass) rather than filled again. NOFIT_MAX
+ * names; past that the one that expires first is forgotten.
+ */
+#define NOFIT_MAX	64
+
+struct nofit {
+	char name[VCACHE_NAME_MAX];	/* "" : a free slot */
+	uint64_t until_ns;
+};
+
+struct nofit_table {
+	struct nofit e[NOFIT_MAX];
+};
+
+/* @name does not fit until @now_ns + @ttl_ns. */
+void nofit_add(struct nofit_table *t, const char *name, uint64_t now_ns, uint64_t ttl_ns);
+/* @name does not fit at @now_ns (an expired entry is dropped). */
+bool nofit_has(struct nofit_table *t, const char *name, uint64_t now_ns);
 
 /* origin_fresh.c: the file a fill of video @id read, as its lookup saw it. */
 void origin_fresh_record(uint64_t id, const struct stat *st);

@@ -20,7 +20,8 @@
  * A fill that failed (the video deleted, or given up unsealed) gets a 502
  * here: nothing of the response was sent yet. The request is not routed
  * again, which would start a new fill behind the client's back; the next
- * request does that.
+ * request does that. Unless the cache ran out of memory under the fill
+ * (origin_nofit()): then it is routed again, and sent from the origin file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ void park_done(struct worker *w, struct conn *c, long res)
 	c->parked = false;
 	if (c->dead)
 		return;		/* closed meanwhile: bury() frees it now */
-	if (res >= 0 && fill_failed(v, res)) {
+	if (res >= 0 && fill_failed(v, res) && !origin_nofit(v->name)) {
 		resp_init(c);
 		c->r.cache = c->park_cache;
 		c->park_cache = NULL;

@@ -166,6 +166,14 @@ struct conn {
 	bool parked;
 	char park_byte;
 	const char *park_cache;
+	/*
+	 * origin.c: waiting (ST_WAIT) on fill_wait, a fill that reads its
+	 * file's head for the frame rate before CREATE, on its list by
+	 * fill_next; origin_woke: routed again after that wait (ORIGIN_WOKE_*).
+	 */
+	struct fill *fill_wait;
+	struct conn *fill_next;
+	unsigned char origin_woke;
 
 	char *in;			/* cfg.max_header bytes, while needed */
 	size_t in_len;
@@ -467,11 +475,16 @@ void lpl_drop_all(void);
  * origin.c: read-through from --origin (origin.h). plan_video_fill() is
  * plan_video_get() that fills a miss from the origin (403 for a name the
  * origin refuses, 502 when the fill failed at once). origin_event() is
- * EP_FILL's; origin_stop_all() gives up a stopping worker's fills;
+ * EP_FILL's; origin_unwait() takes a closing connection off the fill it
+ * waits on (the head read); origin_nofit() says a name's last fill ran out
+ * of the cache's memory, within --origin-ttl (it is sent from the origin);
+ * origin_stop_all() gives up a stopping worker's fills;
  * origin_totals() prints the counters at exit.
  */
 bool plan_video_fill(struct worker *w, struct conn *c, const char *name);
 void origin_event(struct worker *w, enum ep_kind *k);
+void origin_unwait(struct conn *c);
+bool origin_nofit(const char *name);
 void origin_stop_all(struct worker *w);
 void origin_totals(void);
 

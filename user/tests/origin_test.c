@@ -165,4 +165,51 @@ TEST(name_check)
 	EXPECT_FALSE(origin_name_ok("\xff"));
 }
 
+/* origin_nofit.c: a name does not fit until its TTL, then is filled again. */
+TEST(nofit_expires)
+{
+	static struct nofit_table t;
+
+	ASSERT_FALSE(nofit_has(&t, "a.ts", 100));
+	nofit_add(&t, "a.ts", 100, 50);
+	ASSERT_TRUE(nofit_has(&t, "a.ts", 100));
+	ASSERT_TRUE(nofit_has(&t, "a.ts", 149));
+	ASSERT_FALSE(nofit_has(&t, "b.ts", 120));
+	ASSERT_FALSE(nofit_has(&t, "a.t", 120));
+	ASSERT_FALSE(nofit_has(&t, "a.ts", 150));
+	/* Dropped when seen expired: still gone later. */
+	ASSERT_FALSE(nofit_has(&t, "a.ts", 120));
+	/* Added again: the TTL counts from then. */
+	nofit_add(&t, "a.ts", 200, 50);
+	nofit_add(&t, "a.ts", 240, 50);
+	ASSERT_TRUE(nofit_has(&t, "a.ts", 280));
+}
+
+/* Full: a new name takes the slot that expires first; the others stay. */
+TEST(nofit_full)
+{
+	static struct nofit_table t;
+	char name[16];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < NOFIT_MAX; i++) {
+		snprintf(name, sizeof(name), "v%u", i);
+		nofit_add(&t, name, 0, 1000 + (i == 7 ? 0 : 100 + i));
+	}
+	nofit_add(&t, "new", 10, 1000);
+	ASSERT_TRUE(nofit_has(&t, "new", 20));
+	ASSERT_FALSE(nofit_has(&t, "v7", 20));
+	for (i = 0; i < NOFIT_MAX; i++) {
+		snprintf(name, sizeof(name), "v%u", i);
+		n += nofit_has(&t, name, 20);
+	}
+	ASSERT_EQ(NOFIT_MAX - 1, n);
+	/* An expired slot is taken before any live one. */
+	nofit_add(&t, "v3", 0, 5);
+	nofit_add(&t, "late", 30, 1000);
+	ASSERT_FALSE(nofit_has(&t, "v3", 30));
+	ASSERT_TRUE(nofit_has(&t, "v4", 30));
+	ASSERT_TRUE(nofit_has(&t, "late", 30));
+}
+
 TEST_HARNESS_MAIN
