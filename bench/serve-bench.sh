@@ -52,7 +52,7 @@ done
 [ $# -eq 1 ] || { sed -n '9,13p' "$0" >&2; exit 2; }
 case " $servers " in *" nginx "*) ;; *) echo "serve-bench: --servers must include nginx" >&2; exit 2 ;; esac
 for s in $servers; do
-	case $s in splice | mmap | aio | copy | nginx) ;; *) echo "serve-bench: unknown server $s" >&2; exit 2 ;; esac
+	case $s in splice | sendfile | mmap | aio | copy | nginx) ;; *) echo "serve-bench: unknown server $s" >&2; exit 2 ;; esac
 done
 out=$1
 mkdir -p "$out"
@@ -64,7 +64,8 @@ bench_need serve-bench "$streamer" "$ctl" wrk nginx curl
 
 ulimit -n 65536
 tmp=$(mktemp -d /tmp/serve-bench.XXXXXX)
-declare -A port=([splice]=18181 [mmap]=18182 [aio]=18183 [copy]=18184 [nginx]=18185)
+declare -A port=([splice]=18181 [mmap]=18182 [aio]=18183 [copy]=18184 [nginx]=18185
+	[sendfile]=18186)
 declare -A pid=()
 name=serve-bench
 size=$((size_mb * 1048576))

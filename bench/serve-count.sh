@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Where a served request's cost goes (issue 20, item 2): the syscalls per
-# request of vcache-streamer (--send splice, 2 threads) and of nginx
+# request of vcache-streamer (--send splice and --send sendfile, 2 threads)
+# and of nginx
 # (2 workers, sendfile on, tcp_nopush on: serve-bench.sh's nginx), for the
 # same Range requests (bench/wrk-range.lua, the same sequence for both), and
 # callgrind's instruction count of the streamer's user-space part, all
@@ -42,7 +43,7 @@ ulimit -n 65536
 tmp=$(mktemp -d /dev/shm/serve-count.XXXXXX)
 name=serve-count
 size=$((64 * 1048576))
-declare -A port=([vcache]=18481 [nginx]=18482)
+declare -A port=([splice]=18481 [nginx]=18482 [sendfile]=18483)
 spid="" tpid=""
 cleanup() {
 	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
@@ -63,10 +64,10 @@ bench_nginx_conf "$tmp/nginx" "$tmp/www" "${port[nginx]}"
 start() {
 	local s=$1
 	shift
-	if [ "$s" = vcache ]; then
-		"$@" "$streamer" --listen "127.0.0.1:${port[vcache]}" --send splice --threads 2 \
+	if [ "$s" != nginx ]; then
+		"$@" "$streamer" --listen "127.0.0.1:${port[$s]}" --send "$s" --threads 2 \
 			--quiet --max-conns 20000 --idle-timeout 120 --send-timeout 120 \
-			2>"$tmp/stderr-vcache" &
+			2>"$tmp/stderr-$s" &
 	else
 		"$@" nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" \
 			2>"$tmp/stderr-nginx" &
@@ -94,10 +95,10 @@ drive() {
 
 : >"$tmp/summary"
 for chunk in 262144 20971520; do
-	for s in vcache nginx; do
+	for s in splice sendfile nginx; do
 		start $s
 		# The threads (streamer) or the workers (nginx) to trace.
-		if [ $s = vcache ]; then pids=$spid; else pids=$(pgrep -P "$spid" | tr '\n' ' '); fi
+		if [ $s != nginx ]; then pids=$spid; else pids=$(pgrep -P "$spid" | tr '\n' ' '); fi
 		f=$out/count-strace-$s-$chunk.txt
 		# shellcheck disable=SC2046,SC2086 # one -p per pid
 		strace -f -c -o "$f" $(printf -- '-p %s ' $pids) 2>"$tmp/strace.err" &
@@ -119,8 +120,8 @@ for chunk in 262144 20971520; do
 done
 
 if [ "$cg_seconds" -gt 0 ]; then
-	BENCH_WAIT_TRIES=1500 start vcache valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out"
-	read -r reqs bytes errs <<<"$(drive 262144 "$cg_seconds" "${port[vcache]}")"
+	BENCH_WAIT_TRIES=1500 start splice valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out"
+	read -r reqs bytes errs <<<"$(drive 262144 "$cg_seconds" "${port[splice]}")"
 	stop
 	echo "callgrind $reqs" >>"$tmp/summary"
 	# (Whole, then cut: head on a pipe would stop callgrind_annotate mid-write.)

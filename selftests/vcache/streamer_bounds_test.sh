@@ -218,7 +218,7 @@ for m in copy aio; do
 	sed 's/^/# /' "$tmp/out"
 done
 
-for m in splice mmap copy aio; do
+for m in splice sendfile mmap copy aio; do
 	want fast || continue
 	ok "--send $m: a ?loop=0 reader does not starve its worker's other clients" \
 		t_fast_reader $m

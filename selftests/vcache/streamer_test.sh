@@ -3,7 +3,7 @@
 #
 # vcache-streamer end to end, in the VM (needs /dev/vcache and root):
 #   scripts/vm-run -k 6.12 -- selftests/vcache/streamer_test.sh
-# One server per send path (splice, mmap, copy, aio), curl and
+# One server per send path (splice, sendfile, mmap, copy, aio), curl and
 # build/selftests/streamer_client as clients. Prints kselftest-style TAP
 # ending in "# Totals: ...", which scripts/run-tests adds up.
 #
@@ -27,7 +27,8 @@ idle_conns=${STREAMER_IDLE:-10000}
 clients=${STREAMER_CLIENTS:-200}
 hangup_clients=${STREAMER_HANGUP_CLIENTS:-3}
 tmp=$(mktemp -d /tmp/streamer_test.XXXXXX)
-declare -A port=([splice]=18081 [mmap]=18082 [copy]=18083 [aio]=18084)
+declare -A port=([splice]=18081 [mmap]=18082 [copy]=18083 [aio]=18084 [sendfile]=18085)
+paths="splice sendfile mmap copy aio"
 P=${port[splice]}
 URL=http://127.0.0.1:$P
 need "$streamer" "$ctl" "$client"
@@ -58,12 +59,12 @@ rand_size=8388608
 
 # --- the servers -----------------------------------------------------------
 
-for m in splice mmap copy aio; do
+for m in $paths; do
 	start_streamer $m "$tmp/stderr-$m" --listen 127.0.0.1:${port[$m]} --send $m \
 		--threads 2 --log "$tmp/access-$m.log" --header-timeout 2 --idle-timeout 60 \
 		--max-conns 20000
 done
-for m in splice mmap copy aio; do
+for m in $paths; do
 	wait_up "http://127.0.0.1:${port[$m]}/v/tiny"
 done
 echo "# setup took $(($(date +%s) - start_s)) s"
@@ -418,7 +419,7 @@ ok "GET /v/: JSON list with sizes, durations, rates, states" t_list
 
 # --- every send path: the same bytes -----------------------------------------
 
-for m in splice mmap copy aio; do
+for m in $paths; do
 	t_path() {
 		local u=http://127.0.0.1:${port[$1]}
 
@@ -438,9 +439,9 @@ t_hangup() {
 	local m u r=0 pids=()
 
 	# Clients that go away mid-body, on every path, all at once: by
-	# default three of each kind per path, 24 (one each on the debug
+	# default three of each kind per path, 30 (one each on the debug
 	# kernel, where a curl takes 1.5 s of the guest's CPU to start).
-	for m in splice mmap copy aio; do
+	for m in $paths; do
 		u=http://127.0.0.1:${port[$m]}
 		for ((i = 0; i < hangup_clients; i++)); do
 			{ curl -s $u/v/big | head -c 100000 >/dev/null; } &
@@ -450,7 +451,7 @@ t_hangup() {
 		done
 	done
 	wait "${pids[@]}"
-	for m in splice mmap copy aio; do
+	for m in $paths; do
 		u=http://127.0.0.1:${port[$m]}
 		eq "$(get $u/v/rand)" 200 &&
 		eq "$(sha256sum <"$tmp/body" | cut -d' ' -f1)" "$rand_sha" || r=1
@@ -467,7 +468,7 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 reps=${STREAMER_THROUGHPUT_REPS:-3}
-for m in splice mmap copy aio; do
+for m in $paths; do
 	[ "$reps" -gt 0 ] || break
 	best=0
 	c0=$(cpu_ticks "${pid[$m]}")
@@ -677,7 +678,7 @@ grep 'byte head a byte per send' "$tmp/out" || true
 t_counters() {
 	local m r=0
 
-	for m in mmap copy aio; do
+	for m in sendfile mmap copy aio; do
 		kill -TERM "${pid[$m]}"
 		wait "${pid[$m]}" || r=1
 		unset "pid[$m]"

@@ -14,7 +14,7 @@
  *   handlers.c, route.c    the route table and the router
  *   vod.c hls_vod.c list.c live_view.c live_ingest.c live_stats.c web.c
  *   origin_stats.c health.c the handlers: a request -> a plan (plan.h)
- *   send.c                 executes a plan: splice, mmap, aio or copy
+ *   send.c                 executes a plan: splice, sendfile, mmap, aio or copy
  *   reply.c, live_ring.c, live_range.c, ingest_open.c, listing.c, video.c,
  *   playlists.c, live_playlists.c, seek.c, rings.c, jobs.c, log.c,
  *   origin.c (--origin fills), origin_open.c (its lookup), park.c (a

@@ -39,8 +39,8 @@ static int usage(FILE *f)
 		"Options:\n"
 		"  --listen ADDR:PORT     where to listen (default " DEFAULT_LISTEN
 		"; [::1]:8080 for IPv6)\n"
-		"  --send PATH            splice (default), mmap, copy or aio: how video bytes\n"
-		"                         reach the socket\n"
+		"  --send PATH            splice (default), sendfile, mmap, copy or aio: how\n"
+		"                         video bytes reach the socket\n"
 		"  --threads N            worker threads, each with its own socket and epoll\n"
 		"                         loop (default: one per CPU)\n"
 		"  --device PATH          the vcache device (default " DEFAULT_DEVICE ")\n"

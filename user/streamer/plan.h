@@ -30,6 +30,7 @@ enum send_mode {
 	SEND_MMAP,
 	SEND_COPY,
 	SEND_AIO,
+	SEND_SENDFILE,
 	SEND_NR,
 };
 

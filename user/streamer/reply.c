@@ -13,7 +13,9 @@
 #include "parse.h"
 #include "streamer.h"
 
-const char * const send_mode_names[SEND_NR] = { "splice", "mmap", "copy", "aio" };
+const char * const send_mode_names[SEND_NR] = {
+	"splice", "mmap", "copy", "aio", "sendfile",
+};
 
 #define OUT_MIN		1024
 

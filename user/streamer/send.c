@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vcache-streamer, layer: the sender, below the handlers and the
- * connection. It executes a response plan (plan.h), with one of four
+ * connection. It executes a response plan (plan.h), with one of five
  * paths for the video's bytes (--send):
  *
  *   splice  the video's pages go into the connection's pipe by reference
  *           (the module's splice_read), then from the pipe to the socket:
  *           no copy in user space, and none in the kernel before the NIC.
+ *   sendfile the same pages by the same splice_read, through the kernel's
+ *           own per-task pipe: sendfile(2) loops inside the kernel until
+ *           the socket is full, one call per wakeup where splice makes two
+ *           a pipe's worth, and the connection holds no pipe.
  *   mmap    send(2) straight from a read-only mapping of the whole video:
  *           one copy, into the socket buffer; no read(2).
  *   copy    pread(2) into a buffer, then send(2) it: two copies. The
@@ -30,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "streamer.h"
@@ -337,6 +342,43 @@ static int send_splice(struct worker *w, struct conn *c)
 	return 1;
 }
 
+/*
+ * sendfile(2) cannot be told MSG_MORE: the kernel sets it on all but the
+ * last piece of each call, so a call ends in a push. At most a turn's
+ * bytes a call (as MAP_SEND_MAX) bounds both the pushes and the time.
+ *
+ * sendfile passes no SPLICE_F_NONBLOCK to the module, so a read past what
+ * is committed would wait in the worker. None is asked for: a range ends
+ * within the size the plan read (vod.c sends a video still filling by AIO
+ * instead), and a video's size never shrinks.
+ */
+static int send_sendfile(struct worker *w, struct conn *c)
+{
+	struct resp *r = &c->r;
+	off_t off = r->pos;
+	ssize_t n;
+
+	if (w->splice_broken) {
+		r->mode = SEND_COPY;
+		return send_copy(w, c);
+	}
+	n = sendfile(c->fd, r->v->fd, &off, min_u64(r->end - r->pos, MAP_SEND_MAX));
+	if (n < 0 && errno == EINVAL) {
+		/* A module without splice_read: say so once, then copy. */
+		worker_warn(w, "sendfile from %s: %s; sending with copy instead",
+			    cfg.device, strerror(errno));
+		w->splice_broken = true;
+		r->mode = SEND_COPY;
+		return send_copy(w, c);
+	}
+	if (n < 0)
+		return send_error();
+	if (!n)
+		return -1;	/* sizes never shrink: end of file is a failure */
+	sent_file(w, c, n);
+	return 1;
+}
+
 static void aio_wait(struct worker *w, struct conn *c)
 {
 	c->aio_waiting = true;
@@ -448,6 +490,8 @@ static int send_file(struct worker *w, struct conn *c)
 	switch (c->r.mode) {
 	case SEND_SPLICE:
 		return send_splice(w, c);
+	case SEND_SENDFILE:
+		return send_sendfile(w, c);
 	case SEND_MMAP:
 		return send_mmap(w, c);
 	case SEND_AIO:
