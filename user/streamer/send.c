@@ -302,6 +302,16 @@ static int pipe_open(struct conn *c)
 	return 0;
 }
 
+/* A module without splice_read (EINVAL): say so once, then copy. */
+static int splice_unsupported(struct worker *w, struct conn *c, const char *call)
+{
+	worker_warn(w, "%s from %s: %s; sending with copy instead", call, cfg.device,
+		    strerror(errno));
+	w->splice_broken = true;
+	c->r.mode = SEND_COPY;
+	return send_copy(w, c);
+}
+
 static int send_splice(struct worker *w, struct conn *c)
 {
 	struct resp *r = &c->r;
@@ -318,14 +328,8 @@ static int send_splice(struct worker *w, struct conn *c)
 
 		n = splice(r->v->fd, &off, c->pipe[1], NULL,
 			   min_u64(r->end - r->pos, c->pipe_cap), SPLICE_F_NONBLOCK);
-		if (n < 0 && errno == EINVAL) {
-			/* A module without splice_read: say so once, then copy. */
-			worker_warn(w, "splice from %s: %s; sending with copy instead",
-				    cfg.device, strerror(errno));
-			w->splice_broken = true;
-			r->mode = SEND_COPY;
-			return send_copy(w, c);
-		}
+		if (n < 0 && errno == EINVAL)
+			return splice_unsupported(w, c, "splice");
 		if (n < 0)
 			return errno == EINTR ? 1 : -1;
 		if (!n)
@@ -363,14 +367,8 @@ static int send_sendfile(struct worker *w, struct conn *c)
 		return send_copy(w, c);
 	}
 	n = sendfile(c->fd, r->v->fd, &off, min_u64(r->end - r->pos, MAP_SEND_MAX));
-	if (n < 0 && errno == EINVAL) {
-		/* A module without splice_read: say so once, then copy. */
-		worker_warn(w, "sendfile from %s: %s; sending with copy instead",
-			    cfg.device, strerror(errno));
-		w->splice_broken = true;
-		r->mode = SEND_COPY;
-		return send_copy(w, c);
-	}
+	if (n < 0 && errno == EINVAL)
+		return splice_unsupported(w, c, "sendfile");
 	if (n < 0)
 		return send_error();
 	if (!n)
