@@ -141,7 +141,7 @@ TEST(fps_ok_bounds)
 	/* A rate in range, but a term past 10^6: the kernel refuses it too. */
 	EXPECT_FALSE(vindex_fps_ok(1000001, 1000001));
 	EXPECT_FALSE(vindex_fps_ok(2000002, 80000));
-	/* 32-bit products would wrap here: den * 1000 > UINT32_MAX. */
+	/* The 32-bit extremes. */
 	EXPECT_FALSE(vindex_fps_ok(UINT32_MAX, UINT32_MAX));
 	EXPECT_FALSE(vindex_fps_ok(UINT32_MAX, 4294968));
 }
