@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "parse.h"
 #include "vindex.h"
 
 /*
@@ -32,6 +33,24 @@ int vindex_probe(struct tsindex *ix, const void *buf, size_t len)
 		err = tsindex_finish(ix);
 	/* No video stream is an answer here, not a failure. */
 	return err == -EINVAL ? 0 : err;
+}
+
+bool vindex_fps_ok(uint32_t num, uint32_t den)
+{
+	return num && den && num <= 1000000 && den <= 1000000 &&
+	       num >= (uint64_t)den * FPS_MIN && num <= (uint64_t)den * FPS_MAX;
+}
+
+enum tsindex_fps_source vindex_rate(const struct tsindex *p, uint32_t *num, uint32_t *den)
+{
+	if (p && p->fps_source != TSINDEX_FPS_NONE && vindex_fps_ok(p->fps_num, p->fps_den)) {
+		*num = p->fps_num;
+		*den = p->fps_den;
+		return p->fps_source;
+	}
+	*num = VINDEX_FPS_NUM;
+	*den = VINDEX_FPS_DEN;
+	return TSINDEX_FPS_NONE;
 }
 
 int vindex_scan(struct tsindex *ix, int vfd, uint64_t size,

@@ -13,6 +13,7 @@
 #define VCACHECTL_VINDEX_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vcache.h>
@@ -32,6 +33,30 @@
  * did not.
  */
 int vindex_probe(struct tsindex *ix, const void *buf, size_t len);
+
+/*
+ * Whether @num / @den frames a second is a rate VCACHE_IOC_CREATE takes,
+ * as vcache_fps_ok() in kmod/ioctl.c checks it (struct vcache_create in
+ * include/uapi/linux/vcache.h): @num and @den from 1 to 1000000, the rate
+ * from FPS_MIN to FPS_MAX (1 to 1000) frames a second. 0 in either is
+ * refused.
+ */
+bool vindex_fps_ok(uint32_t num, uint32_t den);
+
+/* The rate a video is created at when nothing tells it: 25 fps. */
+#define VINDEX_FPS_NUM		25
+#define VINDEX_FPS_DEN		1
+
+/*
+ * The rate to CREATE a video at when none is given (vcachectl load without
+ * --fps, the streamer's origin fill): what vindex_probe() found in @p, its
+ * SPS timing or PTS steps, if CREATE takes it; else VINDEX_FPS_NUM /
+ * VINDEX_FPS_DEN. @p may be NULL (no probe, or it failed). Sets *@num and
+ * *@den, and returns where they came from: TSINDEX_FPS_NONE for the
+ * default. Both callers choosing alike is what makes a ?t= of a filled
+ * video land where vcachectl seek of the loaded file does.
+ */
+enum tsindex_fps_source vindex_rate(const struct tsindex *p, uint32_t *num, uint32_t *den);
 
 /*
  * Indexes bytes [0, @size) of the video bound to @vfd, mapping them

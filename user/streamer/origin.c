@@ -25,7 +25,6 @@
 #include <unistd.h>
 #include "load.h"
 #include "origin.h"
-#include "parse.h"
 #include "streamer.h"
 #include "tsindex.h"
 #include "vindex.h"
@@ -53,14 +52,6 @@ bool origin_nofit(const char *name)
 	pthread_mutex_unlock(&nofit_lock);
 	return has;
 }
-
-/*
- * The frame rate a fill CREATEs with when the file's head does not tell
- * (no SPS timing, too few frames, not MPEG-TS): vcachectl load's default.
- * ?t= timecodes count in the rate, so it is probed as vcachectl load does.
- */
-#define FILL_FPS_NUM	25
-#define FILL_FPS_DEN	1
 
 /* O_DIRECT reads of a bypass: offsets, lengths and buffers aligned to it. */
 #define BYPASS_ALIGN	4096
@@ -377,29 +368,17 @@ static int fill_begin(struct worker *w, struct fill *f, uint64_t size)
 	return 0;
 }
 
-/* Within what CREATE accepts (struct vcache_create), as vcachectl load's. */
-static bool fps_ok(uint32_t num, uint32_t den)
-{
-	return num && den && num <= 1000000 && den <= 1000000 &&
-	       num >= (uint64_t)den * FPS_MIN && num <= (uint64_t)den * FPS_MAX;
-}
-
 /*
- * The rate vcachectl load picks for the same file without --fps: the
- * head's SPS timing or PTS steps, else 25. So a ?t= of a filled video
- * lands where vcachectl seek of the loaded file does.
+ * The rate vcachectl load picks for the same file without --fps
+ * (vindex_rate()): the head's SPS timing or PTS steps, else 25. ?t=
+ * timecodes count in the rate, so a ?t= of a filled video lands where
+ * vcachectl seek of the loaded file does.
  */
 static void head_rate(struct fill *f, uint32_t *num, uint32_t *den)
 {
 	struct tsindex ix;
 
-	*num = FILL_FPS_NUM;
-	*den = FILL_FPS_DEN;
-	if (!vindex_probe(&ix, f->head->buf, f->head->got) &&
-	    ix.fps_source != TSINDEX_FPS_NONE && fps_ok(ix.fps_num, ix.fps_den)) {
-		*num = ix.fps_num;
-		*den = ix.fps_den;
-	}
+	vindex_rate(vindex_probe(&ix, f->head->buf, f->head->got) ? NULL : &ix, num, den);
 	tsindex_free(&ix);
 }
 

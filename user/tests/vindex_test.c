@@ -113,6 +113,142 @@ static int memfd_of(const void *d, size_t len)
 }
 
 /* The mapped scan, window by window, gives what one big feed gives. */
+/* CREATE's bounds (kmod/ioctl.c vcache_fps_ok()): 1 to 1000 fps, terms to 10^6. */
+TEST(fps_ok_bounds)
+{
+	/* In range: the common rates, drop-frame ones, and both ends. */
+	EXPECT_TRUE(vindex_fps_ok(25, 1));
+	EXPECT_TRUE(vindex_fps_ok(30000, 1001));
+	EXPECT_TRUE(vindex_fps_ok(60000, 1001));
+	EXPECT_TRUE(vindex_fps_ok(24000, 1001));
+	EXPECT_TRUE(vindex_fps_ok(25, 2));
+	EXPECT_TRUE(vindex_fps_ok(1, 1));
+	EXPECT_TRUE(vindex_fps_ok(1000, 1));
+	EXPECT_TRUE(vindex_fps_ok(1000000, 1000));
+	EXPECT_TRUE(vindex_fps_ok(1000000, 1000000));
+
+	/* Zero in either term. */
+	EXPECT_FALSE(vindex_fps_ok(25, 0));
+	EXPECT_FALSE(vindex_fps_ok(0, 1));
+	EXPECT_FALSE(vindex_fps_ok(0, 0));
+
+	/* Just under 1 fps, just over 1000. */
+	EXPECT_FALSE(vindex_fps_ok(999, 1000));
+	EXPECT_FALSE(vindex_fps_ok(1001, 1));
+	EXPECT_FALSE(vindex_fps_ok(1000001, 1000));
+	EXPECT_FALSE(vindex_fps_ok(1000000, 1000001));
+
+	/* A rate in range, but a term past 10^6: the kernel refuses it too. */
+	EXPECT_FALSE(vindex_fps_ok(1000001, 1000001));
+	EXPECT_FALSE(vindex_fps_ok(2000002, 80000));
+	/* The 32-bit extremes. */
+	EXPECT_FALSE(vindex_fps_ok(UINT32_MAX, UINT32_MAX));
+	EXPECT_FALSE(vindex_fps_ok(UINT32_MAX, 4294968));
+}
+
+/* A probe that found rate @num/@den by @src. */
+static struct tsindex probe_of(enum tsindex_fps_source src, uint32_t num, uint32_t den)
+{
+	struct tsindex ix;
+
+	tsindex_init(&ix);
+	ix.fps_source = src;
+	ix.fps_num = num;
+	ix.fps_den = den;
+	return ix;
+}
+
+TEST(rate_from_probe_else_25)
+{
+	static const struct {
+		enum tsindex_fps_source src;
+		uint32_t num, den;		/* what the probe says */
+		enum tsindex_fps_source want;
+		uint32_t want_num, want_den;	/* what CREATE gets */
+	} c[] = {
+		{ TSINDEX_FPS_SPS, 30000, 1001, TSINDEX_FPS_SPS, 30000, 1001 },
+		{ TSINDEX_FPS_PTS, 30000, 1001, TSINDEX_FPS_PTS, 30000, 1001 },
+		{ TSINDEX_FPS_SPS, 60000, 1001, TSINDEX_FPS_SPS, 60000, 1001 },
+		{ TSINDEX_FPS_PTS, 50, 1, TSINDEX_FPS_PTS, 50, 1 },
+		{ TSINDEX_FPS_SPS, 25, 2, TSINDEX_FPS_SPS, 25, 2 },
+		/* Nothing found: whatever the fields hold, 25. */
+		{ TSINDEX_FPS_NONE, 0, 0, TSINDEX_FPS_NONE, 25, 1 },
+		{ TSINDEX_FPS_NONE, 30000, 1001, TSINDEX_FPS_NONE, 25, 1 },
+		/* Found, but not a rate CREATE takes: 25, not a failed CREATE. */
+		{ TSINDEX_FPS_SPS, 30000, 0, TSINDEX_FPS_NONE, 25, 1 },
+		{ TSINDEX_FPS_SPS, 0, 1, TSINDEX_FPS_NONE, 25, 1 },
+		{ TSINDEX_FPS_SPS, 2000, 1, TSINDEX_FPS_NONE, 25, 1 },
+		{ TSINDEX_FPS_PTS, 1, 2, TSINDEX_FPS_NONE, 25, 1 },
+		{ TSINDEX_FPS_SPS, 180000000, 6006000, TSINDEX_FPS_NONE, 25, 1 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		struct tsindex ix = probe_of(c[i].src, c[i].num, c[i].den);
+		uint32_t num = 7, den = 7;
+
+		EXPECT_EQ(c[i].want, vindex_rate(&ix, &num, &den)) TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].want_num, num) TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].want_den, den) TH_LOG("case %u", i);
+		tsindex_free(&ix);
+	}
+}
+
+/* No probe (it failed): the default, as when it found nothing. */
+TEST(rate_without_probe)
+{
+	uint32_t num = 7, den = 7;
+
+	EXPECT_EQ(TSINDEX_FPS_NONE, vindex_rate(NULL, &num, &den));
+	EXPECT_EQ(VINDEX_FPS_NUM, num);
+	EXPECT_EQ(VINDEX_FPS_DEN, den);
+	EXPECT_EQ(25, num);
+	EXPECT_EQ(1, den);
+}
+
+/* The test media's first bytes give their own rates; junk gives 25. */
+TEST(rate_of_media_heads)
+{
+	static const struct {
+		const char *name;
+		uint32_t num, den;
+	} m[] = {
+		{ "h264_25", 25, 1 }, { "h264_2997", 30000, 1001 },
+		{ "hevc_25", 25, 1 }, { "mpeg2_25", 25, 1 },
+	};
+	static uint8_t junk[200000];
+	unsigned int i, found = 0;
+	struct tsindex ix;
+	uint32_t num, den;
+
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		char path[1024];
+		size_t len = 0;
+		uint8_t *d;
+
+		snprintf(path, sizeof(path), "%s/build/media/%s.ts", VCACHE_ROOT, m[i].name);
+		d = media_load(path, &len);
+		if (!d)
+			continue;
+		found++;
+		ASSERT_EQ(0, vindex_probe(&ix, d, len < VINDEX_PROBE ? len : VINDEX_PROBE));
+		EXPECT_NE(TSINDEX_FPS_NONE, vindex_rate(&ix, &num, &den)) TH_LOG("%s", m[i].name);
+		EXPECT_EQ(m[i].num, num) TH_LOG("%s", m[i].name);
+		EXPECT_EQ(m[i].den, den) TH_LOG("%s", m[i].name);
+		tsindex_free(&ix);
+		free(d);
+	}
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 2654435761u >> 13);
+	ASSERT_EQ(0, vindex_probe(&ix, junk, sizeof(junk)));
+	EXPECT_EQ(TSINDEX_FPS_NONE, vindex_rate(&ix, &num, &den));
+	EXPECT_EQ(25, num);
+	EXPECT_EQ(1, den);
+	tsindex_free(&ix);
+	if (!found)
+		SKIP(return, "no media in %s/build/media (make unit makes them)", VCACHE_ROOT);
+}
+
 TEST(scan_equals_whole_feed)
 {
 	static const char * const names[] = { "h264_25", "h264_2997", "hevc_25", "mpeg2_25" };

@@ -376,28 +376,18 @@ static int load_probe(struct load *ld, struct load_info *li, bool stream)
 	return err ? fail(-err, "index %s", file_label(ld)) : 0;
 }
 
-/* Within what CREATE accepts (see struct vcache_create). */
-static bool fps_ok(uint32_t num, uint32_t den)
-{
-	return num && den && num <= 1000000 && den <= 1000000 &&
-	       num >= (uint64_t)den * FPS_MIN && num <= (uint64_t)den * FPS_MAX;
-}
-
 /* --fps wins; then what the probe found; then 25, the tool's default. */
 static void load_rate(struct load_info *li, bool given, uint32_t *num, uint32_t *den)
 {
-	const struct tsindex *p = &li->probe;
+	enum tsindex_fps_source src;
 
 	if (given) {
 		li->fps_from = "from --fps";
-	} else if (p->fps_source != TSINDEX_FPS_NONE && fps_ok(p->fps_num, p->fps_den)) {
-		*num = p->fps_num;
-		*den = p->fps_den;
-		li->fps_from = p->fps_source == TSINDEX_FPS_SPS ? "from the SPS" :
-			       "from the PTS steps";
-	} else {
-		li->fps_from = "by default";
+		return;
 	}
+	src = vindex_rate(&li->probe, num, den);
+	li->fps_from = src == TSINDEX_FPS_NONE ? "by default" :
+		       src == TSINDEX_FPS_SPS ? "from the SPS" : "from the PTS steps";
 }
 
 /*
@@ -436,7 +426,7 @@ static void load_report(const struct load *ld, const struct load_info *li, bool 
 	size_t n;
 
 	fps_short(rate, sizeof(rate), in->fps_num, in->fps_den);
-	if (ix->fps_source != TSINDEX_FPS_NONE && fps_ok(ix->fps_num, ix->fps_den)) {
+	if (ix->fps_source != TSINDEX_FPS_NONE && vindex_fps_ok(ix->fps_num, ix->fps_den)) {
 		fps_short(found, sizeof(found), ix->fps_num, ix->fps_den);
 		differs = (uint64_t)ix->fps_num * in->fps_den !=
 			  (uint64_t)in->fps_num * ix->fps_den;
@@ -504,7 +494,7 @@ static int cmd_load(struct ctx *ctx)
 	struct load ld = { .vfd = -1, .in = -1, .name = name, .file = ctx->argv[1],
 			   .verbose = ctx->verbose };
 	struct load_info li = { 0 };
-	uint32_t num = 25, den = 1;
+	uint32_t num = VINDEX_FPS_NUM, den = VINDEX_FPS_DEN;
 	struct sigaction sa, old[3];
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	bool stream;
