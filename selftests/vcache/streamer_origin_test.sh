@@ -757,27 +757,32 @@ echo "# after the hit: $(curl -s "$URL/origin/")"
 # The large file and its video are done with: their 400 MB back to the guest.
 "$ctl" rm "$big" >/dev/null 2>&1
 rm -f "$origin/$big"
+# What the test before wrote there, once (none when TESTS_MATCH skipped it).
+summary() {
+	[ ! -f "$tmp/summary" ] || sed 's/^/# /' "$tmp/summary"
+	rm -f "$tmp/summary"
+}
 ok "escapes, FIFO, directory, dotfile: refused, the decoy never served" t_escapes
 ok "another's fill dies: the response is cut, the next request fills it" t_filler_dies
 ok "two servers, one name at once: one fill between them" t_two_servers
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "origin file replaced: after --origin-ttl a new ETag, the new bytes" t_revalidate
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "the fill reads the origin with io_submit, never read(2)" t_io_submit
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "origin file truncated mid-fill: cut, nothing left, the next fills" t_truncated
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "larger than the cache (max_mb): sent from the origin, not cached" t_bypass
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "the cache full under a fill (ENOSPC): bypassed, not 502, not refilled" t_enospc_mid_fill
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "HLS playlists of an origin file: filled, answered once sealed" t_hls_miss
 ok "a playlist parked on a fill that fails: 502, the next fills it" t_hls_fill_fails
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "?t= during a load waits for its keyframe, then is byte-exact" t_seek_waits
-sed 's/^/# /' "$tmp/summary"
+summary
 ok "a 29.97 fps fill: ?t= (drop-frame) as vcachectl seek of it loaded" t_fill_fps
-sed 's/^/# /' "$tmp/summary"
+summary
 
 kill "${pid[origin]}" && wait "${pid[origin]}"
 unset 'pid[origin]'
