@@ -176,13 +176,20 @@ def serve(run, used):
     m = re.search(r"GB/s, (\S+ \S+) ranges, geometric mean over (\S+) connections; CPU s/GB "
                   r"splice/nginx " + NUM, k[3])
     size, conns, cpu = (m.group(1), m.group(2), m.group(3)) if m else ("the largest", "all", None)
-    # The per-cell verdict table's splice rows (the streamer's default send
-    # path): | range | conns | splice | GB/s ratio (min-max; verdict) | CPU ... |
-    cells = [[c.strip() for c in l.split("|")] for l in md.splitlines()
-             if re.match(r"^\| [^|]+ \| \d+ \| splice \| [^|]*\([^|]*; ", l)]
-    cpu_v = [c[5] for c in cells if len(c) > 5]
-    below = sum(1 for v in cpu_v if "below 1 in every repetition" in v)
-    above = sum(1 for v in cpu_v if "above 1 in every repetition" in v)
+
+    # The per-cell verdict table's rows of a send path:
+    # | range | conns | PATH | GB/s ratio (min-max; verdict) | CPU ... |
+    def cpu_verdicts(path):
+        cells = [[c.strip() for c in l.split("|")] for l in md.splitlines()
+                 if re.match(r"^\| [^|]+ \| \d+ \| %s \| [^|]*\([^|]*; " % path, l)]
+        return [c[5] for c in cells if len(c) > 5]
+
+    def cell_sentence(path, cpu_v):
+        below = sum(1 for v in cpu_v if "below 1 in every repetition" in v)
+        above = sum(1 for v in cpu_v if "above 1 in every repetition" in v)
+        return ("%s's CPU per GB was below nginx's in every repetition in %d of %d cells, above "
+                "it in every repetition in %d, and a tie within the spread in the other %d" % (
+                    path, below, len(cpu_v), above, len(cpu_v) - below - above))
     p = ["vcache-streamer and nginx (sendfile) serving random byte ranges of the same 256 MiB, "
          "in one boot, the servers taking turns (bench/serve-bench.sh). Both send without "
          "copying, so the expected result is a tie. On %s ranges the streamer's splice path "
@@ -191,10 +198,14 @@ def serve(run, used):
     if cpu is not None:
         p.append("Its CPU per GB was %s times nginx's: %s." % (
             cpu, verdict((float(cpu), None, None), "nginx spends less", "vcache spends less")))
-    p.append("Cell by cell (range size and connections), splice's CPU per GB was below nginx's "
-             "in every repetition in %d of %d cells, above it in every repetition in %d, and a "
-             "tie within the spread in the other %d (the last table says which)." % (
-                 below, len(cpu_v), above, len(cpu_v) - below - above))
+    p.append("Cell by cell (range size and connections), %s (the last table says which)." %
+             cell_sentence("splice", cpu_verdicts("splice")))
+    # --send sendfile: the same pages through the kernel's own pipe, one
+    # sendfile(2) a wakeup; in runs that measured it.
+    sendfile_v = cpu_verdicts("sendfile")
+    if sendfile_v:
+        p.append("With --send sendfile (the same pages, one sendfile(2) a wakeup and no pipe "
+                 "of the connection's) %s." % cell_sentence("sendfile", sendfile_v))
     t = " ".join(p) + "\n\n" + body(md) + "\n\n"
     t += img(run, "serve-gbps.png", "GB/s by connections", used) + "\n"
     t += img(run, "serve-cpu.png", "CPU seconds per GB by connections", used)

@@ -8,7 +8,7 @@
 #
 # usage: bench/serve-bench.sh [--duration S] [--reps R] [--size-mb N]
 #                             [--conns "8 64 512"] [--chunks "20971520 262144"]
-#                             [--servers "splice mmap aio copy nginx"] OUTDIR
+#                             [--servers "splice sendfile mmap aio copy nginx"] OUTDIR
 #   (defaults: 3 s, 5 repetitions, 256 MiB; --servers: the streamer's send
 #   paths to run, and nginx, which every cell needs)
 # Needs /dev/vcache (run it in the VM, or on a machine with vcache.ko loaded),
@@ -37,7 +37,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 . "$ROOT/bench/lib.sh"
 duration=3 reps=5 size_mb=256 conns="8 64 512" chunks="20971520 262144"
-servers="splice mmap aio copy nginx"
+servers="splice sendfile mmap aio copy nginx"
 while [ $# -gt 1 ]; do
 	case $1 in
 	--duration) duration=$2; shift 2 ;;

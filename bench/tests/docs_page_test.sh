@@ -71,6 +71,7 @@ numbers() {
 		has "$1" "moved 1.01 times nginx's GB/s (geometric mean over 8/64 connections)" &&
 		has "$1" "Its CPU per GB was 0.96 times nginx's" &&
 		has "$1" "below nginx's in every repetition in 1 of 2 cells, above it in every repetition in 0, and a tie within the spread in the other 1" &&
+		has "$1" "sendfile's CPU per GB was below nginx's in every repetition in 2 of 2 cells, above it in every repetition in 0, and a tie within the spread in the other 0" &&
 		has "$1" "grew 2.40 times: within twice the log2 ratio 2.00, far below the linear 1000" &&
 		has "$1" "took 1.10 times as long at the largest cache" &&
 		has "$1" "from 64 MiB to 4096 MiB" &&
