@@ -327,5 +327,50 @@ t_out_of_memory() {
 want oom && ok "a response head that cannot grow (realloc fails): a whole 503, then served" \
 	t_out_of_memory && sed 's/^/# /' "$tmp/out"
 
+# The same for a text body: a media playlist of 1.3 KiB (a 63-byte name,
+# ten 2 s segments; the playlist is made in its own 4 KiB buffer, which
+# does not grow) cannot be copied after its head. Asked twice: the first
+# answer comes back from the job that makes the playlist, the second from
+# the playlists kept. Each a whole 503 and the close; a master playlist
+# (short) is served. Before, the head said Content-Length: 1300-odd and
+# no body came: curl waited until its -m 10.
+t_out_of_memory_playlist() {
+	local name got i r=0
+
+	name=oom-$(printf 'x%.0s' $(seq 56)).ts
+	"$ctl" load "$name" "$root/build/media/h264_aac_25.ts" >/dev/null || return 1
+	LD_PRELOAD=$oom_shim VCACHE_FAIL_REALLOC_OVER=1024 start_streamer oompl \
+		"$tmp/stderr-oompl" --listen 127.0.0.1:$PO --threads 1 --quiet
+	wait_up "http://127.0.0.1:$PO/v/bounds-tiny"
+	for i in 1 2; do
+		got=$(curl -s -m 10 -D "$tmp/oom-head" -o "$tmp/oom-body" \
+			-w '%{http_code} %{size_download} %{time_total}' \
+			"http://127.0.0.1:$PO/hls/$name/index.m3u8?seg=2")
+		echo "index.m3u8, $i: curl exit $?, status, body bytes, seconds: $got"
+		eq "${got% *}" "503 $(hdr "$tmp/oom-head" Content-Length)" || r=1
+		eq "$(hdr "$tmp/oom-head" Connection)" close || r=1
+		eq "$(cat "$tmp/oom-body")" "503 Service Unavailable: out of memory" || r=1
+	done
+	got=$(curl -s -o "$tmp/oom-body" -w '%{http_code}' \
+		"http://127.0.0.1:$PO/hls/$name/master.m3u8")
+	eq "$got" 200 || r=1
+	head -n 1 "$tmp/oom-body" | grep -qx '#EXTM3U' || r=1
+	kill "${pid[oompl]}"
+	wait "${pid[oompl]}" 2>/dev/null
+	unset 'pid[oompl]'
+	"$ctl" rm "$name" >/dev/null
+	return $r
+}
+
+if ! want oom; then
+	:
+elif [ -f "$root/build/media/h264_aac_25.ts" ]; then
+	ok "a playlist that cannot be copied after its head (realloc fails): a whole 503" \
+		t_out_of_memory_playlist && sed 's/^/# /' "$tmp/out"
+else
+	skip "a playlist that cannot be copied after its head (realloc fails): a whole 503" \
+		"no build/media (make test-media on the host)"
+fi
+
 "$ctl" rm bounds-big >/dev/null 2>&1
 "$ctl" rm bounds-tiny >/dev/null 2>&1
