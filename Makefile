@@ -39,7 +39,8 @@ SELFTESTS += $(patsubst selftests/vcache/%.sh,$(BUILD)/selftests/%,$(wildcard se
 # What they source from their own directory (it finds the tree).
 SELFTESTS += $(BUILD)/selftests/streamer_lib.sh
 SELFTEST_HELPERS := $(BUILD)/selftests/streamer_client $(BUILD)/selftests/live_client \
-		    $(BUILD)/selftests/soak_client $(BUILD)/selftests/hls_check
+		    $(BUILD)/selftests/soak_client $(BUILD)/selftests/hls_check \
+		    $(BUILD)/selftests/failrealloc.so
 
 .PHONY: all modules user selftests benches unit check check-debug fuzz demo style clean \
 	install deps \
@@ -142,6 +143,12 @@ $(BUILD)/selftests/streamer_lib.sh: selftests/vcache/streamer_lib.sh
 $(BUILD)/selftests/%: selftests/vcache/%.c selftests/vcache/*.h include/uapi/linux/vcache.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< -lpthread
+
+# An LD_PRELOAD shim: realloc() past a size fails (see the file), for the
+# streamer's out-of-memory tests.
+$(BUILD)/selftests/failrealloc.so: selftests/vcache/failrealloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # hls_test.c's RFC 8216 checker as a tool, for the playlists hls_test.sh
 # fetches from the streamer in the VM.

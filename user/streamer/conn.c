@@ -242,6 +242,26 @@ static void resp_done(struct worker *w, struct conn *c)
 	c->head_start_ms = w->now_ms;
 }
 
+/*
+ * The plan just made is cut short: conn->out could not grow (ENOMEM), so
+ * its head lacks fields or its text body falls short of its
+ * Content-Length. A short 503 instead, then the close. out already holds
+ * the OUT_MIN bytes reply.c allocates first, so the 503 fits without more
+ * memory (if even those could not be had, resp_send() closes instead).
+ * Not while the plan waits for a job, or a job still works for the
+ * connection: what the job brings back is a new plan, checked when it
+ * resumes the connection, and resp_send() sends no cut plan, whatever
+ * path it came by.
+ */
+static void plan_check_out(struct worker *w, struct conn *c)
+{
+	if (!c->out_failed || c->r.next == PLAN_WAIT || c->jobs)
+		return;
+	plan_drop_ext(w, c);
+	c->close_after = true;
+	respond_error(w, c, 503, "out of memory");
+}
+
 /* @n: http_parse_request()'s answer, a head length or a negative status. */
 static void start_response(struct worker *w, struct conn *c, ssize_t n)
 {
@@ -256,6 +276,7 @@ static void start_response(struct worker *w, struct conn *c, ssize_t n)
 		c->close_after = true;
 		respond_parse_error(w, c, -n);
 	}
+	plan_check_out(w, c);
 	c->state = plan_state(c);
 }
 
@@ -425,8 +446,10 @@ static void conn_resume(struct worker *w, struct conn *c)
 {
 	if (c->dead)
 		return;
-	if (c->state == ST_WAIT)
+	if (c->state == ST_WAIT) {
+		plan_check_out(w, c);
 		c->state = plan_state(c);
+	}
 	conn_run(w, c);
 }
 

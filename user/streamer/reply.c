@@ -19,7 +19,11 @@ const char * const send_mode_names[SEND_NR] = {
 
 #define OUT_MIN		1024
 
-/* Room for @n more bytes and a NUL in conn->out. */
+/*
+ * Room for @n more bytes and a NUL in conn->out. Without it the writers
+ * below return false, and no caller checks each: conn->out_failed stays
+ * set until the next resp_init(), and conn.c answers 503 instead.
+ */
 static bool out_reserve(struct conn *c, size_t n)
 {
 	size_t cap;
@@ -31,8 +35,10 @@ static bool out_reserve(struct conn *c, size_t n)
 	if (cap < OUT_MIN)
 		cap = OUT_MIN;
 	p = realloc(c->out, cap);
-	if (!p)
+	if (!p) {
+		c->out_failed = true;
 		return false;
+	}
 	c->out = p;
 	c->out_cap = cap;
 	return true;
@@ -47,8 +53,10 @@ bool out_printf(struct conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(room ? c->out + c->out_len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		c->out_failed = true;
 		return false;
+	}
 	if ((size_t)n >= room) {
 		/* Too long: again, with room for it. */
 		if (!out_reserve(c, n))
@@ -108,6 +116,7 @@ void resp_init(struct conn *c)
 	c->r.v = v;
 	c->r.mode = cfg.send;
 	c->out_len = 0;
+	c->out_failed = false;
 }
 
 /* The status line and the fields every response has. */

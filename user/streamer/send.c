@@ -505,6 +505,15 @@ int resp_send(struct worker *w, struct conn *c)
 	ssize_t n;
 	int ret;
 
+	/*
+	 * conn->out could not grow while the plan was made: a head cut
+	 * short, or text shorter than its Content-Length, would leave the
+	 * client waiting or misreading. conn.c answers 503 where it can;
+	 * whatever came here by another path (a plan a job made, a body's
+	 * framing) closes the connection instead.
+	 */
+	if (c->out_failed)
+		return -1;
 	for (;;) {
 		if (turn_spent(c))
 			return 0;

@@ -183,6 +183,12 @@ struct conn {
 
 	char *out;			/* headers and framing of the response */
 	size_t out_len, out_cap;
+	/*
+	 * out could not grow (ENOMEM) since resp_init(): what the plan says
+	 * of it is cut short, a head without its fields or a body shorter
+	 * than its Content-Length, and must not go out (conn.c, send.c).
+	 */
+	bool out_failed;
 	struct resp r;
 
 	uint64_t active_ms;		/* last progress either way */
