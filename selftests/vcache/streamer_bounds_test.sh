@@ -281,6 +281,28 @@ t_live_create() {
 want create && ok "live CREATEs of 192 MiB rings do not stall their worker's other clients" \
 	t_live_create && sed 's/^/# /' "$tmp/out"
 
+# start_oom NAME: a one-thread streamer on $PO under the shim, realloc()
+# past 1 KiB failing; stop_oom NAME ends it.
+start_oom() {
+	LD_PRELOAD=$oom_shim VCACHE_FAIL_REALLOC_OVER=1024 start_streamer "$1" \
+		"$tmp/stderr-$1" --listen 127.0.0.1:$PO --threads 1 --quiet
+	wait_up "http://127.0.0.1:$PO/v/bounds-tiny"
+}
+
+stop_oom() {
+	kill "${pid[$1]}"
+	wait "${pid[$1]}" 2>/dev/null
+	unset "pid[$1]"
+}
+
+# whole_503 GOT: curl's "STATUS BODY-BYTES SECONDS" ($tmp/oom-head and
+# oom-body) is the short 503, its Content-Length met, and the close.
+whole_503() {
+	eq "${1% *}" "503 $(hdr "$tmp/oom-head" Content-Length)" &&
+	eq "$(hdr "$tmp/oom-head" Connection)" close &&
+	eq "$(cat "$tmp/oom-body")" "503 Service Unavailable: out of memory"
+}
+
 # The head and text of a response are built in a buffer of 1 KiB that
 # grows: here it cannot (realloc() past 1 KiB fails, the failrealloc.so
 # shim). 16 one-byte ranges make ~1.5 KiB of multipart framing before the
@@ -295,9 +317,7 @@ t_out_of_memory() {
 	for i in $(seq 1 15); do
 		ranges+=",$((2 * i))-$((2 * i))"
 	done
-	LD_PRELOAD=$oom_shim VCACHE_FAIL_REALLOC_OVER=1024 start_streamer oom \
-		"$tmp/stderr-oom" --listen 127.0.0.1:$PO --threads 1 --quiet
-	wait_up "http://127.0.0.1:$PO/v/bounds-tiny"
+	start_oom oom
 	got=$(curl -s -m 10 -D "$tmp/oom-head" -o "$tmp/oom-body" -H "Range: bytes=$ranges" \
 		-w '%{http_code} %{size_download} %{time_total}' \
 		"http://127.0.0.1:$PO/v/bounds-tiny")
@@ -305,9 +325,7 @@ t_out_of_memory() {
 	echo "16 ranges: curl exit $i, status, body bytes, seconds: $got"
 	head -n 3 "$tmp/oom-head"
 	[ "$i" -eq 0 ] || r=1
-	eq "${got% *}" "503 $(hdr "$tmp/oom-head" Content-Length)" || r=1
-	eq "$(hdr "$tmp/oom-head" Connection)" close || r=1
-	eq "$(cat "$tmp/oom-body")" "503 Service Unavailable: out of memory" || r=1
+	whole_503 "$got" || r=1
 	# The same by hand: one response, then the server closes.
 	got=$(printf 'GET /v/bounds-tiny HTTP/1.1\r\nHost: x\r\nRange: bytes=%s\r\n\r\n' \
 		"$ranges" | "$client" raw $PO --wait 10)
@@ -318,9 +336,7 @@ t_out_of_memory() {
 	cmp "$tmp/oom-tiny" "$tmp/tiny" || r=1
 	eq "$(curl -s -o "$tmp/oom-tiny" -w '%{http_code}' -H 'Range: bytes=0-9,20-29' \
 		"http://127.0.0.1:$PO/v/bounds-tiny")" 206 || r=1
-	kill "${pid[oom]}"
-	wait "${pid[oom]}" 2>/dev/null
-	unset 'pid[oom]'
+	stop_oom oom
 	return $r
 }
 
@@ -339,25 +355,19 @@ t_out_of_memory_playlist() {
 
 	name=oom-$(printf 'x%.0s' $(seq 56)).ts
 	"$ctl" load "$name" "$root/build/media/h264_aac_25.ts" >/dev/null || return 1
-	LD_PRELOAD=$oom_shim VCACHE_FAIL_REALLOC_OVER=1024 start_streamer oompl \
-		"$tmp/stderr-oompl" --listen 127.0.0.1:$PO --threads 1 --quiet
-	wait_up "http://127.0.0.1:$PO/v/bounds-tiny"
+	start_oom oompl
 	for i in 1 2; do
 		got=$(curl -s -m 10 -D "$tmp/oom-head" -o "$tmp/oom-body" \
 			-w '%{http_code} %{size_download} %{time_total}' \
 			"http://127.0.0.1:$PO/hls/$name/index.m3u8?seg=2")
 		echo "index.m3u8, $i: curl exit $?, status, body bytes, seconds: $got"
-		eq "${got% *}" "503 $(hdr "$tmp/oom-head" Content-Length)" || r=1
-		eq "$(hdr "$tmp/oom-head" Connection)" close || r=1
-		eq "$(cat "$tmp/oom-body")" "503 Service Unavailable: out of memory" || r=1
+		whole_503 "$got" || r=1
 	done
 	got=$(curl -s -o "$tmp/oom-body" -w '%{http_code}' \
 		"http://127.0.0.1:$PO/hls/$name/master.m3u8")
 	eq "$got" 200 || r=1
 	head -n 1 "$tmp/oom-body" | grep -qx '#EXTM3U' || r=1
-	kill "${pid[oompl]}"
-	wait "${pid[oompl]}" 2>/dev/null
-	unset 'pid[oompl]'
+	stop_oom oompl
 	"$ctl" rm "$name" >/dev/null
 	return $r
 }
