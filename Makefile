@@ -62,13 +62,13 @@ DEBUG_KVER := $(if $(DEBUG_KTREE),$(shell cat $(DEBUG_KTREE)/kernelrelease))
 
 ifneq ($(KDIR),)
 modules:
-	$(ROOT)/scripts/build-module $(KDIR)
+	+$(ROOT)/scripts/build-module $(KDIR)
 else
 modules: $(foreach k,$(KVERS),$(BUILD)/$(k)/vcache.ko) \
 	$(if $(DEBUG_KVER),$(BUILD)/$(DEBUG_KVER)/vcache.ko)
 
 $(BUILD)/%/vcache.ko: $(MOD_DEPS)
-	$(ROOT)/scripts/build-module $(if $(filter $*,$(DEBUG_KVER)),debug,$*)
+	+$(ROOT)/scripts/build-module $(if $(filter $*,$(DEBUG_KVER)),debug,$*)
 
 # A debug kernel built again (a new config fragment) has the same release.
 ifneq ($(DEBUG_KVER),)

@@ -12,7 +12,8 @@
 # STREAMER_HANGUP_CLIENTS (clients of each kind per send path that hang up
 # mid-body, default 3),
 # STREAMER_THROUGHPUT_REPS (curls per send path for the throughput note,
-# default 3; 0: none), STREAMER_BIN
+# default 3; 0: none), STREAMER_PATHS (the send paths to serve, default all
+# five), STREAMER_BIN
 # (another build of the server, say with -fsanitize=address,undefined).
 set -u
 
@@ -28,7 +29,11 @@ clients=${STREAMER_CLIENTS:-200}
 hangup_clients=${STREAMER_HANGUP_CLIENTS:-3}
 tmp=$(mktemp -d /tmp/streamer_test.XXXXXX)
 declare -A port=([splice]=18081 [mmap]=18082 [copy]=18083 [aio]=18084 [sendfile]=18085)
-paths="splice sendfile mmap copy aio"
+# scripts/check names fewer paths where two would ask the module the same.
+paths=${STREAMER_PATHS:-splice sendfile mmap copy aio}
+for m in $paths; do
+	[ -n "${port[$m]:-}" ] || { echo "streamer_test: no send path '$m' (STREAMER_PATHS)" >&2; exit 1; }
+done
 P=${port[splice]}
 URL=http://127.0.0.1:$P
 need "$streamer" "$ctl" "$client"
