@@ -18,6 +18,9 @@ tmp=$(mktemp -d /tmp/streamer_node_test.XXXXXX)
 PN=18121	# --node-name n-1.test
 PA=18122	# no --node-name
 need "$streamer" "$ctl"
+# Its videos go with it: the suites after it share the device (the soak
+# checks the catalogue it loads).
+trap '"$ctl" rm node-a >/dev/null 2>&1; "$ctl" rm node-b >/dev/null 2>&1; finish' EXIT
 
 head -c 300000 /dev/urandom >"$tmp/a"
 head -c 5000 /dev/urandom >"$tmp/b"
