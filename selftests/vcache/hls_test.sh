@@ -16,7 +16,7 @@ set -u
 
 # streamer_lib.sh, beside this script wherever it is installed, finds the
 # vcache tree (or skips) and makes it the working directory: $root.
-# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, get, finish, need,
 # start_streamer and wait_up.
 # shellcheck source=selftests/vcache/streamer_lib.sh
 . "$(dirname "$0")/streamer_lib.sh" || exit 1
@@ -49,13 +49,6 @@ head -c 100000 /dev/urandom >"$tmp/rand"
 
 start_streamer main "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 --log "$tmp/access.log"
 wait_up "$URL/v/"
-
-# get [CURL ARGS...] URL: body to $tmp/body, head to $tmp/head, status echoed.
-get() {
-	rm -f "$tmp/head" "$tmp/body"
-	curl -s -D "$tmp/head" -o "$tmp/body" -w '%{http_code}' "$@"
-	touch "$tmp/head" "$tmp/body"
-}
 
 # playlist URL FILE: a 200 with the playlist type, the body into FILE.
 playlist() {

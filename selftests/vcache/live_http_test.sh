@@ -176,8 +176,7 @@ exact() {
 	echo "# $name: fast from $(hdr "$tmp/fast.h" X-Vcache-Offset), slow from" \
 		"$(hdr "$tmp/slow.h" X-Vcache-Offset)"
 	# Sent from the viewers' mappings of the ring, not read into a buffer.
-	sleep 0.3	# the log line is written at the end of the loop turn
-	[ "$(grep -c "\"GET /live/$name HTTP/1.1\" 200 .* mmap from=" "$tmp/access.log")" -ge 2 ] ||
+	wait_grep "$tmp/access.log" "\"GET /live/$name HTTP/1.1\" 200 .* mmap from=" 2 ||
 		{ echo "viewers not sent from the mapping:"; grep "/live/$name" "$tmp/access.log"; r=1; }
 	"$ctl" rm $name >/dev/null || r=1
 	return $r
@@ -235,8 +234,7 @@ t_writer_killed() {
 	curl -s -o /dev/null --max-time 10 $URL/live/k || { echo "k did not end"; r=1; }
 	"$ctl" rm k || r=1
 	eq "$(curl -s -o /dev/null -w '%{http_code}' $URL/live/k)" 404 || r=1
-	sleep 0.3
-	grep -q '"PUT /live/k HTTP/1.1" .* aborted in=' "$tmp/access.log" ||
+	wait_grep "$tmp/access.log" '"PUT /live/k HTTP/1.1" .* aborted in=' ||
 		{ echo "no aborted ingest in the log"; r=1; }
 	return $r
 }
@@ -336,7 +334,7 @@ t_rejoin() {
 	eq "$1 $3" "200 complete" || r=1
 	j1=$(counter rejoins $URLS)
 	[ "$j1" -gt "$j0" ] || { echo "rejoins $j0 -> $j1"; r=1; }
-	sleep 0.3	# the log line is written at the end of the loop turn
+	wait_grep "$tmp/access-small.log" '"GET /live/slow .*rejoined_at=' || r=1
 	at=$(grep '"GET /live/slow' "$tmp/access-small.log" | tail -n 1 |
 		sed -nE 's/.*rejoined_at=([0-9]+).*/\1/p')
 	echo "# re-joined at $at"

@@ -37,13 +37,6 @@ start_streamer main "$tmp/stderr" --listen 127.0.0.1:$P --threads 2 --quiet --we
 start_streamer bare "$tmp/stderr-bare" --listen 127.0.0.1:$((P + 1)) --threads 1 --quiet
 wait_up "$URL/" "http://127.0.0.1:$((P + 1))/v/"
 
-# get [CURL ARGS...] URL: body to $tmp/body, head to $tmp/head, status echoed.
-get() {
-	rm -f "$tmp/head" "$tmp/body"
-	curl -s -D "$tmp/head" -o "$tmp/body" -w '%{http_code}' "$@"
-	touch "$tmp/head" "$tmp/body"
-}
-
 # served URL FILE TYPE: a 200 of FILE's bytes with TYPE and a strong ETag.
 served() {
 	eq "$(get "$1")" 200 &&

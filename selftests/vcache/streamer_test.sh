@@ -19,7 +19,7 @@ set -u
 
 # streamer_lib.sh, beside this script wherever it is installed, finds the
 # vcache tree (or skips) and makes it the working directory: $root.
-# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, finish, need,
+# $streamer, $ctl, $client; TAP (ok, skip, eq), hdr, get, finish, need,
 # start_streamer and wait_up.
 # shellcheck source=selftests/vcache/streamer_lib.sh
 . "$(dirname "$0")/streamer_lib.sh" || exit 1
@@ -73,14 +73,6 @@ for m in $paths; do
 	wait_up "http://127.0.0.1:${port[$m]}/v/tiny"
 done
 echo "# setup took $(($(date +%s) - start_s)) s"
-
-# get [CURL ARGS...] URL: body to $tmp/body, head to $tmp/head, status echoed.
-# (curl creates neither file when there is nothing to put in it.)
-get() {
-	rm -f "$tmp/head" "$tmp/body"
-	curl -s -D "$tmp/head" -o "$tmp/body" -w '%{http_code}' "$@"
-	touch "$tmp/head" "$tmp/body"
-}
 
 # --- whole video, HEAD -----------------------------------------------------
 
@@ -573,13 +565,14 @@ sed -n 's/^# /# /p' "$tmp/out" | grep 'idle connections' || true
 
 t_log() {
 	curl -s -o /dev/null -H 'Range: bytes=0-99' $URL/v/rand &&
-	sleep 0.5 &&
-	grep -E '"GET /v/rand HTTP/1.1" 206 100 "bytes=0-99" [0-9.]+ms splice$' \
-		"$tmp/access-splice.log" >/dev/null &&
+	wait_grep "$tmp/access-splice.log" \
+		'"GET /v/rand HTTP/1.1" 206 100 "bytes=0-99" [0-9.]+ms splice$' &&
 	mv "$tmp/access-splice.log" "$tmp/access-splice.log.1" &&
-	kill -HUP "${pid[splice]}" && sleep 0.3 &&
-	curl -s -o /dev/null $URL/v/tiny && sleep 0.5 &&
-	grep -q '"GET /v/tiny HTTP/1.1" 200 1000' "$tmp/access-splice.log"
+	kill -HUP "${pid[splice]}" &&
+	# The reopen creates the file (O_CREAT), then moves the log onto it.
+	for _ in $(seq 100); do [ -e "$tmp/access-splice.log" ] && break; sleep 0.1; done &&
+	curl -s -o /dev/null $URL/v/tiny &&
+	wait_grep "$tmp/access-splice.log" '"GET /v/tiny HTTP/1.1" 200 1000'
 }
 ok "access log lines; SIGHUP reopens the log" t_log
 
@@ -591,7 +584,8 @@ t_term() {
 	"$ctl" cat big >"$tmp/big"
 	curl -s --limit-rate 8M -o "$tmp/slow" $URL/v/big &
 	cpid=$!
-	sleep 1
+	# Under way: its first bytes are in (30 s at most).
+	for _ in $(seq 300); do [ -s "$tmp/slow" ] && break; sleep 0.1; done
 	t0=$(date +%s%N)
 	kill -TERM "${pid[splice]}"
 	wait "${pid[splice]}"
