@@ -97,16 +97,29 @@ wait_text() {
 	return 1
 }
 
+# wait_for TENTHS CMD...: until CMD succeeds, tried every 0.1 s, TENTHS
+# times at most; its status is the last try's. A wait on state, not a sleep.
+wait_for() {
+	local i tries=$1
+
+	shift
+	for ((i = 1; i < tries; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# count_at_least N FILE ERE: FILE has N lines matching ERE.
+count_at_least() {
+	[ "$(grep -cE -- "$3" "$2" 2>/dev/null)" -ge "$1" ]
+}
+
 # wait_grep FILE ERE [N]: until FILE has N lines (default 1) matching ERE,
 # 10 s at most. For what a server writes after it answers (its access
 # log's line is written at the end of the loop turn), instead of a sleep.
 wait_grep() {
-	local i
-
-	for i in $(seq 100); do
-		[ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
-		sleep 0.1
-	done
+	wait_for 100 count_at_least "${3:-1}" "$1" "$2" && return 0
 	echo "no ${3:-1} line(s) /$2/ in $1 after 10 s; its last lines:"
 	tail -n 5 "$1"
 	return 1

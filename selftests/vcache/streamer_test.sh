@@ -570,7 +570,7 @@ t_log() {
 	mv "$tmp/access-splice.log" "$tmp/access-splice.log.1" &&
 	kill -HUP "${pid[splice]}" &&
 	# The reopen creates the file (O_CREAT), then moves the log onto it.
-	for _ in $(seq 100); do [ -e "$tmp/access-splice.log" ] && break; sleep 0.1; done &&
+	wait_for 100 test -e "$tmp/access-splice.log" &&
 	curl -s -o /dev/null $URL/v/tiny &&
 	wait_grep "$tmp/access-splice.log" '"GET /v/tiny HTTP/1.1" 200 1000'
 }
@@ -585,7 +585,7 @@ t_term() {
 	curl -s --limit-rate 8M -o "$tmp/slow" $URL/v/big &
 	cpid=$!
 	# Under way: its first bytes are in (30 s at most).
-	for _ in $(seq 300); do [ -s "$tmp/slow" ] && break; sleep 0.1; done
+	wait_for 300 test -s "$tmp/slow"
 	t0=$(date +%s%N)
 	kill -TERM "${pid[splice]}"
 	wait "${pid[splice]}"
