@@ -502,7 +502,8 @@ def main(argv):
                 date, commit, tm.get("total_seconds", "?"), tm.get("vm_seconds", "?")),
             "- Host: %s; load average before / after: %s / %s." % (
                 tm.get("host", "?"), tm.get("host_load_start", "?"), tm.get("host_load_end", "?")),
-            "- Guest: QEMU TCG (no KVM), `scripts/vm-run -k %s --mem %s`:" % (
+            "- Guest: QEMU TCG (no KVM; 2 vCPUs taking turns on one host thread, thread=single), "
+            "`scripts/vm-run -k %s --mem %s`:" % (
                 tm.get("kernel_option", "?"), tm.get("mem", "?")),
             "", "```", env, "```", "",
             "Under TCG every guest instruction is translated: absolute times are not a real "

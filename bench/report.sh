@@ -147,7 +147,7 @@ val() { grep "^$1=" "$res/timing.txt" 2>/dev/null | cut -d= -f2; }
 	echo "## Where it ran"
 	echo
 	echo "The module experiments (1, 4, 5, 6, 7) ran in one boot of a QEMU TCG guest" \
-		"(\`scripts/vm-run -k $(val kernel_option) --mem $(val mem)\`, 2 vCPUs, no KVM):"
+		"(\`scripts/vm-run -k $(val kernel_option) --mem $(val mem)\`, 2 vCPUs taking turns on one host thread, TCG's thread=single, no KVM):"
 	echo
 	echo '```'
 	cat "$res/env.txt" 2>/dev/null || echo "(env.txt missing: the VM run failed early)"
