@@ -86,12 +86,7 @@ skip() {
 
 # wait_text FILE TEXT: until FILE has the line TEXT (60 s at most).
 wait_text() {
-	local i
-
-	for i in $(seq 600); do
-		grep -qx "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
+	wait_for 600 grep -qx -- "$2" "$1" 2>/dev/null && return 0
 	echo "no \"$2\" from $1:"
 	cat "$1"
 	return 1
