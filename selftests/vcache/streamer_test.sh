@@ -262,7 +262,7 @@ t_loading_rewrite() {
 	"$client" mkvideo rewrite 4194304 11 --loading 300 \
 		--rewrite-when "$tmp/rw-go" >"$tmp/rw-load" &
 	lpid=$!
-	wait_text "$tmp/rw-load" ready || return 1
+	wait_text "$tmp/rw-load" ready || { kill $lpid; return 1; }
 	"$client" heldget $P /v/rewrite 11 "$tmp/rw-read" >"$tmp/rw-get" &
 	hpid=$!
 	# Until the server stalls: its pipe alone holds 256 KiB.
